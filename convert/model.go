@@ -1,0 +1,104 @@
+// Package convert turns Keras model files into a model description that
+// does not depend on the format or the Keras version that wrote them.
+//
+// Each source format has a reader (legacy HDF5 full models and weights,
+// Keras 3 .keras zips and .weights.h5, architecture JSON, SavedModel,
+// TF.js). All of them produce a *Model: a graph of layers whose options use
+// Keras 3 names and whose weights come in Keras' per-class order. Every
+// difference between Keras versions (Keras 1 per-gate LSTM weights, CuDNN
+// layouts, GRU reset_after defaults, hard_sigmoid definitions, Keras 2 and
+// 3 inbound node forms) is settled here, once, so layers see one schema.
+package convert
+
+// Model is a loaded Keras model: its graph and where it came from.
+type Model struct {
+	// File names the file or directory the model was read from.
+	File string
+	// Format names the container: "keras-h5" (legacy HDF5 full model),
+	// "keras-zip" (.keras), "json+weights", "savedmodel", "tfjs".
+	Format string
+	// KerasVersion is the writer's Keras version ("2.1.2", "3.16.0"), or
+	// "" when the file does not record it.
+	KerasVersion string
+	// Backend is the writer's backend ("tensorflow", "theano", "numpy"), or "".
+	Backend string
+	// Graph is the top-level model.
+	Graph *Graph
+}
+
+// Graph is a Sequential or Functional model: its layers and the calls
+// that connect them. Sequential models are normalized to the functional
+// form: an InputLayer followed by one call of each layer on the previous
+// layer's output.
+type Graph struct {
+	Name string
+	// ClassName is "Sequential", "Functional" or "Model" as written.
+	ClassName string
+	// Layers in config order, which Keras guarantees is topological.
+	// InputLayer entries are included.
+	Layers []*Layer
+	// Inputs and Outputs are the model's input and output tensors in order.
+	Inputs  []TensorRef
+	Outputs []TensorRef
+}
+
+// Layer is one layer (or Keras 3 op node) of a Graph.
+type Layer struct {
+	Name string
+	// ClassName is the Keras class ("LSTM", "Dense", "NotEqual"). Keras 1
+	// and CuDNN classes are normalized to their standard equivalents, and
+	// so are aliases.
+	ClassName string
+	// Module is the Keras 3 module ("keras.layers", "keras.src.ops.numpy"),
+	// or "".
+	Module string
+	// Config holds the layer's options under Keras 3 names.
+	Config Config
+	// Weights in Keras' order for the class (Dense: kernel, bias; LSTM:
+	// kernel, recurrent_kernel, bias), already converted to the standard
+	// layout.
+	Weights []Weight
+	// Nodes holds one entry per call of the layer in the graph; a shared
+	// layer has several. InputLayer has none.
+	Nodes []Node
+	// Inner is the model itself when this layer is a nested Sequential or
+	// Functional model.
+	Inner *Graph
+}
+
+// TensorRef names a tensor as Keras does: the layer that produced it, which
+// call of that layer (node index), and which of that call's outputs.
+type TensorRef struct {
+	Layer string
+	Node  int
+	Index int
+}
+
+// Node is one call of a layer: the Keras call's positional and keyword
+// arguments. Keras 1/2 inbound nodes are normalized to this form (their
+// tensor list becomes Args[0]; RNN initial states given as extra inputs
+// become the "initial_state" keyword).
+type Node struct {
+	Args   []Arg
+	Kwargs map[string]Arg
+}
+
+// Arg is one argument of a layer call: tensors or a constant.
+type Arg struct {
+	// Tensors is set for a tensor argument, one entry per tensor.
+	Tensors []TensorRef
+	// IsList reports that the argument was a list in the call.
+	IsList bool
+	// Const is the value of a non-tensor argument, decoded from JSON:
+	// float64, bool, string, nil, []any or map[string]any.
+	Const any
+}
+
+// Weight is one named weight tensor of a layer.
+type Weight struct {
+	// Name is the weight's name as the file gives it ("lstm/lstm_cell/kernel:0",
+	// "vars/0"), for error messages.
+	Name  string
+	Shape []int
+	Data  []float32
+}

@@ -1,0 +1,3 @@
+module github.com/rnnkit/rnnkit
+
+go 1.24

@@ -1,0 +1,62 @@
+package runtime
+
+// Context is what one caller owns while running a model: the RNN states
+// that persist between calls and reusable scratch buffers. A Context is
+// used by one goroutine at a time; Sessions own one each.
+type Context struct {
+	// streaming makes every recurrent layer carry its state across calls,
+	// as text generation one step at a time needs, whether or not the
+	// layer was saved with stateful=True.
+	streaming bool
+	states    map[any][]*Tensor
+	scratch   map[scratchKey][]float32
+}
+
+type scratchKey struct {
+	owner any
+	slot  int
+}
+
+// NewContext returns an empty context. With streaming set, every recurrent
+// layer keeps its state between calls, not only the stateful ones.
+func NewContext(streaming bool) *Context {
+	return &Context{streaming: streaming}
+}
+
+// Streaming reports whether all recurrent layers carry state across calls.
+func (c *Context) Streaming() bool { return c.streaming }
+
+// State returns the state stored under key (usually the layer), or nil.
+func (c *Context) State(key any) []*Tensor { return c.states[key] }
+
+// SetState stores state under key for the next call.
+func (c *Context) SetState(key any, s []*Tensor) {
+	if c.states == nil {
+		c.states = make(map[any][]*Tensor)
+	}
+	c.states[key] = s
+}
+
+// ResetStates drops every stored state, so the next call starts from zeros.
+func (c *Context) ResetStates() {
+	for k := range c.states {
+		delete(c.states, k)
+	}
+}
+
+// Scratch returns a buffer of n float32 owned by (owner, slot), reused
+// across calls so that steady-state calls allocate nothing. Its contents
+// are unspecified; a later call with the same key may return the same
+// memory, so results that outlive the call must not live in it.
+func (c *Context) Scratch(owner any, slot, n int) []float32 {
+	k := scratchKey{owner, slot}
+	if buf, ok := c.scratch[k]; ok && cap(buf) >= n {
+		return buf[:n]
+	}
+	if c.scratch == nil {
+		c.scratch = make(map[scratchKey][]float32)
+	}
+	buf := make([]float32, n)
+	c.scratch[k] = buf
+	return buf
+}
