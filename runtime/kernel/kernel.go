@@ -1,0 +1,231 @@
+package kernel
+
+// Panic messages for broken contracts (programmer errors, never file data).
+const (
+	errNegative = "kernel: negative dimension"
+	errLd       = "kernel: leading dimension too small"
+	errShortA   = "kernel: short a"
+	errShortB   = "kernel: short b"
+	errShortC   = "kernel: short c"
+	errShortX   = "kernel: short x"
+	errShortY   = "kernel: short y"
+	errShortW   = "kernel: short w"
+	errShortDst = "kernel: short dst"
+	errBias     = "kernel: x is not whole rows of bias"
+)
+
+// MatMul computes c[m×n] (+)= a[m×k] · b[k×n], all row-major with leading
+// dimensions lda, ldb and ldc. With accumulate false c is overwritten
+// (a k of 0 then zeroes c). It computes
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < n; j++ {
+//			s := 0 // or c[i*ldc+j] when accumulating
+//			for p := 0; p < k; p++ {
+//				s += a[i*lda+p] * b[p*ldb+j]
+//			}
+//			c[i*ldc+j] = s
+//		}
+//	}
+//
+// with float32 products summed in an unspecified order. c must not overlap a
+// or b. It panics when a slice is too short for the sizes given.
+func MatMul(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(errNegative)
+	}
+	if lda < max(1, k) || ldb < max(1, n) || ldc < max(1, n) {
+		panic(errLd)
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if len(c) < (m-1)*ldc+n {
+		panic(errShortC)
+	}
+	if k == 0 {
+		if !accumulate {
+			for i := 0; i < m; i++ {
+				clear(c[i*ldc : i*ldc+n])
+			}
+		}
+		return
+	}
+	if len(a) < (m-1)*lda+k {
+		panic(errShortA)
+	}
+	if len(b) < (k-1)*ldb+n {
+		panic(errShortB)
+	}
+	matMul(m, n, k, a, lda, b, ldb, c, ldc, accumulate)
+}
+
+// VecMat computes y[n] (+)= x[k] · w[k×n] with w row-major: the batch-1
+// recurrent step, which streams w once. It computes
+//
+//	for j := 0; j < n; j++ {
+//		s := 0 // or y[j] when accumulating
+//		for p := 0; p < k; p++ {
+//			s += x[p] * w[p*n+j]
+//		}
+//		y[j] = s
+//	}
+//
+// with float32 products summed in an unspecified order. y must not overlap
+// x or w. It panics when a slice is too short.
+func VecMat(y, x, w []float32, k, n int, accumulate bool) {
+	if k < 0 || n < 0 {
+		panic(errNegative)
+	}
+	if len(y) < n {
+		panic(errShortY)
+	}
+	if len(x) < k {
+		panic(errShortX)
+	}
+	if len(w) < k*n {
+		panic(errShortW)
+	}
+	if n == 0 {
+		return
+	}
+	if k == 0 {
+		if !accumulate {
+			clear(y[:n])
+		}
+		return
+	}
+	vecMat(y[:n], x[:k], w[:k*n], k, n, accumulate)
+}
+
+// AddBias adds bias to every row of x, which holds whole rows of
+// len(bias) values:
+//
+//	for i := range x {
+//		x[i] += bias[i%len(bias)]
+//	}
+func AddBias(x []float32, bias []float32) {
+	if len(x) == 0 {
+		return
+	}
+	if len(bias) == 0 || len(x)%len(bias) != 0 {
+		panic(errBias)
+	}
+	for off := 0; off < len(x); off += len(bias) {
+		add(x[off:off+len(bias)], x[off:off+len(bias)], bias)
+	}
+}
+
+// Sigmoid sets dst[i] = 1 / (1 + exp(-src[i])) for i < len(src), as Keras
+// computes it in float32. dst may alias src.
+func Sigmoid(dst, src []float32) {
+	if len(dst) < len(src) {
+		panic(errShortDst)
+	}
+	sigmoid(dst[:len(src)], src)
+}
+
+// Tanh sets dst[i] = tanh(src[i]) for i < len(src). dst may alias src.
+func Tanh(dst, src []float32) {
+	if len(dst) < len(src) {
+		panic(errShortDst)
+	}
+	tanh(dst[:len(src)], src)
+}
+
+// Exp sets dst[i] = exp(src[i]) for i < len(src). dst may alias src.
+func Exp(dst, src []float32) {
+	if len(dst) < len(src) {
+		panic(errShortDst)
+	}
+	exp(dst[:len(src)], src)
+}
+
+// HardSigmoidKeras3 sets dst[i] = clip(src[i]/6 + 0.5, 0, 1), Keras 3's
+// hard_sigmoid. dst may alias src.
+func HardSigmoidKeras3(dst, src []float32) {
+	if len(dst) < len(src) {
+		panic(errShortDst)
+	}
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = clip01(v/6 + 0.5)
+	}
+}
+
+// HardSigmoidKeras2 sets dst[i] = clip(0.2*src[i] + 0.5, 0, 1), the
+// hard_sigmoid of Keras 1 and 2. dst may alias src.
+func HardSigmoidKeras2(dst, src []float32) {
+	if len(dst) < len(src) {
+		panic(errShortDst)
+	}
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = clip01(0.2*v + 0.5)
+	}
+}
+
+// clip01 clamps v to [0, 1], keeping NaN (as numpy's clip does).
+func clip01(v float32) float32 {
+	if v < 0 {
+		return 0
+	}
+	if v > 1 {
+		return 1
+	}
+	return v
+}
+
+// Relu sets dst[i] = max(src[i], 0), keeping NaN as TensorFlow and numpy
+// do. dst may alias src.
+func Relu(dst, src []float32) {
+	if len(dst) < len(src) {
+		panic(errShortDst)
+	}
+	dst = dst[:len(src)]
+	for i, v := range src {
+		if v < 0 {
+			v = 0
+		}
+		dst[i] = v
+	}
+}
+
+// Dot returns the sum of a[i]*b[i] over i < len(a), summed in an
+// unspecified order.
+func Dot(a, b []float32) float32 {
+	if len(b) < len(a) {
+		panic(errShortB)
+	}
+	return dot(a, b[:len(a)])
+}
+
+// Axpy sets y[i] += alpha*x[i] for i < len(x).
+func Axpy(alpha float32, x, y []float32) {
+	if len(y) < len(x) {
+		panic(errShortY)
+	}
+	axpy(alpha, x, y[:len(x)])
+}
+
+// Mul sets dst[i] = a[i]*b[i] for i < len(a). dst may alias a or b.
+func Mul(dst, a, b []float32) {
+	if len(b) < len(a) {
+		panic(errShortB)
+	}
+	if len(dst) < len(a) {
+		panic(errShortDst)
+	}
+	mul(dst[:len(a)], a, b[:len(a)])
+}
+
+// Add sets dst[i] = a[i]+b[i] for i < len(a). dst may alias a or b.
+func Add(dst, a, b []float32) {
+	if len(b) < len(a) {
+		panic(errShortB)
+	}
+	if len(dst) < len(a) {
+		panic(errShortDst)
+	}
+	add(dst[:len(a)], a, b[:len(a)])
+}

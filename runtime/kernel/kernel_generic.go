@@ -1,0 +1,22 @@
+//go:build !amd64 || noasm
+
+package kernel
+
+// Without assembly every kernel is its Go implementation.
+
+func matMul(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+	matMulGo(m, n, k, a, lda, b, ldb, c, ldc, accumulate)
+}
+
+func vecMat(y, x, w []float32, k, n int, accumulate bool) { vecMatGo(y, x, w, n, k, n, accumulate) }
+
+func dot(a, b []float32) float32         { return dotGo(a, b) }
+func axpy(alpha float32, x, y []float32) { axpyGo(alpha, x, y) }
+func mul(dst, a, b []float32)            { mulGo(dst, a, b) }
+func add(dst, a, b []float32)            { addGo(dst, a, b) }
+func exp(dst, src []float32)             { expGo(dst, src) }
+func tanh(dst, src []float32)            { tanhGo(dst, src) }
+func sigmoid(dst, src []float32)         { sigmoidGo(dst, src) }
+
+// Accelerated reports whether the assembly fast paths are in use.
+func Accelerated() bool { return false }

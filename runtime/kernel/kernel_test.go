@@ -1,0 +1,389 @@
+package kernel
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// impl is one implementation of the kernels under test: the exported API
+// (which runs the fast paths when the CPU has them) and the Go code that
+// noasm builds, fallbacks and vector tails run.
+type impl struct {
+	name    string
+	matMul  func(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool)
+	vecMat  func(y, x, w []float32, k, n int, accumulate bool)
+	exp     func(dst, src []float32)
+	tanh    func(dst, src []float32)
+	sigmoid func(dst, src []float32)
+	dot     func(a, b []float32) float32
+	axpy    func(alpha float32, x, y []float32)
+	mul     func(dst, a, b []float32)
+	add     func(dst, a, b []float32)
+}
+
+var impls = []impl{
+	{"api", MatMul, VecMat, Exp, Tanh, Sigmoid, Dot, Axpy, Mul, Add},
+	{"go", matMulGo,
+		func(y, x, w []float32, k, n int, acc bool) { vecMatGo(y, x, w, n, k, n, acc) },
+		expGo, tanhGo, sigmoidGo, dotGo, axpyGo, mulGo, addGo},
+}
+
+func TestMatMul(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	type size struct{ m, n, k int }
+	var sizes []size
+	for _, m := range []int{0, 1, 2, 3, 5, 6, 7, 13} {
+		for _, n := range []int{0, 1, 7, 8, 15, 16, 17, 33, 65} {
+			for _, k := range []int{0, 1, 2, 7, 16, 31, 64} {
+				sizes = append(sizes, size{m, n, k})
+			}
+		}
+	}
+	// Sizes that cross the blocking of the packed fast path (k blocks of
+	// 256, n blocks of 512, m blocks of 96) and partial edge tiles.
+	sizes = append(sizes, size{64, 130, 300}, size{97, 517, 261}, size{6, 1024, 256}, size{200, 40, 3})
+	for _, im := range impls {
+		for _, sz := range sizes {
+			for _, pad := range []int{0, 3} {
+				for _, acc := range []bool{false, true} {
+					name := fmt.Sprintf("%s/m%d_n%d_k%d_pad%d_acc%v", im.name, sz.m, sz.n, sz.k, pad, acc)
+					checkMatMul(t, r, name, im.matMul, sz.m, sz.n, sz.k, pad, acc)
+				}
+			}
+		}
+	}
+}
+
+func checkMatMul(t *testing.T, r *rand.Rand, name string, f func(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool), m, n, k, pad int, acc bool) {
+	t.Helper()
+	lda, ldb, ldc := max(1, k+pad), max(1, n+pad), max(1, n+pad)
+	la, lb, lc := 0, 0, 0
+	if m > 0 && k > 0 {
+		la = (m-1)*lda + k
+	}
+	if k > 0 && n > 0 {
+		lb = (k-1)*ldb + n
+	}
+	if m > 0 && n > 0 {
+		lc = (m-1)*ldc + n
+	}
+	a, _ := guarded(la, 1)
+	b, _ := guarded(lb, 3)
+	c, cbuf := guarded(lc, 5)
+	randSlice(r, a)
+	randSlice(r, b)
+	inside := func(idx int) bool { return idx/ldc < m && idx%ldc < n }
+	for idx := range c {
+		if inside(idx) {
+			c[idx] = float32(r.NormFloat64())
+		}
+	}
+	orig := append([]float32(nil), cbuf...)
+	want, bound := refMatMul(m, n, k, a, lda, b, ldb, c, ldc, acc)
+	f(m, n, k, a, lda, b, ldb, c, ldc, acc)
+	for idx := range cbuf {
+		ci := idx - 5
+		if ci >= 0 && ci < len(c) && inside(ci) {
+			i, j := ci/ldc, ci%ldc
+			got := float64(c[ci])
+			if d := math.Abs(got - want[i*n+j]); !(d <= bound[i*n+j]) {
+				t.Fatalf("%s: c[%d,%d] = %v, want %v (|diff| %g > bound %g)", name, i, j, got, want[i*n+j], d, bound[i*n+j])
+			}
+		} else if cbuf[idx] != orig[idx] {
+			t.Fatalf("%s: wrote outside c's m×n region at buffer index %d", name, idx)
+		}
+	}
+}
+
+func TestVecMat(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	type size struct{ k, n int }
+	var sizes []size
+	for k := 0; k <= 70; k++ {
+		for n := 0; n <= 70; n++ {
+			sizes = append(sizes, size{k, n})
+		}
+	}
+	sizes = append(sizes, size{32, 128}, size{128, 512}, size{256, 1024}, size{513, 2049})
+	for _, im := range impls {
+		for _, sz := range sizes {
+			for _, acc := range []bool{false, true} {
+				k, n := sz.k, sz.n
+				x, xbuf := guarded(k, 1)
+				w, wbuf := guarded(k*n, 3)
+				y, ybuf := guarded(n, 5)
+				randSlice(r, x)
+				randSlice(r, w)
+				randSlice(r, y)
+				want, bound := refMatMul(1, n, k, x, max(1, k), w, max(1, n), y, max(1, n), acc)
+				im.vecMat(y, x, w, k, n, acc)
+				name := fmt.Sprintf("%s/k%d_n%d_acc%v", im.name, k, n, acc)
+				for j := range y {
+					if d := math.Abs(float64(y[j]) - want[j]); !(d <= bound[j]) {
+						t.Fatalf("%s: y[%d] = %v, want %v (|diff| %g > bound %g)", name, j, y[j], want[j], d, bound[j])
+					}
+				}
+				checkGuards(t, name+" x", xbuf, 1, k)
+				checkGuards(t, name+" w", wbuf, 3, k*n)
+				checkGuards(t, name+" y", ybuf, 5, n)
+			}
+		}
+	}
+}
+
+// checkExp accepts exp within 4e-7 relative where the result is a normal
+// float32, within two denormal steps below that, and exact specials.
+func checkExp(x, got float32) error {
+	want := refExp(x)
+	switch {
+	case x != x:
+		if got == got {
+			return fmt.Errorf("exp(NaN) = %v, want NaN", got)
+		}
+		return nil
+	case math.IsInf(float64(want), 0) || want == 0:
+		if got != want {
+			return fmt.Errorf("exp(%v) = %v, want %v", x, got, want)
+		}
+		return nil
+	case want < 0x1p-126:
+		if d := math.Abs(float64(got) - float64(want)); d > 0x1p-148 {
+			return fmt.Errorf("exp(%v) = %v, want %v (denormal, |diff| %g)", x, got, want, d)
+		}
+		return nil
+	}
+	if d := math.Abs(float64(got)-float64(want)) / float64(want); !(d <= 4e-7) {
+		return fmt.Errorf("exp(%v) = %v, want %v (rel %g)", x, got, want, d)
+	}
+	return nil
+}
+
+// checkBounded accepts tanh and sigmoid within 2e-7 absolute (and, for
+// tanh, 4e-7 relative near zero, so small inputs keep their precision).
+func checkBounded(name string, ref func(float32) float32, x, got float32) error {
+	want := ref(x)
+	if x != x {
+		if got == got {
+			return fmt.Errorf("%s(NaN) = %v, want NaN", name, got)
+		}
+		return nil
+	}
+	d := math.Abs(float64(got) - float64(want))
+	if !(d <= 2e-7) {
+		return fmt.Errorf("%s(%v) = %v, want %v (|diff| %g)", name, x, got, want, d)
+	}
+	if name == "tanh" && want != 0 && math.Abs(float64(x)) < 1 && !(d/math.Abs(float64(want)) <= 4e-7) {
+		return fmt.Errorf("tanh(%v) = %v, want %v (rel %g)", x, got, want, d/math.Abs(float64(want)))
+	}
+	if name == "tanh" && math.Signbit(float64(got)) != math.Signbit(float64(x)) {
+		return fmt.Errorf("tanh(%v) = %v: sign differs", x, got)
+	}
+	return nil
+}
+
+func TestActivationAccuracy(t *testing.T) {
+	xs := activationInputs(20)
+	xs = append(xs, activationInputs(110)...)
+	got := make([]float32, len(xs))
+	for _, im := range impls {
+		im.exp(got, xs)
+		for i, x := range xs {
+			if err := checkExp(x, got[i]); err != nil {
+				t.Fatalf("%s: %v", im.name, err)
+			}
+		}
+		im.tanh(got, xs)
+		for i, x := range xs {
+			if err := checkBounded("tanh", refTanh, x, got[i]); err != nil {
+				t.Fatalf("%s: %v", im.name, err)
+			}
+		}
+		im.sigmoid(got, xs)
+		for i, x := range xs {
+			if err := checkBounded("sigmoid", refSigmoid, x, got[i]); err != nil {
+				t.Fatalf("%s: %v", im.name, err)
+			}
+		}
+	}
+}
+
+// TestActivationTails runs every length 0..70 at odd offsets, in place and
+// not, so that vector bodies, tails and guards are all exercised.
+func TestActivationTails(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	type act struct {
+		name string
+		f    func(impl) func(dst, src []float32)
+		ok   func(x, got float32) error
+	}
+	acts := []act{
+		{"exp", func(im impl) func(dst, src []float32) { return im.exp }, checkExp},
+		{"tanh", func(im impl) func(dst, src []float32) { return im.tanh },
+			func(x, g float32) error { return checkBounded("tanh", refTanh, x, g) }},
+		{"sigmoid", func(im impl) func(dst, src []float32) { return im.sigmoid },
+			func(x, g float32) error { return checkBounded("sigmoid", refSigmoid, x, g) }},
+	}
+	for _, im := range impls {
+		for _, a := range acts {
+			f := a.f(im)
+			for n := 0; n <= 70; n++ {
+				for _, inPlace := range []bool{false, true} {
+					src, sbuf := guarded(n, 1+n%3)
+					for i := range src {
+						src[i] = float32(r.NormFloat64() * 8)
+					}
+					xs := append([]float32(nil), src...)
+					dst, dbuf := src, sbuf
+					doff := 1 + n%3
+					if !inPlace {
+						dst, dbuf = guarded(n, 2)
+						doff = 2
+					}
+					f(dst, src)
+					for i, x := range xs {
+						if err := a.ok(x, dst[i]); err != nil {
+							t.Fatalf("%s n=%d inPlace=%v: %v", im.name, n, inPlace, err)
+						}
+					}
+					checkGuards(t, fmt.Sprintf("%s %s n=%d dst", im.name, a.name, n), dbuf, doff, n)
+					if !inPlace {
+						checkGuards(t, fmt.Sprintf("%s %s n=%d src", im.name, a.name, n), sbuf, 1+n%3, n)
+						for i := range src {
+							if src[i] != xs[i] {
+								t.Fatalf("%s %s n=%d: src modified", im.name, a.name, n)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestElementwise(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, im := range impls {
+		for n := 0; n <= 70; n++ {
+			a, abuf := guarded(n, 1)
+			b, bbuf := guarded(n, 2)
+			dst, dbuf := guarded(n, 3)
+			randSlice(r, a)
+			randSlice(r, b)
+			name := fmt.Sprintf("%s n=%d", im.name, n)
+
+			var want, abs float64
+			for i := range a {
+				want += float64(a[i]) * float64(b[i])
+				abs += math.Abs(float64(a[i]) * float64(b[i]))
+			}
+			if got := im.dot(a, b); math.Abs(float64(got)-want) > float64(n+1)*0x1p-24*abs {
+				t.Fatalf("%s: dot = %v, want %v", name, got, want)
+			}
+
+			im.mul(dst, a, b)
+			for i := range a {
+				if dst[i] != a[i]*b[i] {
+					t.Fatalf("%s: mul[%d] = %v, want %v", name, i, dst[i], a[i]*b[i])
+				}
+			}
+			im.add(dst, a, b)
+			for i := range a {
+				if dst[i] != a[i]+b[i] {
+					t.Fatalf("%s: add[%d] = %v, want %v", name, i, dst[i], a[i]+b[i])
+				}
+			}
+			y := append([]float32(nil), b...)
+			im.axpy(0.75, a, dst[:n])
+			copy(dst, y)
+			im.axpy(0.75, a, dst)
+			for i := range a {
+				w := float64(y[i]) + 0.75*float64(a[i])
+				if math.Abs(float64(dst[i])-w) > 2*0x1p-24*(math.Abs(float64(y[i]))+math.Abs(0.75*float64(a[i]))) {
+					t.Fatalf("%s: axpy[%d] = %v, want %v", name, i, dst[i], w)
+				}
+			}
+			// In place: dst aliases a.
+			copy(dst, a)
+			im.add(dst, dst, b)
+			for i := range a {
+				if dst[i] != a[i]+b[i] {
+					t.Fatalf("%s: in-place add[%d] = %v, want %v", name, i, dst[i], a[i]+b[i])
+				}
+			}
+			checkGuards(t, name+" a", abuf, 1, n)
+			checkGuards(t, name+" b", bbuf, 2, n)
+			checkGuards(t, name+" dst", dbuf, 3, n)
+		}
+	}
+}
+
+func TestSimpleActivations(t *testing.T) {
+	nan := float32(math.NaN())
+	xs := []float32{-10, -3, -2.5, -1, -0.5, 0, 0.25, 1, 2.5, 3, 10, float32(math.Inf(1)), float32(math.Inf(-1)), nan}
+	dst := make([]float32, len(xs))
+	check := func(name string, f func(dst, src []float32), ref func(float64) float64) {
+		t.Helper()
+		f(dst, xs)
+		for i, x := range xs {
+			want := float32(ref(float64(x)))
+			if x != x {
+				if dst[i] == dst[i] {
+					t.Errorf("%s(NaN) = %v, want NaN", name, dst[i])
+				}
+				continue
+			}
+			if math.Abs(float64(dst[i]-want)) > 1e-7 {
+				t.Errorf("%s(%v) = %v, want %v", name, x, dst[i], want)
+			}
+		}
+	}
+	clip := func(v float64) float64 { return math.Max(0, math.Min(1, v)) }
+	check("HardSigmoidKeras3", HardSigmoidKeras3, func(x float64) float64 { return clip(x/6 + 0.5) })
+	check("HardSigmoidKeras2", HardSigmoidKeras2, func(x float64) float64 { return clip(0.2*x + 0.5) })
+	check("Relu", Relu, func(x float64) float64 { return math.Max(x, 0) })
+
+	x := []float32{1, 2, 3, 4, 5, 6}
+	AddBias(x, []float32{10, 20, 30})
+	for i, want := range []float32{11, 22, 33, 14, 25, 36} {
+		if x[i] != want {
+			t.Fatalf("AddBias: x[%d] = %v, want %v", i, x[i], want)
+		}
+	}
+	AddBias(nil, nil)
+}
+
+func TestPanics(t *testing.T) {
+	cases := []struct {
+		name, want string
+		f          func()
+	}{
+		{"matmul short a", errShortA, func() { MatMul(2, 2, 2, make([]float32, 3), 2, make([]float32, 4), 2, make([]float32, 4), 2, false) }},
+		{"matmul short b", errShortB, func() { MatMul(2, 2, 2, make([]float32, 4), 2, make([]float32, 3), 2, make([]float32, 4), 2, false) }},
+		{"matmul short c", errShortC, func() { MatMul(2, 2, 2, make([]float32, 4), 2, make([]float32, 4), 2, make([]float32, 3), 2, false) }},
+		{"matmul lda", errLd, func() { MatMul(2, 2, 2, make([]float32, 4), 1, make([]float32, 4), 2, make([]float32, 4), 2, false) }},
+		{"matmul negative", errNegative, func() { MatMul(-1, 2, 2, nil, 2, nil, 2, nil, 2, false) }},
+		{"vecmat short w", errShortW, func() { VecMat(make([]float32, 3), make([]float32, 2), make([]float32, 5), 2, 3, false) }},
+		{"vecmat short x", errShortX, func() { VecMat(make([]float32, 3), make([]float32, 1), make([]float32, 6), 2, 3, false) }},
+		{"vecmat short y", errShortY, func() { VecMat(make([]float32, 2), make([]float32, 2), make([]float32, 6), 2, 3, false) }},
+		{"sigmoid short dst", errShortDst, func() { Sigmoid(make([]float32, 1), make([]float32, 2)) }},
+		{"tanh short dst", errShortDst, func() { Tanh(make([]float32, 1), make([]float32, 2)) }},
+		{"exp short dst", errShortDst, func() { Exp(make([]float32, 1), make([]float32, 2)) }},
+		{"dot short b", errShortB, func() { Dot(make([]float32, 2), make([]float32, 1)) }},
+		{"axpy short y", errShortY, func() { Axpy(1, make([]float32, 2), make([]float32, 1)) }},
+		{"add short dst", errShortDst, func() { Add(make([]float32, 1), make([]float32, 2), make([]float32, 2)) }},
+		{"mul short b", errShortB, func() { Mul(make([]float32, 2), make([]float32, 2), make([]float32, 1)) }},
+		{"bias rows", errBias, func() { AddBias(make([]float32, 5), make([]float32, 2)) }},
+	}
+	for _, c := range cases {
+		func() {
+			defer func() {
+				if r := recover(); r != c.want {
+					t.Errorf("%s: panic %v, want %q", c.name, r, c.want)
+				}
+			}()
+			c.f()
+		}()
+	}
+}
