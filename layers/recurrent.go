@@ -1,0 +1,762 @@
+package layers
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/rnnkit/rnnkit/convert"
+	"github.com/rnnkit/rnnkit/runtime"
+	"github.com/rnnkit/rnnkit/runtime/kernel"
+)
+
+func init() { builtins = append(builtins, registerRecurrent) }
+
+func registerRecurrent(r *Registry) {
+	r.Register(simpleRNNClass, buildRecurrent)
+	r.Register(lstmClass, buildRecurrent)
+	r.Register(gruClass, buildRecurrent)
+	r.Register(rnnClass, buildRecurrent)
+}
+
+const (
+	simpleRNNClass     = "SimpleRNN"
+	lstmClass          = "LSTM"
+	gruClass           = "GRU"
+	rnnClass           = "RNN"
+	simpleRNNCellClass = "SimpleRNNCell"
+	lstmCellClass      = "LSTMCell"
+	gruCellClass       = "GRUCell"
+	stackedCellsClass  = "StackedRNNCells"
+)
+
+// cellKind selects the cell equations.
+type cellKind int
+
+const (
+	simpleRNNCell cellKind = iota
+	lstmCell
+	gruCell
+)
+
+// rnnCell is one recurrent cell bound to its weights, laid out so that the
+// time loop reads them with kernel.MatMul and kernel.VecMat directly.
+//
+// Keras (keras-formats.md §6.1): kernels are (in, gates*units) with gate
+// blocks as column slices: LSTM i, f, c, o; GRU z, r, h.
+type rnnCell struct {
+	kind     cellKind
+	units    int
+	inputDim int
+	gates    int // 1 (SimpleRNN), 4 (LSTM), 3 (GRU)
+	act      ActivationFunc
+	ract     ActivationFunc // unused by SimpleRNN
+
+	// kernel is [inputDim, gates*units], Keras' layout.
+	kernel []float32
+	// inBias is added to the input projection: [gates*units], or nil. For
+	// a reset_after GRU it also holds the recurrent bias of z and r, which
+	// Keras adds outside the reset gate and so can be folded in.
+	inBias []float32
+	// recurrent is [units, gates*units]; for GRU only the z and r blocks,
+	// [units, 2*units], so the candidate's matmul can come after r.
+	recurrent []float32
+	// recurrentH is GRU's candidate block [units, units].
+	recurrentH []float32
+	// recBiasH is a reset_after GRU's recurrent candidate bias [units],
+	// which Keras multiplies by r, or nil.
+	recBiasH   []float32
+	resetAfter bool
+}
+
+// numStates is how many state tensors the cell carries: LSTM h and c,
+// others h.
+func (c *rnnCell) numStates() int {
+	if c.kind == lstmCell {
+		return 2
+	}
+	return 1
+}
+
+// buildCell reads a cell's options from cfg (a SimpleRNN/LSTM/GRU layer or
+// a SimpleRNNCell/LSTMCell/GRUCell config) and binds its weights.
+func buildCell(spec *convert.Layer, kind cellKind) (*rnnCell, error) {
+	r := spec.Config.Reader(spec.Name)
+	units := r.Int("units", 0)
+	actName := r.String("activation", "tanh")
+	ractName := r.String("recurrent_activation", "sigmoid")
+	useBias := r.Bool("use_bias", true)
+	resetAfter := r.Bool("reset_after", true)
+	timeMajor := r.Bool("time_major", false)
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	if units <= 0 {
+		return nil, fmt.Errorf("layer %q: units %d: want a positive integer: %w", spec.Name, units, convert.ErrConfig)
+	}
+	if timeMajor {
+		return nil, fmt.Errorf("layer %q: time_major=True: %w", spec.Name, convert.ErrUnsupported)
+	}
+	c := &rnnCell{kind: kind, units: units}
+	switch kind {
+	case simpleRNNCell:
+		c.gates = 1
+	case lstmCell:
+		c.gates = 4
+	case gruCell:
+		c.gates = 3
+		c.resetAfter = resetAfter
+	}
+	var err error
+	if c.act, err = rnnActivation(spec.Name, actName); err != nil {
+		return nil, err
+	}
+	if kind != simpleRNNCell {
+		if c.ract, err = rnnActivation(spec.Name, ractName); err != nil {
+			return nil, err
+		}
+	}
+	n := 2
+	if useBias {
+		n = 3
+	}
+	if err := checkNWeights(spec, n); err != nil {
+		return nil, err
+	}
+	u, g := units, c.gates*units
+	k := spec.Weights[0]
+	if len(k.Shape) != 2 || k.Shape[1] != g || k.Shape[0] <= 0 {
+		return nil, errWeightShape(spec, k, fmt.Sprintf("(input_dim, %d) for %d gates of %d units", g, c.gates, u))
+	}
+	if err := checkWeightLen(spec, k); err != nil {
+		return nil, err
+	}
+	c.inputDim = k.Shape[0]
+	c.kernel = k.Data
+	rk := spec.Weights[1]
+	if err := checkWeightShape(spec, rk, u, g); err != nil {
+		return nil, err
+	}
+	c.recurrent = rk.Data
+	if kind == gruCell {
+		// Split the recurrent kernel's columns into [z r] and [h].
+		c.recurrent = make([]float32, u*2*u)
+		c.recurrentH = make([]float32, u*u)
+		for i := range u {
+			copy(c.recurrent[i*2*u:(i+1)*2*u], rk.Data[i*g:i*g+2*u])
+			copy(c.recurrentH[i*u:(i+1)*u], rk.Data[i*g+2*u:(i+1)*g])
+		}
+	}
+	if !useBias {
+		return c, nil
+	}
+	b := spec.Weights[2]
+	if kind == gruCell && c.resetAfter {
+		// Keras: reset_after=True has bias (2, 3u): input bias, then
+		// recurrent bias.
+		if err := checkWeightShape(spec, b, 2, g); err != nil {
+			return nil, err
+		}
+		c.inBias = make([]float32, g)
+		copy(c.inBias, b.Data[:g])
+		for j := 0; j < 2*u; j++ {
+			c.inBias[j] += b.Data[g+j]
+		}
+		c.recBiasH = append([]float32(nil), b.Data[g+2*u:]...)
+		return c, nil
+	}
+	if err := checkWeightShape(spec, b, g); err != nil {
+		return nil, err
+	}
+	c.inBias = b.Data
+	return c, nil
+}
+
+// rnnActivation resolves an activation for a recurrent cell, which applies
+// it to (batch, units) blocks: glu would change the state size.
+func rnnActivation(layer, name string) (ActivationFunc, error) {
+	if dim, err := ActivationOutputDim(name, 2); err == nil && dim != 2 {
+		return nil, fmt.Errorf("layer %q: activation %q in a recurrent cell: %w", layer, name, convert.ErrUnsupported)
+	}
+	f, err := Activation(name)
+	if err != nil {
+		return nil, fmt.Errorf("layer %q: %w", layer, err)
+	}
+	return f, nil
+}
+
+// RNN is a Keras recurrent layer: SimpleRNN, LSTM, GRU, or keras.layers.RNN
+// over a SimpleRNNCell, LSTMCell, GRUCell or StackedRNNCells. It is
+// immutable; states that persist between calls (stateful layers, or any RNN
+// in a streaming Context) live in the Context under the layer's pointer.
+//
+// Call takes x: [batch, time, features] and returns, in Keras order, the
+// output ([batch, time, units] with ReturnSequences, else [batch, units])
+// and with ReturnState the final states (LSTM h then c; for stacked cells
+// every cell's states in order).
+type RNN struct {
+	layerID
+	cells []*rnnCell
+
+	ReturnSequences bool
+	ReturnState     bool
+	GoBackwards     bool
+	Stateful        bool
+	Unroll          bool
+	// ZeroOutputForMask makes masked steps output zeros instead of the
+	// previous output (honoured only without Unroll, as Keras does).
+	ZeroOutputForMask bool
+	// kerasMajor is the writer's Keras major version: Keras 3 does not
+	// pass an input's mask to an RNN called with initial_state.
+	kerasMajor int
+}
+
+func buildRecurrent(spec *convert.Layer, env *Env) (runtime.Layer, error) {
+	r := spec.Config.Reader(spec.Name)
+	l := &RNN{
+		layerID:           layerID{spec.Name, spec.ClassName},
+		ReturnSequences:   r.Bool("return_sequences", false),
+		ReturnState:       r.Bool("return_state", false),
+		GoBackwards:       r.Bool("go_backwards", false),
+		Stateful:          r.Bool("stateful", false),
+		Unroll:            r.Bool("unroll", false),
+		ZeroOutputForMask: r.Bool("zero_output_for_mask", false),
+		kerasMajor:        kerasMajor(env),
+	}
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	switch spec.ClassName {
+	case simpleRNNClass, lstmClass, gruClass:
+		c, err := buildCell(spec, cellKindOf(spec.ClassName))
+		if err != nil {
+			return nil, err
+		}
+		l.cells = []*rnnCell{c}
+	case rnnClass:
+		cellSpec := r.Layer("cell")
+		if err := r.Err(); err != nil {
+			return nil, err
+		}
+		if cellSpec == nil {
+			return nil, fmt.Errorf("layer %q: RNN without a cell: %w", spec.Name, convert.ErrConfig)
+		}
+		if len(spec.Weights) != 0 {
+			return nil, fmt.Errorf("layer %q: %d weights on the RNN itself, want them on its cell: %w",
+				spec.Name, len(spec.Weights), convert.ErrWeights)
+		}
+		cells, err := buildCells(cellSpec)
+		if err != nil {
+			return nil, fmt.Errorf("layer %q: %w", spec.Name, err)
+		}
+		l.cells = cells
+	default:
+		return nil, fmt.Errorf("layer %q: class %s is not recurrent: %w", spec.Name, spec.ClassName, convert.ErrUnsupported)
+	}
+	for i := 1; i < len(l.cells); i++ {
+		if l.cells[i].inputDim != l.cells[i-1].units {
+			return nil, fmt.Errorf("layer %q: stacked cell %d has input_dim %d, want the previous cell's units %d: %w",
+				spec.Name, i, l.cells[i].inputDim, l.cells[i-1].units, convert.ErrWeights)
+		}
+	}
+	return l, nil
+}
+
+func cellKindOf(class string) cellKind {
+	switch class {
+	case lstmClass, lstmCellClass:
+		return lstmCell
+	case gruClass, gruCellClass:
+		return gruCell
+	}
+	return simpleRNNCell
+}
+
+// buildCells builds the cell of a keras.layers.RNN: one cell, or the cells
+// of a StackedRNNCells in order.
+func buildCells(spec *convert.Layer) ([]*rnnCell, error) {
+	switch spec.ClassName {
+	case simpleRNNCellClass, lstmCellClass, gruCellClass:
+		c, err := buildCell(spec, cellKindOf(spec.ClassName))
+		if err != nil {
+			return nil, err
+		}
+		return []*rnnCell{c}, nil
+	case stackedCellsClass:
+		list, ok := spec.Config["cells"].([]any)
+		if !ok || len(list) == 0 {
+			return nil, fmt.Errorf("cell %q: StackedRNNCells option \"cells\": got %T, want a non-empty list of cells: %w",
+				spec.Name, spec.Config["cells"], convert.ErrConfig)
+		}
+		var cells []*rnnCell
+		for i, e := range list {
+			sub, ok := e.(*convert.Layer)
+			if !ok {
+				return nil, fmt.Errorf("cell %q: cells[%d]: got %T, want a cell: %w", spec.Name, i, e, convert.ErrConfig)
+			}
+			cs, err := buildCells(sub)
+			if err != nil {
+				return nil, err
+			}
+			cells = append(cells, cs...)
+		}
+		return cells, nil
+	}
+	return nil, fmt.Errorf("cell %q of class %s: %w", spec.Name, spec.ClassName, convert.ErrUnsupported)
+}
+
+// kerasMajor returns the writer's Keras major version, 3 when unknown.
+func kerasMajor(env *Env) int {
+	if env == nil || env.KerasVersion == "" {
+		return 3
+	}
+	v := env.KerasVersion
+	if i := strings.IndexByte(v, '.'); i >= 0 {
+		v = v[:i]
+	}
+	m, err := strconv.Atoi(v)
+	if err != nil {
+		return 3
+	}
+	return m
+}
+
+// Units is the size of the output and of each state of the last cell.
+func (l *RNN) Units() int { return l.cells[len(l.cells)-1].units }
+
+// InputDim is the feature size the layer expects.
+func (l *RNN) InputDim() int { return l.cells[0].inputDim }
+
+// StateSizes returns the size of each state tensor in Keras order (LSTM:
+// h, c; stacked cells: every cell's states in order).
+func (l *RNN) StateSizes() []int {
+	var s []int
+	for _, c := range l.cells {
+		for range c.numStates() {
+			s = append(s, c.units)
+		}
+	}
+	return s
+}
+
+// ResetState drops the state the layer keeps in ctx.
+func (l *RNN) ResetState(ctx *runtime.Context) { ctx.SetState(l, nil) }
+
+// RNNOptions are the per-call inputs of RNN.Run besides the sequence.
+type RNNOptions struct {
+	// Mask is [batch, time] with 0 at masked steps, or nil.
+	Mask *runtime.Tensor
+	// InitialState holds one [batch, size] tensor per state (StateSizes),
+	// or nil for zeros, or for the stored state of a stateful layer or a
+	// streaming Context.
+	InitialState []*runtime.Tensor
+	// ZeroOutputForMask forces zero outputs at masked steps, as
+	// Bidirectional does for its RNNs when returning sequences.
+	ZeroOutputForMask bool
+}
+
+// Run runs the layer on x: [batch, time, features] (time ≥ 1). It returns
+// the output, [batch, time, units] in processing order (reversed when
+// GoBackwards) if ReturnSequences, else [batch, units], and the final
+// states (one per StateSizes entry), whatever ReturnState says. It stores
+// the final states in ctx when the layer is stateful or ctx is streaming.
+// The returned tensors are new and owned by the caller.
+//
+// Used by Bidirectional, which runs two RNNs with the same mask.
+func (l *RNN) Run(ctx *runtime.Context, x *runtime.Tensor, opt RNNOptions) (*runtime.Tensor, []*runtime.Tensor, error) {
+	if x == nil || x.Rank() != 3 {
+		return nil, nil, fmt.Errorf("layer %q: input %v: want [batch, time, features]", l.name, x)
+	}
+	B, T, D := x.Shape[0], x.Shape[1], x.Shape[2]
+	if D != l.InputDim() {
+		return nil, nil, fmt.Errorf("layer %q: input shape %v: want %d features", l.name, x.Shape, l.InputDim())
+	}
+	if T == 0 {
+		return nil, nil, fmt.Errorf("layer %q: input shape %v: want at least one time step", l.name, x.Shape)
+	}
+	var mask []float32
+	if opt.Mask != nil {
+		if opt.Mask.Len() != B*T || opt.Mask.Rank() < 2 || opt.Mask.Shape[0] != B || opt.Mask.Shape[1] != T {
+			return nil, nil, fmt.Errorf("layer %q: mask shape %v: want [%d, %d]", l.name, opt.Mask.Shape, B, T)
+		}
+		mask = opt.Mask.Data
+	}
+	sizes := l.StateSizes()
+	keep := l.Stateful || ctx.Streaming()
+	init := opt.InitialState
+	var stored []*runtime.Tensor
+	if keep {
+		stored = ctx.State(l)
+		if !statesFit(stored, B, sizes) {
+			if stored != nil && init == nil {
+				return nil, nil, fmt.Errorf("layer %q: stored state is for batch %d, input has batch %d: reset the states first",
+					l.name, stored[0].Shape[0], B)
+			}
+			stored = nil
+		}
+		if init == nil {
+			init = stored
+		}
+	}
+	if init != nil && !statesFit(init, B, sizes) {
+		return nil, nil, fmt.Errorf("layer %q: initial_state: got %s, want %d tensors of [%d, size] with sizes %v",
+			l.name, describeStates(init), len(sizes), B, sizes)
+	}
+	final := make([]*runtime.Tensor, len(sizes))
+	for i, s := range sizes {
+		final[i] = runtime.NewTensor(B, s)
+	}
+	u := l.Units()
+	var out *runtime.Tensor
+	if l.ReturnSequences {
+		out = runtime.NewTensor(B, T, u)
+	} else {
+		out = runtime.NewTensor(B, u)
+	}
+	l.run(ctx, x.Data, B, T, mask, init, opt.ZeroOutputForMask, out.Data, final)
+	if keep {
+		if stored == nil {
+			stored = make([]*runtime.Tensor, len(sizes))
+			for i, s := range sizes {
+				stored[i] = runtime.NewTensor(B, s)
+			}
+			ctx.SetState(l, stored)
+		}
+		for i := range final {
+			copy(stored[i].Data, final[i].Data)
+		}
+	}
+	return out, final, nil
+}
+
+// statesFit reports whether s holds one [b, size] tensor per size.
+func statesFit(s []*runtime.Tensor, b int, sizes []int) bool {
+	if len(s) != len(sizes) {
+		return false
+	}
+	for i, t := range s {
+		if t == nil || t.Rank() != 2 || t.Shape[0] != b || t.Shape[1] != sizes[i] || t.Len() != b*sizes[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func describeStates(s []*runtime.Tensor) string {
+	parts := make([]string, len(s))
+	for i, t := range s {
+		if t == nil {
+			parts[i] = "nil"
+		} else {
+			parts[i] = fmt.Sprint(t.Shape)
+		}
+	}
+	return fmt.Sprintf("%d tensors %v", len(s), parts)
+}
+
+// Call runs the layer for one graph node. The mask is the explicit "mask"
+// argument if given, else the input's own mask, except that a Keras 3 RNN
+// called with initial_state does not pick up the input's mask (its
+// Layer.__call__ only fills the mask in for single-tensor calls).
+func (l *RNN) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+	in := call.Inputs()
+	if len(in) == 0 || in[0].T == nil {
+		return nil, fmt.Errorf("layer %q: no input tensor", l.name)
+	}
+	x := in[0]
+	var init []*runtime.Tensor
+	for _, v := range in[1:] { // Keras 2 style [x, h0, c0] input list
+		init = append(init, v.T)
+	}
+	if len(call.Args) > 1 && call.Args[1].IsTensor() { // rnn(x, initial_state)
+		for _, v := range call.Args[1].Values {
+			init = append(init, v.T)
+		}
+	}
+	if a, ok := call.Kwarg("initial_state"); ok {
+		if !a.IsTensor() {
+			return nil, fmt.Errorf("layer %q: initial_state: got %v, want tensors", l.name, a.Const)
+		}
+		for _, v := range a.Values {
+			init = append(init, v.T)
+		}
+	}
+	mask := x.Mask
+	if init != nil && l.kerasMajor >= 3 {
+		mask = nil
+	}
+	if a, ok := call.Kwarg("mask"); ok {
+		if !a.IsTensor() {
+			return nil, fmt.Errorf("layer %q: mask: got %v, want a tensor", l.name, a.Const)
+		}
+		mask = a.Values[0].T
+	}
+	out, states, err := l.Run(ctx, x.T, RNNOptions{Mask: mask, InitialState: init, ZeroOutputForMask: l.ZeroOutputForMask})
+	if err != nil {
+		return nil, err
+	}
+	res := []runtime.Value{{T: out}}
+	if l.ReturnSequences && mask != nil {
+		// Keras: the output mask is the input mask when returning
+		// sequences. With go_backwards it is still the input's mask
+		// (not reversed), as Keras' RNN.compute_mask returns it as is.
+		res[0].Mask = mask
+	}
+	if l.ReturnState {
+		for _, s := range states {
+			res = append(res, runtime.Value{T: s})
+		}
+	}
+	return res, nil
+}
+
+// Scratch slots of a cell's run, under the cell's pointer.
+const (
+	slotProj = iota // input projection [B*T, gates*units], then gate pre-activations
+	slotH
+	slotHNew
+	slotC
+	slotCNew
+	slotTmp  // GRU candidate recurrent term [B, units]
+	slotTmp2 // GRU r*h for reset_after=False [B, units]
+	slotPrev // previous outputs for unrolled masked runs [B, units]
+	slotSeq  // this cell's output sequence when it feeds a stacked cell
+)
+
+// run runs every cell over the sequence and writes the last cell's output
+// to out ([B, T, U] in processing order, or [B, U]) and each cell's final
+// states to final. init is nil for zero initial states.
+func (l *RNN) run(ctx *runtime.Context, x []float32, B, T int, mask []float32, init []*runtime.Tensor, zeroOut bool, out []float32, final []*runtime.Tensor) {
+	si := 0
+	for ci, c := range l.cells {
+		last := ci == len(l.cells)-1
+		var h0, c0 []float32
+		if init != nil {
+			h0 = init[si].Data
+			if c.kind == lstmCell {
+				c0 = init[si+1].Data
+			}
+		}
+		hF := final[si].Data
+		var cF []float32
+		if c.kind == lstmCell {
+			cF = final[si+1].Data
+		}
+		si += c.numStates()
+		p := cellPass{
+			c: c, ctx: ctx, x: x, b: B, t: T, mask: mask, h0: h0, c0: c0, hFinal: hF, cFinal: cF,
+			reverse: l.GoBackwards, unroll: l.Unroll,
+			zeroOut: (zeroOut || l.ZeroOutputForMask) && !l.Unroll,
+		}
+		if last {
+			p.procOrder = true
+			if l.ReturnSequences {
+				p.outSeq = out
+			} else {
+				p.outLast = out
+			}
+		} else {
+			// An inner cell's outputs feed the next cell, which walks time
+			// in the same direction, so keep them in input order.
+			p.outSeq = ctx.Scratch(c, slotSeq, B*T*c.units)
+		}
+		p.run()
+		x = p.outSeq
+	}
+}
+
+// cellPass is one run of a cell over a sequence.
+type cellPass struct {
+	c    *rnnCell
+	ctx  *runtime.Context
+	x    []float32 // [b, t, inputDim]
+	b, t int
+	mask []float32 // [b, t] or nil
+	// h0, c0 are the initial states [b, units], nil for zeros.
+	h0, c0 []float32
+	// hFinal, cFinal receive the final states.
+	hFinal, cFinal []float32
+	reverse        bool
+	procOrder      bool // write outSeq in processing order, else input order
+	unroll         bool
+	zeroOut        bool
+	outSeq         []float32 // [b, t, units] or nil
+	outLast        []float32 // [b, units] or nil
+}
+
+func (p *cellPass) run() {
+	c, ctx, B, T := p.c, p.ctx, p.b, p.t
+	U, G, D := c.units, c.gates*c.units, c.inputDim
+
+	// The input projection for all time steps as one matrix multiply.
+	// Row b*T+t holds step t of sequence b; the recurrent term is then
+	// accumulated in place, so the rows of one step form a matrix with
+	// leading dimension T*G.
+	xp := ctx.Scratch(c, slotProj, B*T*G)
+	kernel.MatMul(B*T, G, D, p.x, D, c.kernel, G, xp, G, false)
+	if c.inBias != nil {
+		kernel.AddBias(xp, c.inBias)
+	}
+	h := ctx.Scratch(c, slotH, B*U)
+	hn := ctx.Scratch(c, slotHNew, B*U)
+	initState(h, p.h0)
+	var cs, cn []float32
+	if c.kind == lstmCell {
+		cs = ctx.Scratch(c, slotC, B*U)
+		cn = ctx.Scratch(c, slotCNew, B*U)
+		initState(cs, p.c0)
+	}
+	var tmp, tmp2, prev []float32
+	if c.kind == gruCell {
+		tmp = ctx.Scratch(c, slotTmp, B*U)
+		if !c.resetAfter {
+			tmp2 = ctx.Scratch(c, slotTmp2, B*U)
+		}
+	}
+	if p.mask != nil && p.unroll {
+		// Keras' unrolled loop repeats the previous output, starting from
+		// zeros, where the scan loop repeats the state.
+		prev = ctx.Scratch(c, slotPrev, B*U)
+		clear(prev)
+	}
+	for s := range T {
+		t := s
+		if p.reverse {
+			t = T - 1 - s
+		}
+		step := xp[t*G:]
+		switch c.kind {
+		case simpleRNNCell:
+			recurrentInto(step, h, c.recurrent, B, U, G, T*G, true)
+			for b := range B {
+				row := step[b*T*G : b*T*G+U]
+				c.act(hn[b*U:(b+1)*U], row, U)
+			}
+		case lstmCell:
+			recurrentInto(step, h, c.recurrent, B, U, G, T*G, true)
+			for b := range B {
+				row := step[b*T*G : b*T*G+G]
+				// Keras: i, f, c, o; c' = f*c + i*act(g); h' = o*act(c').
+				c.ract(row[:2*U], row[:2*U], U)
+				c.act(row[2*U:3*U], row[2*U:3*U], U)
+				c.ract(row[3*U:], row[3*U:], U)
+				ig, fg, gg, og := row[:U], row[U:2*U], row[2*U:3*U], row[3*U:G]
+				cOld, cNew, hNew := cs[b*U:(b+1)*U], cn[b*U:(b+1)*U], hn[b*U:(b+1)*U]
+				for j := range U {
+					cNew[j] = fg[j]*cOld[j] + ig[j]*gg[j]
+				}
+				c.act(hNew, cNew, U)
+				kernel.Mul(hNew, hNew, og)
+			}
+		case gruCell:
+			// z and r: x·K + b + h·R (reset_after folds R's bias into b).
+			recurrentInto(step, h, c.recurrent, B, U, 2*U, T*G, true)
+			for b := range B {
+				row := step[b*T*G : b*T*G+2*U]
+				c.ract(row, row, U)
+			}
+			if c.resetAfter {
+				// Keras: hh = act(x·Kh + bh + r*(h·Rh + rbh)).
+				recurrentInto(tmp, h, c.recurrentH, B, U, U, U, false)
+				for b := range B {
+					rec := tmp[b*U : (b+1)*U]
+					if c.recBiasH != nil {
+						kernel.Add(rec, rec, c.recBiasH)
+					}
+					row := step[b*T*G : b*T*G+G]
+					kernel.Mul(rec, rec, row[U:2*U])
+					kernel.Add(row[2*U:], row[2*U:], rec)
+				}
+			} else {
+				// Keras: hh = act(x·Kh + bh + (r*h)·Rh).
+				for b := range B {
+					row := step[b*T*G : b*T*G+G]
+					kernel.Mul(tmp2[b*U:(b+1)*U], row[U:2*U], h[b*U:(b+1)*U])
+				}
+				recurrentInto(tmp, tmp2, c.recurrentH, B, U, U, U, false)
+				for b := range B {
+					row := step[b*T*G : b*T*G+G]
+					kernel.Add(row[2*U:], row[2*U:], tmp[b*U:(b+1)*U])
+				}
+			}
+			for b := range B {
+				row := step[b*T*G : b*T*G+G]
+				hh := row[2*U : 3*U]
+				c.act(hh, hh, U)
+				z := row[:U]
+				hOld, hNew := h[b*U:(b+1)*U], hn[b*U:(b+1)*U]
+				// Keras: h' = z*h + (1-z)*hh.
+				for j := range U {
+					hNew[j] = z[j]*hOld[j] + (1-z[j])*hh[j]
+				}
+			}
+		}
+		pos := t
+		if p.procOrder {
+			pos = s
+		}
+		for b := range B {
+			hNew := hn[b*U : (b+1)*U]
+			val := hNew
+			if p.mask != nil && p.mask[b*T+t] == 0 {
+				// Keras: a masked step keeps the states and repeats the
+				// previous output (or outputs zeros).
+				copy(hNew, h[b*U:(b+1)*U])
+				if cn != nil {
+					copy(cn[b*U:(b+1)*U], cs[b*U:(b+1)*U])
+				}
+				switch {
+				case p.zeroOut:
+					val = nil
+				case prev != nil:
+					val = prev[b*U : (b+1)*U]
+				}
+			}
+			if prev != nil {
+				copy(prev[b*U:(b+1)*U], val)
+			}
+			var dst []float32
+			if p.outSeq != nil {
+				dst = p.outSeq[(b*T+pos)*U : (b*T+pos+1)*U]
+			} else if s == T-1 {
+				dst = p.outLast[b*U : (b+1)*U]
+			}
+			if dst != nil {
+				if val == nil {
+					clear(dst)
+				} else {
+					copy(dst, val)
+				}
+			}
+		}
+		h, hn = hn, h
+		cs, cn = cn, cs
+	}
+	if p.outLast != nil && p.outSeq != nil {
+		panic("layers: cellPass with two outputs")
+	}
+	copy(p.hFinal, h)
+	if p.cFinal != nil {
+		copy(p.cFinal, cs)
+	}
+}
+
+// recurrentInto computes (or with acc adds) h[B, U]·w[U, n] into the B rows
+// of dst, which start ld apart. One sequence uses the streaming
+// matrix-vector kernel.
+func recurrentInto(dst, h, w []float32, B, U, n, ld int, acc bool) {
+	if B == 1 {
+		kernel.VecMat(dst[:n], h[:U], w, U, n, acc)
+		return
+	}
+	kernel.MatMul(B, n, U, h, U, w, n, dst, ld, acc)
+}
+
+// initState copies src into dst, or zeroes dst when src is nil.
+func initState(dst, src []float32) {
+	if src == nil {
+		clear(dst)
+		return
+	}
+	copy(dst, src)
+}
