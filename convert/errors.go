@@ -17,3 +17,39 @@ var (
 	// not implement.
 	ErrUnsupported = errors.New("unsupported")
 )
+
+// Error is an error located in a model file: the file, the object inside
+// it (an HDF5 path, a config path such as "layers[3] (lstm)", a layer or
+// weight name) and what was wrong. It matches its Kind (ErrFormat,
+// ErrConfig, ErrWeights, ErrUnsupported) and any wrapped cause through
+// errors.Is.
+type Error struct {
+	File string
+	Path string
+	Msg  string
+	// Kind is one of the package's sentinel errors.
+	Kind error
+	// Err is the underlying cause, or nil.
+	Err error
+}
+
+func (e *Error) Error() string {
+	s := "convert: "
+	if e.File != "" {
+		s += e.File + ": "
+	}
+	if e.Path != "" {
+		s += e.Path + ": "
+	}
+	s += e.Msg
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Is reports whether target is e's Kind.
+func (e *Error) Is(target error) bool { return target == e.Kind }
+
+// Unwrap returns the underlying cause.
+func (e *Error) Unwrap() error { return e.Err }

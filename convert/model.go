@@ -64,6 +64,24 @@ type Layer struct {
 	// Inner is the model itself when this layer is a nested Sequential or
 	// Functional model.
 	Inner *Graph
+
+	// origClass is the class name as written, before aliases were
+	// resolved: Keras 3 weight paths are derived from it.
+	origClass string
+	// defaulted lists options the config omitted and convert filled with
+	// the writer's default; the weights may still settle them (GRU
+	// reset_after from the bias rank).
+	defaulted []string
+}
+
+// OriginalClassName returns the class name the file gave the layer before
+// aliases and Keras 1/CuDNN classes were normalized ("CuDNNLSTM",
+// "Convolution1D"), or ClassName when it was not changed.
+func (l *Layer) OriginalClassName() string {
+	if l.origClass == "" {
+		return l.ClassName
+	}
+	return l.origClass
 }
 
 // TensorRef names a tensor as Keras does: the layer that produced it, which
@@ -85,7 +103,9 @@ type Node struct {
 
 // Arg is one argument of a layer call: tensors or a constant.
 type Arg struct {
-	// Tensors is set for a tensor argument, one entry per tensor.
+	// Tensors is set for a tensor argument, one entry per tensor. In a
+	// list argument an entry with an empty Layer stands for None (Keras 3
+	// Attention called with mask=[None, value_mask]).
 	Tensors []TensorRef
 	// IsList reports that the argument was a list in the call.
 	IsList bool
