@@ -10,6 +10,8 @@ type Context struct {
 	streaming bool
 	states    map[any][]*Tensor
 	scratch   map[scratchKey][]float32
+	// frames holds each Graph's reusable slot values and calls (graph.go).
+	frames map[*Graph]*graphFrame
 }
 
 type scratchKey struct {

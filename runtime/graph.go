@@ -1,0 +1,323 @@
+package runtime
+
+import "fmt"
+
+// Graph is a model as a runtime program: nodes in topological order over
+// numbered value slots. Graph inputs fill their slots, each node reads its
+// arguments from slots written before it and writes its outputs to its own
+// slots, and the graph returns the values in its output slots.
+//
+// A Graph is immutable after NewGraph and safe for concurrent use as long as
+// each goroutine runs it with its own Context. A Graph is itself a Layer,
+// so a nested Keras model runs as one node of the outer graph.
+type Graph struct {
+	name, className string
+	numSlots        int
+	inputs          []int
+	nodes           []GraphNode
+	outputs         []int
+}
+
+// GraphNode is one layer call in a Graph.
+type GraphNode struct {
+	// Layer is the bound layer; the same Layer may appear at several
+	// nodes (a shared layer).
+	Layer Layer
+	// Args are the call's positional arguments, Kwargs its keyword
+	// arguments ("mask", "initial_state", "training"...).
+	Args   []ArgRef
+	Kwargs map[string]ArgRef
+	// Outputs are the slots the layer's outputs go to, in the layer's
+	// output order. A slot of -1 drops an output nothing reads.
+	Outputs []int
+}
+
+// ArgRef is an argument as the graph stores it: the slots of its tensors,
+// or a constant when Slots is empty.
+type ArgRef struct {
+	Slots  []int
+	IsList bool
+	Const  any
+}
+
+// graphFrame is what one Context holds for running one Graph: the slot
+// values and one reusable Call per node, so steady-state runs do not
+// allocate per node.
+type graphFrame struct {
+	slots []Value
+	calls []Call
+	outs  []Value
+}
+
+// NewGraph checks and returns a graph with numSlots value slots. inputs are
+// the slots the graph's inputs fill, in order; outputs the slots it returns.
+// Every slot a node or the graph's outputs read must have been written
+// before, by a graph input or an earlier node, and every slot is written at
+// most once. name and className are what the graph reports as a Layer
+// ("encoder", "Functional").
+func NewGraph(name, className string, numSlots int, inputs []int, nodes []GraphNode, outputs []int) (*Graph, error) {
+	fail := func(format string, args ...any) (*Graph, error) {
+		return nil, fmt.Errorf("runtime: graph %q: %s", name, fmt.Sprintf(format, args...))
+	}
+	if numSlots < 0 {
+		return fail("negative slot count %d", numSlots)
+	}
+	written := make([]bool, numSlots)
+	for i, s := range inputs {
+		if s < 0 || s >= numSlots {
+			return fail("input %d: slot %d out of range [0,%d)", i, s, numSlots)
+		}
+		if written[s] {
+			return fail("input %d: slot %d is already an input", i, s)
+		}
+		written[s] = true
+	}
+	g := &Graph{
+		name:      name,
+		className: className,
+		numSlots:  numSlots,
+		inputs:    append([]int(nil), inputs...),
+		nodes:     make([]GraphNode, len(nodes)),
+		outputs:   append([]int(nil), outputs...),
+	}
+	checkArg := func(ni int, what string, a ArgRef) error {
+		for _, s := range a.Slots {
+			if s < 0 || s >= numSlots {
+				return fmt.Errorf("node %d (layer %q): %s: slot %d out of range [0,%d)", ni, nodes[ni].Layer.Name(), what, s, numSlots)
+			}
+			if !written[s] {
+				return fmt.Errorf("node %d (layer %q): %s: slot %d is read before any node writes it (nodes not in topological order?)", ni, nodes[ni].Layer.Name(), what, s)
+			}
+		}
+		return nil
+	}
+	for ni, n := range nodes {
+		if n.Layer == nil {
+			return fail("node %d has no layer", ni)
+		}
+		for ai, a := range n.Args {
+			if err := checkArg(ni, fmt.Sprintf("argument %d", ai), a); err != nil {
+				return fail("%v", err)
+			}
+		}
+		for k, a := range n.Kwargs {
+			if err := checkArg(ni, fmt.Sprintf("keyword argument %q", k), a); err != nil {
+				return fail("%v", err)
+			}
+		}
+		for oi, s := range n.Outputs {
+			if s == -1 {
+				continue
+			}
+			if s < 0 || s >= numSlots {
+				return fail("node %d (layer %q): output %d: slot %d out of range [0,%d)", ni, n.Layer.Name(), oi, s, numSlots)
+			}
+			if written[s] {
+				return fail("node %d (layer %q): output %d: slot %d is written twice", ni, n.Layer.Name(), oi, s)
+			}
+			written[s] = true
+		}
+		g.nodes[ni] = cloneNode(n)
+	}
+	for i, s := range outputs {
+		if s < 0 || s >= numSlots {
+			return fail("output %d: slot %d out of range [0,%d)", i, s, numSlots)
+		}
+		if !written[s] {
+			return fail("output %d: slot %d is never written", i, s)
+		}
+	}
+	return g, nil
+}
+
+// cloneNode copies a node's slices so later changes by the caller cannot
+// reach an immutable Graph.
+func cloneNode(n GraphNode) GraphNode {
+	c := GraphNode{Layer: n.Layer, Outputs: append([]int(nil), n.Outputs...)}
+	if n.Args != nil {
+		c.Args = make([]ArgRef, len(n.Args))
+		for i, a := range n.Args {
+			c.Args[i] = ArgRef{Slots: append([]int(nil), a.Slots...), IsList: a.IsList, Const: a.Const}
+		}
+	}
+	if n.Kwargs != nil {
+		c.Kwargs = make(map[string]ArgRef, len(n.Kwargs))
+		for k, a := range n.Kwargs {
+			c.Kwargs[k] = ArgRef{Slots: append([]int(nil), a.Slots...), IsList: a.IsList, Const: a.Const}
+		}
+	}
+	return c
+}
+
+// Name is the model's name.
+func (g *Graph) Name() string { return g.name }
+
+// ClassName is the model's Keras class ("Functional", "Sequential").
+func (g *Graph) ClassName() string { return g.className }
+
+// NumInputs is the number of values Run expects.
+func (g *Graph) NumInputs() int { return len(g.inputs) }
+
+// NumOutputs is the number of values Run returns.
+func (g *Graph) NumOutputs() int { return len(g.outputs) }
+
+// Nodes returns a copy of the graph's nodes in execution order; node
+// indices are the ones RunObserved reports.
+func (g *Graph) Nodes() []GraphNode {
+	out := make([]GraphNode, len(g.nodes))
+	for i, n := range g.nodes {
+		out[i] = cloneNode(n)
+	}
+	return out
+}
+
+// Run executes the graph on inputs, one Value per graph input (each keeps
+// the mask it carries), and returns the output Values.
+//
+// The returned slice and the tensors in it may live in ctx's reusable
+// memory: they stay valid until ctx is used again. Session.Run copies them.
+func (g *Graph) Run(ctx *Context, inputs []Value) ([]Value, error) {
+	return g.RunObserved(ctx, inputs, nil)
+}
+
+// RunObserved is Run that also calls observe, when not nil, after each node
+// with the node's index (as in Nodes) and its outputs, for tools that learn
+// every layer's output shape from a dummy run. observe must not keep outs.
+func (g *Graph) RunObserved(ctx *Context, inputs []Value, observe func(node int, outs []Value)) ([]Value, error) {
+	if len(inputs) != len(g.inputs) {
+		return nil, fmt.Errorf("model %q: got %d inputs, want %d", g.name, len(inputs), len(g.inputs))
+	}
+	for i, v := range inputs {
+		if v.T == nil {
+			return nil, fmt.Errorf("model %q: input %d has no tensor", g.name, i)
+		}
+	}
+	f := ctx.frame(g)
+	defer f.release()
+	for i, s := range g.inputs {
+		f.slots[s] = inputs[i]
+	}
+	for ni := range g.nodes {
+		n := &g.nodes[ni]
+		call := &f.calls[ni]
+		for ai, a := range n.Args {
+			vals := call.Args[ai].Values
+			for vi, s := range a.Slots {
+				vals[vi] = f.slots[s]
+			}
+		}
+		for k, a := range n.Kwargs {
+			vals := call.Kwargs[k].Values
+			for vi, s := range a.Slots {
+				vals[vi] = f.slots[s]
+			}
+		}
+		outs, err := n.Layer.Call(ctx, call)
+		if err != nil {
+			return nil, fmt.Errorf("layer %q (%s): %w", n.Layer.Name(), n.Layer.ClassName(), err)
+		}
+		if len(outs) != len(n.Outputs) {
+			return nil, fmt.Errorf("layer %q (%s): returned %d outputs, want %d", n.Layer.Name(), n.Layer.ClassName(), len(outs), len(n.Outputs))
+		}
+		for oi, s := range n.Outputs {
+			if outs[oi].T == nil {
+				return nil, fmt.Errorf("layer %q (%s): output %d has no tensor", n.Layer.Name(), n.Layer.ClassName(), oi)
+			}
+			if s >= 0 {
+				f.slots[s] = outs[oi]
+			}
+		}
+		if observe != nil {
+			observe(ni, outs)
+		}
+	}
+	for i, s := range g.outputs {
+		f.outs[i] = f.slots[s]
+	}
+	return f.outs, nil
+}
+
+// Call runs the graph as a nested model: the first positional argument
+// holds its inputs. As in Keras' Functional.call, an explicit mask keyword
+// argument replaces the inputs' own masks where it gives one.
+func (g *Graph) Call(ctx *Context, call *Call) ([]Value, error) {
+	inputs := call.Inputs()
+	if m, ok := call.Kwarg("mask"); ok && len(m.Values) > 0 {
+		if len(m.Values) != len(inputs) {
+			return nil, fmt.Errorf("model %q: got %d masks for %d inputs", g.name, len(m.Values), len(inputs))
+		}
+		masked := make([]Value, len(inputs))
+		for i, v := range inputs {
+			masked[i] = v
+			if m.Values[i].T != nil {
+				masked[i].Mask = m.Values[i].T
+			}
+		}
+		inputs = masked
+	}
+	return g.Run(ctx, inputs)
+}
+
+// ResetState resets every layer in the graph, nested graphs included, that
+// keeps state in ctx.
+func (g *Graph) ResetState(ctx *Context) {
+	for _, n := range g.nodes {
+		if r, ok := n.Layer.(Resetter); ok {
+			r.ResetState(ctx)
+		}
+	}
+}
+
+// frame returns the Context's reusable frame for g, building it on first use.
+func (c *Context) frame(g *Graph) *graphFrame {
+	if f, ok := c.frames[g]; ok {
+		return f
+	}
+	f := &graphFrame{
+		slots: make([]Value, g.numSlots),
+		calls: make([]Call, len(g.nodes)),
+		outs:  make([]Value, len(g.outputs)),
+	}
+	for ni, n := range g.nodes {
+		call := &f.calls[ni]
+		if n.Args != nil {
+			call.Args = make([]Arg, len(n.Args))
+			for ai, a := range n.Args {
+				call.Args[ai] = resolvedArg(a)
+			}
+		}
+		if n.Kwargs != nil {
+			call.Kwargs = make(map[string]Arg, len(n.Kwargs))
+			for k, a := range n.Kwargs {
+				call.Kwargs[k] = resolvedArg(a)
+			}
+		}
+	}
+	if c.frames == nil {
+		c.frames = make(map[*Graph]*graphFrame)
+	}
+	c.frames[g] = f
+	return f
+}
+
+// release drops the frame's references to this run's tensors, so that a
+// long-lived Context does not keep them from being collected.
+func (f *graphFrame) release() {
+	clear(f.slots)
+	for i := range f.calls {
+		for _, a := range f.calls[i].Args {
+			clear(a.Values)
+		}
+		for _, a := range f.calls[i].Kwargs {
+			clear(a.Values)
+		}
+	}
+}
+
+func resolvedArg(a ArgRef) Arg {
+	r := Arg{IsList: a.IsList, Const: a.Const}
+	if len(a.Slots) > 0 {
+		r.Values = make([]Value, len(a.Slots))
+	}
+	return r
+}
