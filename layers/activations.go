@@ -287,31 +287,29 @@ func actLogSoftmax(dst, src []float32, lastDim int) {
 	})
 }
 
-// actSparsemax projects each row onto the probability simplex (Martins and
-// Astudillo 2016): out = max(x - tau, 0) with tau chosen so the row sums
-// to 1.
+// actSparsemax is Keras 3's sparsemax over each row: out = max(x - tau, 0).
+// Keras computes tau as (sum of the cumulative sums over the support - 1)/k
+// where the paper (Martins and Astudillo 2016) uses the k-th cumulative sum
+// alone; the two agree when the support has one element. We follow Keras,
+// whose outputs the goldens pin.
 func actSparsemax(dst, src []float32, lastDim int) {
+	var sorted []float64
 	actRows(dst, src, lastDim, func(d, s []float32) {
-		// Small rows: an O(n^2) support search avoids allocating a sort
-		// buffer. Element j is in the support when 1 + k_j*x_j exceeds the
-		// sum of the k_j largest values, k_j being x_j's rank.
-		var tau float64
-		bestK := 0
-		for j, vj := range s {
-			x := float64(vj)
-			k := 0
-			sum := 0.0
-			for i, vi := range s {
-				if vi > vj || (vi == vj && i <= j) {
-					k++
-					sum += float64(vi)
-				}
-			}
-			if 1+float64(k)*x > sum && k > bestK {
-				bestK = k
-				tau = (sum - 1) / float64(k)
+		sorted = sorted[:0]
+		for _, v := range s {
+			sorted = append(sorted, float64(v))
+		}
+		sort.Sort(sort.Reverse(sort.Float64Slice(sorted)))
+		var cum, cumSum float64
+		k := 0
+		for j, v := range sorted {
+			cum += v
+			if v-(cum-1)/float64(j+1) > 0 {
+				k++
+				cumSum += cum
 			}
 		}
+		tau := (cumSum - 1) / float64(k)
 		for i, v := range s {
 			d[i] = float32(math.Max(float64(v)-tau, 0))
 		}
