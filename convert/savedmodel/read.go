@@ -1,0 +1,216 @@
+// Package savedmodel reads Keras models saved by tf.keras as TensorFlow
+// SavedModel directories (model.save("dir") in TF 2.x): the model config
+// from keras_metadata.pb (or, before TF 2.5, from the Keras objects'
+// metadata in saved_model.pb) and the variables from the TensorBundle
+// checkpoint in variables/. The TensorFlow graph itself is not used.
+//
+// Spec: shared/docs/keras-formats.md §4 (§4.2 keras_metadata.pb, §4.3 the
+// protos, §4.4 the TensorBundle/LevelDB table layout, §4.5 how variables
+// are found by walking the checkpoint's object graph).
+package savedmodel
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+
+	"github.com/rnnkit/rnnkit/convert"
+)
+
+// Format is the convert.Model.Format of models read here.
+const Format = "savedmodel"
+
+// ReadDir reads the SavedModel directory at dirPath on the local disk.
+func ReadDir(dirPath string, opt convert.ParseOptions) (*convert.Model, error) {
+	if opt.File == "" {
+		opt.File = dirPath
+	}
+	return Read(os.DirFS(filepath.Clean(dirPath)), ".", opt)
+}
+
+// Read reads the SavedModel directory dir of fsys ("." for its root):
+// dir/keras_metadata.pb (or dir/saved_model.pb) and dir/variables/. Every
+// layer gets its weights in Keras order (layer.weights), found by following
+// the checkpoint's object graph from the layer's node path in the Keras
+// metadata to its "variables" list; each variable's CRC32C is checked.
+func Read(fsys fs.FS, dir string, opt convert.ParseOptions) (*convert.Model, error) {
+	file := opt.File
+	if file == "" {
+		file = dir
+	}
+	nodes, err := readKerasNodes(fsys, dir, file)
+	if err != nil {
+		return nil, err
+	}
+	var root *kerasNode
+	for _, n := range nodes {
+		if n.path == "root" {
+			root = n
+		}
+	}
+	if root == nil {
+		return nil, &UnsupportedError{File: file, Msg: "SavedModel holds no Keras model metadata (written by plain TensorFlow or Keras 3 export?): its architecture cannot be recovered"}
+	}
+	var info struct {
+		KerasVersion string          `json:"keras_version"`
+		Backend      string          `json:"backend"`
+		ModelConfig  json.RawMessage `json:"model_config"`
+	}
+	if err := json.Unmarshal(root.metadata, &info); err != nil {
+		return nil, formatErr(file, "root", -1, "Keras metadata is not JSON: %v", err)
+	}
+	if len(info.ModelConfig) == 0 || string(info.ModelConfig) == "null" {
+		return nil, &UnsupportedError{File: file, Path: "root", Msg: fmt.Sprintf("Keras object %s (%s) has no model_config: only models saved with model.save are readable", root.className, root.identifier)}
+	}
+	popt := opt
+	popt.File = file
+	if popt.WriterVersion == "" {
+		popt.WriterVersion = info.KerasVersion
+	}
+	graph, err := convert.ParseModelConfig(root.metadata, popt)
+	if err != nil {
+		return nil, err
+	}
+	b, err := OpenBundle(fsys, path.Join(dir, "variables", "variables"))
+	if err != nil {
+		return nil, err
+	}
+	defer b.Close()
+	strs, err := b.ReadStrings(objectGraphKey)
+	if err != nil {
+		return nil, err
+	}
+	if len(strs) != 1 {
+		return nil, formatErr(b.index, objectGraphKey, -1, "object graph tensor has %d elements, want 1", len(strs))
+	}
+	og, err := parseTrackableGraph(strs[0], b.index)
+	if err != nil {
+		return nil, err
+	}
+	a := &assigner{file: file, nodes: nodes, graph: og, bundle: b}
+	groups, err := a.layerGroups(graph)
+	if err != nil {
+		return nil, err
+	}
+	if err := convert.AssignModelWeights(graph, groups, file); err != nil {
+		return nil, err
+	}
+	kv := info.KerasVersion
+	if opt.KerasVersion != "" {
+		kv = opt.KerasVersion
+	}
+	return &convert.Model{File: file, Format: Format, KerasVersion: kv, Backend: info.Backend, Graph: graph}, nil
+}
+
+// readKerasNodes reads keras_metadata.pb, falling back to saved_model.pb
+// for SavedModels written before TF 2.5.
+func readKerasNodes(fsys fs.FS, dir, file string) ([]*kerasNode, error) {
+	metaName := path.Join(dir, "keras_metadata.pb")
+	data, err := fs.ReadFile(fsys, metaName)
+	if err == nil {
+		return parseKerasMetadata(data, path.Join(file, "keras_metadata.pb"))
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("savedmodel: %s: %w", file, err)
+	}
+	data, err = fs.ReadFile(fsys, path.Join(dir, "saved_model.pb"))
+	if err != nil {
+		return nil, fmt.Errorf("savedmodel: %s: neither keras_metadata.pb nor saved_model.pb readable: %w", file, err)
+	}
+	return parseSavedModelKeras(data, path.Join(file, "saved_model.pb"))
+}
+
+// assigner gives each layer of a parsed graph its variables.
+type assigner struct {
+	file   string
+	nodes  []*kerasNode
+	graph  *objectGraph
+	bundle *Bundle
+}
+
+// findLayer returns the Keras object for the layer named name directly
+// under the model at modelPath.
+func (a *assigner) findLayer(modelPath, name string) *kerasNode {
+	for _, n := range a.nodes {
+		if n.name == name && n.parent() == modelPath && n.identifier != "_tf_keras_metric" {
+			return n
+		}
+	}
+	return nil
+}
+
+// layerGroups lists, for each top-level layer of g, the variables of its
+// object in Keras order; convert.AssignModelWeights then hands them to the
+// innermost layers that own them (Bidirectional halves, RNN cells, nested
+// models' sublayers) and converts and checks them as for legacy HDF5.
+func (a *assigner) layerGroups(g *convert.Graph) ([]convert.LayerWeights, error) {
+	var groups []convert.LayerWeights
+	for _, l := range g.Layers {
+		if l.ClassName == "InputLayer" {
+			continue
+		}
+		kn := a.findLayer("root", l.Name)
+		if kn == nil {
+			return nil, formatErr(a.file, "root", -1, "no Keras object for layer %q (%s) in the SavedModel metadata", l.Name, l.ClassName)
+		}
+		id, ok := a.graph.follow(0, kn.edges())
+		if !ok {
+			return nil, formatErr(a.bundle.index, kn.path, -1, "layer %q: path not found in the checkpoint object graph", l.Name)
+		}
+		ws, err := a.layerVariables(id, kn.path)
+		if err != nil {
+			return nil, fmt.Errorf("layer %q: %w", l.Name, err)
+		}
+		groups = append(groups, convert.LayerWeights{Layer: l.Name, Weights: ws})
+	}
+	return groups, nil
+}
+
+// layerVariables reads the variables listed under node id's "variables"
+// edge: the layer's weights in Keras order (layer.weights), which the
+// SavedModel writer records as children "0", "1", ….
+func (a *assigner) layerVariables(id int, where string) ([]convert.Weight, error) {
+	list, ok := a.graph.child(id, "variables")
+	if !ok {
+		return nil, formatErr(a.bundle.index, where, -1, "object has no variables list")
+	}
+	type item struct {
+		idx  int
+		node int
+	}
+	var items []item
+	for _, c := range a.graph.nodes[list].children {
+		i, err := strconv.Atoi(c.name)
+		if err != nil || i < 0 {
+			return nil, formatErr(a.bundle.index, where+".variables", -1, "unexpected entry %q in a variables list", c.name)
+		}
+		items = append(items, item{i, c.node})
+	}
+	sort.Slice(items, func(i, j int) bool { return items[i].idx < items[j].idx })
+	ws := make([]convert.Weight, 0, len(items))
+	for k, it := range items {
+		if it.idx != k {
+			return nil, formatErr(a.bundle.index, where+".variables", -1, "variables list has no entry %d", k)
+		}
+		attr, ok := a.graph.variableKey(it.node)
+		if !ok {
+			return nil, formatErr(a.bundle.index, where+".variables."+strconv.Itoa(k), -1, "object holds no VARIABLE_VALUE")
+		}
+		shape, data, err := a.bundle.ReadFloat32(attr.checkpointKey)
+		if err != nil {
+			return nil, err
+		}
+		name := attr.fullName
+		if name == "" {
+			name = attr.checkpointKey
+		}
+		ws = append(ws, convert.Weight{Name: name, Shape: shape, Data: data})
+	}
+	return ws, nil
+}
