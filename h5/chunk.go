@@ -441,25 +441,25 @@ func (fa *fixedArray) entry(i uint64) (chunkEntry, error) {
 
 // extArray is an extensible array chunk index (EAHD/EAIB/EASB/EADB).
 type extArray struct {
-	f             *File
-	path          string
-	addr          uint64
-	filtered      bool
-	entrySize     uint64
-	maxBits       uint
-	idxElems      uint64
-	minElems      uint64
-	minPtrs       uint64
-	pageBits      uint
-	maxIndex      uint64
-	arrOffBytes   int
-	iblkEntries   []byte
-	dblkAddrs     []uint64 // from the index block
-	sblkAddrs     []uint64
-	iblkSblks     int
-	sblks         []eaSuper
-	dblocks       map[uint64]*eaDataBlock
-	superBlocks   map[uint64]*eaSuperBlock
+	f           *File
+	path        string
+	addr        uint64
+	filtered    bool
+	entrySize   uint64
+	maxBits     uint
+	idxElems    uint64
+	minElems    uint64
+	minPtrs     uint64
+	pageBits    uint
+	maxIndex    uint64
+	arrOffBytes int
+	iblkEntries []byte
+	dblkAddrs   []uint64 // from the index block
+	sblkAddrs   []uint64
+	iblkSblks   int
+	sblks       []eaSuper
+	dblocks     map[uint64]*eaDataBlock
+	superBlocks map[uint64]*eaSuperBlock
 }
 
 type eaSuper struct {

@@ -39,10 +39,10 @@ type layout struct {
 	singleSize uint64
 	singleMask uint32
 	// fixed/extensible array parameters
-	pageBits                             uint8
-	eaMaxBits, eaIdxElems, eaMinPtrs     uint8
-	eaMinElems                           uint8
-	bt2NodeSize                          uint32
+	pageBits                         uint8
+	eaMaxBits, eaIdxElems, eaMinPtrs uint8
+	eaMinElems                       uint8
+	bt2NodeSize                      uint32
 }
 
 // Filter is one entry of a dataset's filter pipeline.
