@@ -8,6 +8,7 @@ package layers
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/rnnkit/rnnkit/convert"
 	"github.com/rnnkit/rnnkit/runtime"
@@ -68,10 +69,30 @@ func (r *Registry) Clone() *Registry {
 	return c
 }
 
+// RegisterOp adds or replaces the builder for a Keras 3 operation class
+// (a graph entry whose module is under keras.src.ops, such as NotEqual).
+// Operations have their own namespace because some share a class name with
+// a layer: ops.numpy Add is not keras.layers.Add.
+func (r *Registry) RegisterOp(className string, b Builder) { r.builders[opKey(className)] = b }
+
+// opKey is the registry key of an operation class.
+func opKey(className string) string { return "keras.src.ops:" + className }
+
+// IsOpModule reports whether a Keras 3 module names an operation rather
+// than a layer ("keras.src.ops.numpy", "keras.ops").
+func IsOpModule(module string) bool {
+	return strings.HasPrefix(module, "keras.src.ops") || strings.HasPrefix(module, "keras.ops")
+}
+
 // Build builds spec with the builder registered for its class, or returns
-// an UnsupportedLayerError.
+// an UnsupportedLayerError. An entry whose module is an operation module
+// uses the builders registered with RegisterOp.
 func (r *Registry) Build(spec *convert.Layer, env *Env) (runtime.Layer, error) {
-	b, ok := r.builders[spec.ClassName]
+	key := spec.ClassName
+	if IsOpModule(spec.Module) {
+		key = opKey(spec.ClassName)
+	}
+	b, ok := r.builders[key]
 	if !ok {
 		return nil, &UnsupportedLayerError{Name: spec.Name, ClassName: spec.ClassName}
 	}
