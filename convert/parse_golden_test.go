@@ -6,7 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
+	"sort"
 	"testing"
+
+	"github.com/rnnkit/rnnkit/h5"
 )
 
 // sharedDir is the read-only ground truth next to the repository.
@@ -108,6 +112,122 @@ func TestParseGoldenConfigs(t *testing.T) {
 					if got[l.Name] != l.ClassName {
 						t.Errorf("layer %q: class %q, want %q", l.Name, got[l.Name], l.ClassName)
 					}
+				}
+			}
+		})
+	}
+}
+
+func weightData(ws []Weight) [][]float32 {
+	out := make([][]float32, len(ws))
+	for i, w := range ws {
+		out[i] = w.Data
+	}
+	return out
+}
+
+// collectWeights lists a graph's weights in legacy order.
+func collectWeights(g *Graph) []Weight {
+	var out []Weight
+	var visit func(l *Layer)
+	visit = func(l *Layer) {
+		if l.Inner != nil {
+			out = append(out, collectWeights(l.Inner)...)
+			return
+		}
+		out = append(out, l.Weights...)
+		for _, s := range subLayers(l) {
+			visit(s)
+		}
+	}
+	for _, l := range g.Layers {
+		visit(l)
+	}
+	return out
+}
+
+func checkGoldenWeights(t *testing.T, c goldenCase, m *Model, format string) {
+	t.Helper()
+	ws := collectWeights(m.Graph)
+	if len(ws) != len(c.Weights) {
+		t.Errorf("%s: %d weights, case.json lists %d", format, len(ws), len(c.Weights))
+		return
+	}
+	for i, w := range ws {
+		if !equalInts(w.Shape, c.Weights[i].Shape) && !(len(w.Shape) == 0 && len(c.Weights[i].Shape) == 0) {
+			t.Errorf("%s: weight %d %q: shape %v, want %v (%s)", format, i, w.Name, w.Shape, c.Weights[i].Shape, c.Weights[i].Path)
+		}
+	}
+}
+
+// TestGoldenWeights loads every format of every golden case and checks
+// the weights against case.json's list.
+func TestGoldenWeights(t *testing.T) {
+	for _, dir := range goldenCases(t) {
+		c := readCase(t, dir)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			var ref []Weight
+			refFormat := ""
+			formats := make([]string, 0, len(c.FormatFiles))
+			for f := range c.FormatFiles {
+				formats = append(formats, f)
+			}
+			sort.Strings(formats)
+			for _, format := range formats {
+				files := c.FormatFiles[format]
+				var m *Model
+				var err error
+				switch format {
+				case "keras":
+					var f *os.File
+					f, err = os.Open(filepath.Join(dir, files[0]))
+					if err != nil {
+						t.Fatal(err)
+					}
+					st, _ := f.Stat()
+					m, err = ReadKerasZip(f, st.Size(), f.Name())
+					f.Close()
+				case "h5":
+					var hf *h5.File
+					hf, err = h5.Open(filepath.Join(dir, files[0]))
+					if err != nil {
+						t.Fatal(err)
+					}
+					m, err = ReadHDF5Model(hf)
+					hf.Close()
+				case "weights_h5+json":
+					cfg, rerr := os.ReadFile(filepath.Join(dir, files[0]))
+					if rerr != nil {
+						t.Fatal(rerr)
+					}
+					var hf *h5.File
+					hf, err = h5.Open(filepath.Join(dir, files[1]))
+					if err != nil {
+						t.Fatal(err)
+					}
+					m, err = ReadConfigAndWeights(cfg, hf)
+					hf.Close()
+				default:
+					t.Errorf("unknown format %q", format)
+					continue
+				}
+				if err != nil {
+					t.Errorf("%s: %v", format, err)
+					continue
+				}
+				// Keras 3 to_json and .weights.h5 record no version: the
+				// generation is inferred from the config's form.
+				if want := "3.16.0"; m.KerasVersion != want && !(format == "weights_h5+json" && m.KerasVersion == "3") {
+					t.Errorf("%s: KerasVersion %q", format, m.KerasVersion)
+				}
+				checkGoldenWeights(t, c, m, format)
+				// Every format must give the same values in the same order
+				// (Keras 3 paths vs legacy names).
+				ws := collectWeights(m.Graph)
+				if ref == nil {
+					ref, refFormat = ws, format
+				} else if !reflect.DeepEqual(weightData(ref), weightData(ws)) {
+					t.Errorf("%s and %s give different weight values", refFormat, format)
 				}
 			}
 		})
