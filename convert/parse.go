@@ -271,7 +271,7 @@ func (p *parser) parseSequential(cfg any, path string) (*Graph, error) {
 		return nil, p.errf(ErrFormat, path, "Sequential model has no layers")
 	}
 	if layers[0].ClassName != "InputLayer" {
-		in := p.synthInput(firstRaw, buildShape, names)
+		in := p.synthInput(layers[0].Name, firstRaw, buildShape, names)
 		layers = append([]*Layer{in}, layers...)
 	}
 	in := layers[0]
@@ -289,8 +289,12 @@ func (p *parser) parseSequential(cfg any, path string) (*Graph, error) {
 // synthInput builds the InputLayer a Sequential model without one implies,
 // from the first layer's batch_input_shape (or Keras 1 input_dim and
 // input_length) or the model's build_input_shape.
-func (p *parser) synthInput(first map[string]any, buildShape any, names map[string]bool) *Layer {
+func (p *parser) synthInput(firstName string, first map[string]any, buildShape any, names map[string]bool) *Layer {
+	// Keras 1/2 name the implicit input after the first layer.
 	name := "input_layer"
+	if p.ver.major < 3 && !names[firstName+"_input"] {
+		name = firstName + "_input"
+	}
 	for i := 1; names[name]; i++ {
 		name = fmt.Sprintf("input_layer_%d", i)
 	}

@@ -91,7 +91,7 @@ const keras3Functional = `{"module": "keras.src.models.functional", "class_name"
 
 func TestParseKeras1Sequential(t *testing.T) {
 	g := mustParse(t, keras1Sequential, ParseOptions{})
-	if got := layerNames(g); !reflect.DeepEqual(got, []string{"input_layer:InputLayer", "lstm_1:LSTM", "dense_1:Dense", "gru_1:GRU", "merge_1:Concatenate"}) {
+	if got := layerNames(g); !reflect.DeepEqual(got, []string{"lstm_1_input:InputLayer", "lstm_1:LSTM", "dense_1:Dense", "gru_1:GRU", "merge_1:Concatenate"}) {
 		t.Fatalf("layers %v", got)
 	}
 	in := g.Layers[0]

@@ -1,0 +1,123 @@
+package convert
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rnnkit/rnnkit/h5"
+)
+
+type manifestEntry struct {
+	ID     string `json:"id"`
+	Format string `json:"format"`
+	Files  []struct {
+		Name string `json:"name"`
+	} `json:"files"`
+}
+
+// loadRealworld loads one artifact of ../shared/realworld with the reader
+// its format needs; handled reports whether the format is this package's.
+func loadRealworld(t *testing.T, dir string, e manifestEntry) (m *Model, handled bool, err error) {
+	t.Helper()
+	file := func(suffixes ...string) string {
+		for _, f := range e.Files {
+			for _, s := range suffixes {
+				if strings.HasSuffix(f.Name, s) {
+					return filepath.Join(dir, f.Name)
+				}
+			}
+		}
+		t.Fatalf("%s: no file with suffix %v", e.ID, suffixes)
+		return ""
+	}
+	openH5 := func(p string) *h5.File {
+		hf, err := h5.Open(p)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		t.Cleanup(func() { hf.Close() })
+		return hf
+	}
+	switch e.Format {
+	case "keras-h5-full", "keras-h5-weights":
+		m, err = ReadHDF5Model(openH5(filepath.Join(dir, e.Files[0].Name)))
+	case "keras-json+h5-weights", "keras3-json+weights-h5":
+		cfg, rerr := os.ReadFile(file(".json"))
+		if rerr != nil {
+			t.Fatal(rerr)
+		}
+		m, err = ReadConfigAndWeights(cfg, openH5(file(".h5")))
+	case "keras3-zip":
+		f, oerr := os.Open(filepath.Join(dir, e.Files[0].Name))
+		if oerr != nil {
+			t.Fatal(oerr)
+		}
+		defer f.Close()
+		st, _ := f.Stat()
+		m, err = ReadKerasZip(f, st.Size(), f.Name())
+	case "keras3-weights-h5":
+		// The architecture is the sibling .keras zip's (expected/case.json
+		// says so for 57).
+		zips, _ := filepath.Glob(filepath.Join(dir, "..", "56_*", "*.keras"))
+		if len(zips) == 0 {
+			t.Skip("sibling 56 artifact absent")
+		}
+		cfg := zipMember(t, zips[0], "config.json")
+		m, err = ReadConfigAndWeights(cfg, openH5(filepath.Join(dir, e.Files[0].Name)))
+	default:
+		return nil, false, nil
+	}
+	return m, true, err
+}
+
+// TestRealworld loads every Keras HDF5/zip/JSON artifact of
+// ../shared/realworld and checks the weights against expected/case.json.
+func TestRealworld(t *testing.T) {
+	needShared(t)
+	root := filepath.Join(sharedDir, "realworld")
+	b, err := os.ReadFile(filepath.Join(root, "MANIFEST.json"))
+	if err != nil {
+		t.Skip("no realworld manifest")
+	}
+	var entries []manifestEntry
+	if err := json.Unmarshal(b, &entries); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Run(e.ID, func(t *testing.T) {
+			dir := filepath.Join(root, e.ID)
+			m, handled, err := loadRealworld(t, dir, e)
+			if !handled {
+				t.Skipf("format %s is read by another package", e.Format)
+			}
+			if e.Format == "keras-h5-weights" {
+				// No architecture: the reader must say so.
+				if err == nil || !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "weights-only") {
+					t.Fatalf("weights-only file: got %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			cb, err := os.ReadFile(filepath.Join(dir, "expected", "case.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var c goldenCase
+			if err := json.Unmarshal(cb, &c); err != nil {
+				t.Fatal(err)
+			}
+			if len(c.Weights) > 0 {
+				checkGoldenWeights(t, c, m, e.Format)
+			}
+			if m.KerasVersion == "" {
+				t.Errorf("no Keras version")
+			}
+		})
+	}
+}
