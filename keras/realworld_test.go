@@ -1,0 +1,165 @@
+package keras_test
+
+import (
+	"archive/zip"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/rnnkit/rnnkit/keras"
+)
+
+// realworldDir holds real Keras files from public projects, with reference
+// outputs computed by Keras in expected/. They are never copied into this
+// repository; the test skips when the folder is absent.
+const realworldDir = "../../shared/realworld"
+
+type artifact struct {
+	ID     string `json:"id"`
+	Format string `json:"format"`
+	Files  []struct {
+		Name string `json:"name"`
+	} `json:"files"`
+}
+
+// TestRealworld loads every artifact of the real-world corpus, runs it on
+// the inputs of its expected/ folder and compares with Keras' outputs at
+// the stated tolerance. Artifacts without a reference must load, or fail
+// with a clear error (weights-only files: ErrNoArchitecture).
+func TestRealworld(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(realworldDir, "MANIFEST.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		t.Skipf("%s absent", realworldDir)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var arts []artifact
+	if err := json.Unmarshal(data, &arts); err != nil {
+		t.Fatalf("MANIFEST.json: %v", err)
+	}
+	for _, a := range arts {
+		t.Run(a.ID, func(t *testing.T) { runArtifact(t, a) })
+	}
+}
+
+func runArtifact(t *testing.T, a artifact) {
+	dir := filepath.Join(realworldDir, a.ID)
+	c, err := keras.ReadCase(filepath.Join(dir, "expected"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := loadArtifact(t, dir, a)
+	if c.Reference != nil && !*c.Reference {
+		if err != nil {
+			if !errors.Is(err, keras.ErrNoArchitecture) && !errors.Is(err, keras.ErrUnsupported) {
+				t.Fatalf("artifact without reference failed with an unclear error: %v", err)
+			}
+			t.Logf("fails as expected: %v", err)
+			return
+		}
+		if s := m.Summary(); s.ShapeError != "" {
+			t.Fatalf("loads but does not run: %s", s.ShapeError)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	results, err := c.Run(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reportResults(t, results)
+}
+
+var siblingRE = regexp.MustCompile(`sibling artifact (\S+)`)
+
+// loadArtifact loads an artifact the way its format asks.
+func loadArtifact(t *testing.T, dir string, a artifact) (*keras.Model, error) {
+	t.Helper()
+	files := make([]string, len(a.Files))
+	for i, f := range a.Files {
+		files[i] = f.Name
+	}
+	if len(files) == 0 {
+		t.Fatalf("artifact %s lists no files", a.ID)
+	}
+	switch a.Format {
+	case "keras-h5-full", "keras-h5-weights", "keras3-zip":
+		return keras.Load(filepath.Join(dir, files[0]))
+	case "keras-json+h5-weights", "keras3-json+weights-h5":
+		var cfg, w string
+		for _, f := range files {
+			if strings.HasSuffix(f, ".json") {
+				cfg = f
+			} else {
+				w = f
+			}
+		}
+		return keras.LoadConfigAndWeights(filepath.Join(dir, cfg), filepath.Join(dir, w))
+	case "tf-savedmodel":
+		return keras.Load(filepath.Join(dir, strings.Split(files[0], "/")[0]))
+	case "tfjs-layers":
+		return keras.Load(filepath.Join(dir, "model.json"))
+	case "keras3-weights-h5":
+		// The architecture lives in a sibling artifact's .keras zip, as the
+		// reference's case.json says (loaded_how).
+		raw, err := os.ReadFile(filepath.Join(dir, "expected", "case.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cj struct {
+			LoadedHow string `json:"loaded_how"`
+		}
+		if err := json.Unmarshal(raw, &cj); err != nil {
+			t.Fatal(err)
+		}
+		sm := siblingRE.FindStringSubmatch(cj.LoadedHow)
+		if sm == nil {
+			t.Fatalf("no sibling architecture named in loaded_how %q", cj.LoadedHow)
+		}
+		cfg := configFromZip(t, filepath.Join(realworldDir, sm[1]))
+		weights, err := os.ReadFile(filepath.Join(dir, files[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys := fstest.MapFS{
+			"config.json":      {Data: cfg},
+			"model.weights.h5": {Data: weights},
+		}
+		return keras.LoadConfigAndWeightsFS(fsys, "config.json", "model.weights.h5")
+	}
+	t.Fatalf("artifact %s: unknown format %q", a.ID, a.Format)
+	return nil, nil
+}
+
+// configFromZip returns config.json from the .keras zip in dir.
+func configFromZip(t *testing.T, dir string) []byte {
+	t.Helper()
+	zips, _ := filepath.Glob(filepath.Join(dir, "*.keras"))
+	if len(zips) != 1 {
+		t.Fatalf("%s: want one .keras file, found %v", dir, zips)
+	}
+	zr, err := zip.OpenReader(zips[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	f, err := zr.Open("config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
