@@ -1,0 +1,194 @@
+package layers
+
+import (
+	"fmt"
+
+	"github.com/rnnkit/rnnkit/convert"
+	"github.com/rnnkit/rnnkit/runtime"
+	"github.com/rnnkit/rnnkit/runtime/kernel"
+)
+
+// This file holds Conv1D (keras/src/layers/convolutional/conv1d.py).
+
+func init() { builtins = append(builtins, registerConvolutional) }
+
+func registerConvolutional(r *Registry) {
+	r.Register("Conv1D", buildConv1D)
+	r.Register("Convolution1D", buildConv1D)
+}
+
+// Conv1D is a 1-D cross-correlation (no kernel flip):
+// y[b, o, f] = act(Σ_{j,c} x[b, o·strides + j·dilation - padLeft, c] · kernel[j, c, f] + bias[f]).
+//
+// Keras padding: "valid" none; "same" pads total
+// max((ceil(L/s)-1)·s + (k-1)·d + 1 - L, 0), left = total/2, the rest
+// right; "causal" pads (k-1)·d on the left. With groups, input channel
+// group g feeds only filters of group g. It computes by im2col and one
+// matrix multiply per group. Conv1D does not support masking.
+type Conv1D struct {
+	layerIdent
+	Filters, KernelSize, Strides, DilationRate, Groups int
+	Padding                                            string
+	ChannelsFirst                                      bool
+	Activation                                         string
+	// Kernel is [kernel_size·in/groups, filters] row-major (Keras' layout
+	// read as a matrix); Bias is [filters] or nil.
+	Kernel []float32
+	Bias   []float32
+	inCh   int
+	act    ActivationFunc
+}
+
+func buildConv1D(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
+	r := spec.Config.Reader(spec.Name)
+	filters := r.Int("filters", 0)
+	ks := r.Ints("kernel_size", nil)
+	strides := r.Ints("strides", []int{1})
+	dil := r.Ints("dilation_rate", []int{1})
+	groups := r.Int("groups", 1)
+	padding := r.String("padding", "valid")
+	actName := r.String("activation", "linear")
+	useBias := r.Bool("use_bias", true)
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	cf, err := dataFormat(spec)
+	if err != nil {
+		return nil, err
+	}
+	one := func(key string, v []int) (int, error) {
+		if len(v) != 1 || v[0] < 1 || v[0] > 1<<20 {
+			return 0, fmt.Errorf("layer %q: %s %v: want one positive integer: %w", spec.Name, key, v, convert.ErrConfig)
+		}
+		return v[0], nil
+	}
+	l := &Conv1D{layerIdent: idOf(spec), Filters: filters, Groups: groups, Padding: padding, ChannelsFirst: cf, Activation: actName}
+	if l.KernelSize, err = one("kernel_size", ks); err != nil {
+		return nil, err
+	}
+	if l.Strides, err = one("strides", strides); err != nil {
+		return nil, err
+	}
+	if l.DilationRate, err = one("dilation_rate", dil); err != nil {
+		return nil, err
+	}
+	if filters < 1 || groups < 1 || filters%groups != 0 {
+		return nil, fmt.Errorf("layer %q: filters %d, groups %d: want positive filters divisible by groups: %w", spec.Name, filters, groups, convert.ErrConfig)
+	}
+	switch padding {
+	case "valid", "same", "causal":
+	default:
+		return nil, fmt.Errorf("layer %q: padding %q: want valid, same or causal: %w", spec.Name, padding, convert.ErrConfig)
+	}
+	if l.act, err = Activation(actName); err != nil {
+		return nil, fmt.Errorf("layer %q: %w", spec.Name, err)
+	}
+	want, names := 1, "kernel"
+	if useBias {
+		want, names = 2, "kernel, bias"
+	}
+	if len(spec.Weights) != want {
+		return nil, fmt.Errorf("layer %q: got %d weights, want %d (%s): %w", spec.Name, len(spec.Weights), want, names, convert.ErrWeights)
+	}
+	k := spec.Weights[0]
+	if len(k.Shape) != 3 || k.Shape[0] != l.KernelSize || k.Shape[2] != filters || k.Shape[1] < 1 || len(k.Data) != shapeSize(k.Shape) {
+		return nil, fmt.Errorf("layer %q: weight %q: got shape %v, want [%d in/groups %d]: %w", spec.Name, k.Name, k.Shape, l.KernelSize, filters, convert.ErrWeights)
+	}
+	l.inCh = k.Shape[1] * groups
+	l.Kernel = k.Data
+	if useBias {
+		if l.Bias, err = weightVector(spec, spec.Weights[1], filters); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// Call convolves x: [batch, steps, in] (channels_last) → [batch, out steps, filters].
+func (l *Conv1D) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+	in, err := singleInput(call)
+	if err != nil {
+		return nil, err
+	}
+	x := in.T
+	if x.Rank() != 3 {
+		return nil, fmt.Errorf("input shape %v: want rank 3", x.Shape)
+	}
+	if l.ChannelsFirst {
+		x = transposeTensor(x, []int{0, 2, 1})
+	}
+	b, n, c := x.Shape[0], x.Shape[1], x.Shape[2]
+	if c != l.inCh {
+		return nil, fmt.Errorf("input shape %v: got %d channels, want %d", in.T.Shape, c, l.inCh)
+	}
+	span := (l.KernelSize-1)*l.DilationRate + 1
+	var outLen, padLeft int
+	switch l.Padding {
+	case "valid":
+		if n >= span {
+			outLen = (n-span)/l.Strides + 1
+		}
+	case "same":
+		outLen = (n + l.Strides - 1) / l.Strides
+		padLeft = max((outLen-1)*l.Strides+span-n, 0) / 2
+	case "causal":
+		padLeft = span - 1
+		if n > 0 {
+			outLen = (n-1)/l.Strides + 1
+		}
+	}
+	f := l.Filters
+	out := runtime.NewTensor(b, outLen, f)
+	rows := b * outLen
+	cg, fg := c/l.Groups, f/l.Groups
+	width := l.KernelSize * cg
+	if rows > 0 {
+		cols := ctx.Scratch(l, 0, rows*width)
+		for g := 0; g < l.Groups; g++ {
+			l.im2col(cols, x, outLen, padLeft, g*cg, cg)
+			kernel.MatMul(rows, fg, width, cols, width, l.Kernel[g*fg:], f, out.Data[g*fg:], f, false)
+		}
+		if l.Bias != nil {
+			kernel.AddBias(out.Data, l.Bias)
+		}
+	}
+	fo, err := ActivationOutputDim(l.Activation, f)
+	if err != nil {
+		return nil, err
+	}
+	if fo != f {
+		// glu halves the filters axis, so it cannot work in place.
+		y := runtime.NewTensor(b, outLen, fo)
+		if rows > 0 {
+			l.act(y.Data, out.Data, f)
+		}
+		out = y
+	} else if rows > 0 {
+		l.act(out.Data, out.Data, f)
+	}
+	if l.ChannelsFirst {
+		out = transposeTensor(out, []int{0, 2, 1})
+	}
+	return []runtime.Value{{T: out}}, nil
+}
+
+// im2col fills cols [b·outLen, kernel_size·cg] with the input windows of
+// channels c0..c0+cg, zeros where a window reaches into the padding.
+func (l *Conv1D) im2col(cols []float32, x *runtime.Tensor, outLen, padLeft, c0, cg int) {
+	b, n, c := x.Shape[0], x.Shape[1], x.Shape[2]
+	width := l.KernelSize * cg
+	for i := 0; i < b; i++ {
+		for o := 0; o < outLen; o++ {
+			row := cols[(i*outLen+o)*width : (i*outLen+o+1)*width]
+			for j := 0; j < l.KernelSize; j++ {
+				dst := row[j*cg : (j+1)*cg]
+				s := o*l.Strides + j*l.DilationRate - padLeft
+				if s < 0 || s >= n {
+					clear(dst)
+					continue
+				}
+				copy(dst, x.Data[(i*n+s)*c+c0:(i*n+s)*c+c0+cg])
+			}
+		}
+	}
+}

@@ -1,0 +1,303 @@
+package layers
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/rnnkit/rnnkit/convert"
+	"github.com/rnnkit/rnnkit/runtime"
+)
+
+// This file holds Keras' layer wrappers: Bidirectional
+// (keras/src/layers/rnn/bidirectional.py) and TimeDistributed
+// (keras/src/layers/rnn/time_distributed.py).
+
+func init() { builtins = append(builtins, registerWrappers) }
+
+func registerWrappers(r *Registry) {
+	r.Register("Bidirectional", buildBidirectional)
+	r.Register("TimeDistributed", buildTimeDistributed)
+}
+
+// withOption returns a shallow copy of spec whose Config has key set to v;
+// spec itself is not changed.
+func withOption(spec *convert.Layer, key string, v any) *convert.Layer {
+	c := *spec
+	c.Config = make(convert.Config, len(spec.Config)+1)
+	maps.Copy(c.Config, spec.Config)
+	c.Config[key] = v
+	return &c
+}
+
+// Bidirectional runs a forward RNN and a backward RNN (go_backwards) over
+// the same sequence and merges their outputs.
+//
+// Keras: the backward output sequence is flipped back to input time order
+// before merging; merge_mode is concat (last axis), sum, ave, mul or None
+// (two outputs). Both RNNs get zero_output_for_mask = return_sequences, so
+// masked steps output zeros in returned sequences. With return_state the
+// outputs are [merged..., forward states..., backward states...]. An
+// initial_state list is split in halves: forward first.
+type Bidirectional struct {
+	layerIdent
+	Forward, Backward runtime.Layer
+	// MergeMode is "concat", "sum", "ave", "mul" or "" for None.
+	MergeMode       string
+	ReturnSequences bool
+	ReturnState     bool
+	// keras3 records a Keras 3 writer, whose Layer.__call__ does not fill in
+	// the input's mask when initial states are passed as tensors.
+	keras3 bool
+}
+
+func buildBidirectional(spec *convert.Layer, env *Env) (runtime.Layer, error) {
+	if len(spec.Weights) != 0 {
+		return nil, fmt.Errorf("layer %q: got %d weights on the wrapper, want them on its forward and backward layers: %w",
+			spec.Name, len(spec.Weights), convert.ErrWeights)
+	}
+	r := spec.Config.Reader(spec.Name)
+	mode := "concat"
+	if v, ok := spec.Config["merge_mode"]; ok {
+		if v == nil {
+			mode = ""
+		} else {
+			mode = r.String("merge_mode", "concat")
+		}
+	}
+	fwd := r.Layer("layer")
+	bwd := r.Layer("backward_layer")
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	switch mode {
+	case "concat", "sum", "ave", "mul", "":
+	default:
+		return nil, fmt.Errorf("layer %q: merge_mode %q: want concat, sum, ave, mul or None: %w", spec.Name, mode, convert.ErrConfig)
+	}
+	if fwd == nil {
+		return nil, fmt.Errorf("layer %q: missing the wrapped layer: %w", spec.Name, convert.ErrConfig)
+	}
+	if bwd == nil {
+		// convert always fills backward_layer; without it the backward
+		// weights would be missing.
+		return nil, fmt.Errorf("layer %q: missing backward_layer: %w", spec.Name, convert.ErrConfig)
+	}
+	type flags struct{ seq, state, stateful, back bool }
+	read := func(l *convert.Layer) (flags, error) {
+		lr := l.Config.Reader(l.Name)
+		f := flags{
+			seq:      lr.Bool("return_sequences", false),
+			state:    lr.Bool("return_state", false),
+			stateful: lr.Bool("stateful", false),
+			back:     lr.Bool("go_backwards", false),
+		}
+		return f, lr.Err()
+	}
+	ff, err := read(fwd)
+	if err != nil {
+		return nil, err
+	}
+	bf, err := read(bwd)
+	if err != nil {
+		return nil, err
+	}
+	if ff.back == bf.back {
+		return nil, fmt.Errorf("layer %q: forward and backward layers both have go_backwards=%v: %w", spec.Name, ff.back, convert.ErrConfig)
+	}
+	if ff.seq != bf.seq || ff.state != bf.state || ff.stateful != bf.stateful {
+		return nil, fmt.Errorf("layer %q: forward and backward layers differ in return_sequences, return_state or stateful: %w", spec.Name, convert.ErrConfig)
+	}
+	l := &Bidirectional{layerIdent: idOf(spec), MergeMode: mode, ReturnSequences: ff.seq, ReturnState: ff.state,
+		keras3: env == nil || kerasAtLeast(env.KerasVersion, 3, 0)}
+	// Keras forces zero_output_for_mask to return_sequences in both RNNs.
+	if l.Forward, err = env.Build(withOption(fwd, "zero_output_for_mask", ff.seq)); err != nil {
+		return nil, fmt.Errorf("layer %q: forward layer: %w", spec.Name, err)
+	}
+	if l.Backward, err = env.Build(withOption(bwd, "zero_output_for_mask", bf.seq)); err != nil {
+		return nil, fmt.Errorf("layer %q: backward layer: %w", spec.Name, err)
+	}
+	return l, nil
+}
+
+// Call runs both directions on x: [batch, time, features].
+func (l *Bidirectional) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+	in, err := singleInput(call)
+	if err != nil {
+		return nil, err
+	}
+	var fwdStates, bwdStates []runtime.Value
+	if init, ok := call.Kwarg("initial_state"); ok && len(init.Values) > 0 {
+		if len(init.Values)%2 != 0 {
+			return nil, fmt.Errorf("initial_state has %d tensors, want an even number (forward half, backward half)", len(init.Values))
+		}
+		half := len(init.Values) / 2
+		fwdStates, bwdStates = init.Values[:half], init.Values[half:]
+	}
+	// Each direction sees the call Keras' Bidirectional makes: the same
+	// sequence (with its mask), the explicit mask if any, its state half.
+	sub := func(states []runtime.Value) *runtime.Call {
+		c := &runtime.Call{Args: []runtime.Arg{{Values: []runtime.Value{in}}}, Kwargs: map[string]runtime.Arg{}}
+		if m, ok := call.Kwarg("mask"); ok {
+			c.Kwargs["mask"] = m
+		}
+		if states != nil {
+			c.Kwargs["initial_state"] = runtime.Arg{Values: states, IsList: true}
+		}
+		return c
+	}
+	fo, err := l.Forward.Call(ctx, sub(fwdStates))
+	if err != nil {
+		return nil, fmt.Errorf("forward layer %q: %w", l.Forward.Name(), err)
+	}
+	bo, err := l.Backward.Call(ctx, sub(bwdStates))
+	if err != nil {
+		return nil, fmt.Errorf("backward layer %q: %w", l.Backward.Name(), err)
+	}
+	if len(fo) < 1 || len(bo) != len(fo) || fo[0].T == nil || bo[0].T == nil {
+		return nil, fmt.Errorf("forward and backward layers returned %d and %d outputs", len(fo), len(bo))
+	}
+	y, yr := fo[0].T, bo[0].T
+	if l.ReturnSequences {
+		yr = flipTime(yr)
+	}
+	// Keras' compute_mask: the sequence mask passes on only with
+	// return_sequences. It is the mask Keras gave the wrapper: explicit,
+	// else the input's, except that Keras 3 does not fill it in when
+	// initial states are passed as tensors.
+	var mask *runtime.Tensor
+	if l.ReturnSequences {
+		if m := explicitMasks(call); len(m) > 0 {
+			mask = m[0]
+		} else if fwdStates == nil || !l.keras3 {
+			mask = in.Mask
+		}
+	}
+	var outs []runtime.Value
+	if l.MergeMode == "" {
+		outs = []runtime.Value{{T: y, Mask: mask}, {T: yr, Mask: mask}}
+	} else {
+		merged, err := mergeDirections(l.MergeMode, y, yr)
+		if err != nil {
+			return nil, err
+		}
+		outs = []runtime.Value{{T: merged, Mask: mask}}
+	}
+	if l.ReturnState {
+		for _, s := range fo[1:] {
+			outs = append(outs, runtime.Value{T: s.T})
+		}
+		for _, s := range bo[1:] {
+			outs = append(outs, runtime.Value{T: s.T})
+		}
+	}
+	return outs, nil
+}
+
+// ResetState clears both directions' states.
+func (l *Bidirectional) ResetState(ctx *runtime.Context) {
+	for _, s := range []runtime.Layer{l.Forward, l.Backward} {
+		if r, ok := s.(runtime.Resetter); ok {
+			r.ResetState(ctx)
+		}
+	}
+}
+
+// flipTime returns x [batch, time, ...] with the time axis reversed.
+func flipTime(x *runtime.Tensor) *runtime.Tensor {
+	if x.Rank() < 2 {
+		return x
+	}
+	b, t := x.Shape[0], x.Shape[1]
+	inner := shapeSize(x.Shape[2:])
+	out := runtime.NewTensor(x.Shape...)
+	for i := 0; i < b; i++ {
+		for s := 0; s < t; s++ {
+			copy(out.Data[(i*t+s)*inner:(i*t+s+1)*inner], x.Data[(i*t+t-1-s)*inner:(i*t+t-s)*inner])
+		}
+	}
+	return out
+}
+
+// mergeDirections combines forward and backward outputs of equal shape.
+func mergeDirections(mode string, y, yr *runtime.Tensor) (*runtime.Tensor, error) {
+	if !slices.Equal(y.Shape, yr.Shape) || len(y.Data) != len(yr.Data) {
+		return nil, fmt.Errorf("forward output %v and backward output %v differ in shape", y.Shape, yr.Shape)
+	}
+	if mode == "concat" {
+		return concatAxis([]*runtime.Tensor{y, yr}, y.Rank()-1)
+	}
+	out := runtime.NewTensor(y.Shape...)
+	for i := range out.Data {
+		a, b := y.Data[i], yr.Data[i]
+		switch mode {
+		case "sum":
+			out.Data[i] = a + b
+		case "ave":
+			out.Data[i] = (a + b) / 2
+		case "mul":
+			out.Data[i] = a * b
+		}
+	}
+	return out, nil
+}
+
+// TimeDistributed applies its inner layer to every step of axis 1:
+// [batch, time, ...] is folded to [batch·time, ...], the inner layer runs
+// once on it, and its output is unfolded to [batch, time, ...]. The
+// output carries the input's mask (Keras' default compute_mask).
+type TimeDistributed struct {
+	layerIdent
+	Layer runtime.Layer
+}
+
+func buildTimeDistributed(spec *convert.Layer, env *Env) (runtime.Layer, error) {
+	if len(spec.Weights) != 0 {
+		return nil, fmt.Errorf("layer %q: got %d weights on the wrapper, want them on the inner layer: %w",
+			spec.Name, len(spec.Weights), convert.ErrWeights)
+	}
+	r := spec.Config.Reader(spec.Name)
+	inner := r.Layer("layer")
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	if inner == nil {
+		return nil, fmt.Errorf("layer %q: missing the wrapped layer: %w", spec.Name, convert.ErrConfig)
+	}
+	il, err := env.Build(inner)
+	if err != nil {
+		return nil, fmt.Errorf("layer %q: inner layer: %w", spec.Name, err)
+	}
+	return &TimeDistributed{layerIdent: idOf(spec), Layer: il}, nil
+}
+
+// Call runs the inner layer on all steps at once.
+func (l *TimeDistributed) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+	in, err := singleInput(call)
+	if err != nil {
+		return nil, err
+	}
+	x := in.T
+	if x.Rank() < 3 {
+		return nil, fmt.Errorf("input shape %v: want at least [batch, time, features]", x.Shape)
+	}
+	b, t := x.Shape[0], x.Shape[1]
+	folded := &runtime.Tensor{Shape: append([]int{b * t}, x.Shape[2:]...), Data: x.Data}
+	outs, err := l.Layer.Call(ctx, &runtime.Call{Args: []runtime.Arg{{Values: []runtime.Value{{T: folded}}}}})
+	if err != nil {
+		return nil, fmt.Errorf("inner layer %q: %w", l.Layer.Name(), err)
+	}
+	if len(outs) != 1 || outs[0].T == nil || outs[0].T.Rank() < 1 || outs[0].T.Shape[0] != b*t {
+		return nil, fmt.Errorf("inner layer %q: want one output with %d rows", l.Layer.Name(), b*t)
+	}
+	y := outs[0].T
+	unfolded := &runtime.Tensor{Shape: append([]int{b, t}, y.Shape[1:]...), Data: y.Data}
+	return []runtime.Value{{T: unfolded, Mask: inputMask(call, in)}}, nil
+}
+
+// ResetState clears the inner layer's state.
+func (l *TimeDistributed) ResetState(ctx *runtime.Context) {
+	if r, ok := l.Layer.(runtime.Resetter); ok {
+		r.ResetState(ctx)
+	}
+}
