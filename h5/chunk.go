@@ -501,10 +501,11 @@ func (f *File) openExtArray(addr uint64, path string, l *layout) (*extArray, err
 	ea.minElems = uint64(c.u8())
 	ea.minPtrs = uint64(c.u8())
 	ea.pageBits = uint(c.u8())
-	for i := 0; i < 5; i++ {
-		c.length() // secondary/data block counts and sizes
+	for i := 0; i < 4; i++ {
+		c.length() // secondary and data block counts and sizes
 	}
-	ea.maxIndex = c.length()
+	ea.maxIndex = c.length() // maximum index set, plus one
+	c.length()               // elements realized
 	iblk := c.addr()
 	c.checksum(0)
 	if c.err != nil {

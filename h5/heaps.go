@@ -29,12 +29,15 @@ func (f *File) globalHeapObject(addr uint64, index uint32, path string) ([]byte,
 		}
 		col = map[uint16][]byte{}
 		c = f.newCursor(b, off, path, st)
-		c.pos = len(pre)
-		hdr := 8 + f.sizeLengths
+		// The collection header and each object header are padded to a
+		// multiple of 8 bytes (H5HG_ALIGN), which matters when L = 2 or 4.
+		hdr := pad8(8 + f.sizeLengths)
+		c.pos = hdr
 		for c.left() >= hdr {
 			idx := c.u16()
 			c.skip(2 + 4) // reference count, reserved
 			n := c.length()
+			c.skip(hdr - 8 - f.sizeLengths)
 			if idx == 0 { // free space
 				break
 			}
