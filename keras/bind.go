@@ -235,7 +235,7 @@ func (b *binder) bind(g *convert.Graph) *bound {
 	nodes := make([]runtime.GraphNode, 0, len(order))
 	for _, p := range order {
 		n := &p.layer.Nodes[p.index]
-		gn := runtime.GraphNode{Layer: built[p.layer.Name]}
+		gn := runtime.GraphNode{Layer: &firstOutputs{Layer: built[p.layer.Name], n: numOut[nodeKey{p.layer.Name, p.index}]}}
 		for _, a := range n.Args {
 			gn.Args = append(gn.Args, argRef(a))
 		}
@@ -262,4 +262,29 @@ func (b *binder) bind(g *convert.Graph) *bound {
 	}
 	out.graph = rg
 	return out
+}
+
+// firstOutputs passes a layer's first n outputs on and drops the rest.
+// The graph knows how many outputs of a call are read (an LSTM with
+// return_state whose states nobody uses), not how many the layer returns;
+// the runtime wants one slot per returned output.
+type firstOutputs struct {
+	runtime.Layer
+	n int
+}
+
+// Call runs the layer and keeps its first n outputs.
+func (f *firstOutputs) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+	outs, err := f.Layer.Call(ctx, call)
+	if err != nil || len(outs) <= f.n {
+		return outs, err
+	}
+	return outs[:f.n], nil
+}
+
+// ResetState resets the wrapped layer when it keeps state.
+func (f *firstOutputs) ResetState(ctx *runtime.Context) {
+	if r, ok := f.Layer.(runtime.Resetter); ok {
+		r.ResetState(ctx)
+	}
 }

@@ -101,7 +101,7 @@ func loadConfigAndWeights(cfg []byte, cfgDisplay string, fsys fs.FS, wname, wdis
 		return nil, fmt.Errorf("keras: %w", err)
 	}
 	defer f.Close()
-	desc, err := convert.ReadConfigAndWeights(cfg, f, o.parseOptions())
+	desc, err := convert.ReadConfigAndWeights(cfg, f, o.parseOptions(wdisplay))
 	if err != nil {
 		return nil, fmt.Errorf("keras: %s + %s: %w", cfgDisplay, wdisplay, err)
 	}
@@ -133,7 +133,7 @@ func loadFS(fsys fs.FS, name, display string, o *options) (*Model, error) {
 	case findHDF5(ra, size) >= 0:
 		desc, err = readHDF5(ra, size, display, o)
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
-		desc, err = convert.ReadKerasZip(ra, size, display, o.parseOptions())
+		desc, err = convert.ReadKerasZip(ra, size, display, o.parseOptions(display))
 		if err != nil {
 			err = fmt.Errorf("keras: %w", err)
 		}
@@ -181,7 +181,7 @@ func readHDF5(ra io.ReaderAt, size int64, display string, o *options) (*convert.
 		}
 		return nil, fmt.Errorf("keras: %s: HDF5 file has no model_config attribute and no Keras weights: %w", display, ErrFormat)
 	}
-	desc, err := convert.ReadHDF5Model(f, o.parseOptions())
+	desc, err := convert.ReadHDF5Model(f, o.parseOptions(display))
 	if err != nil {
 		return nil, fmt.Errorf("keras: %w", err)
 	}
@@ -291,8 +291,10 @@ func readAllFS(fsys fs.FS, name, display string, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-func (o *options) parseOptions() convert.ParseOptions {
-	return convert.ParseOptions{KerasVersion: o.kerasVersion}
+// parseOptions returns the options for convert's readers; file names the
+// source in their errors.
+func (o *options) parseOptions(file string) convert.ParseOptions {
+	return convert.ParseOptions{KerasVersion: o.kerasVersion, File: file}
 }
 
 // build binds a model description to layers and a runtime graph.
