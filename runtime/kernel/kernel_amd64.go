@@ -2,19 +2,255 @@
 
 package kernel
 
-func matMul(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
-	matMulGo(m, n, k, a, lda, b, ldb, c, ldc, accumulate)
+import "sync"
+
+// Assembly kernels (kernel_amd64.s). They require AVX2 and FMA; useAVX2
+// says whether the CPU and OS provide them, and the Go implementations run
+// otherwise.
+
+func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
+func xgetbv() (eax, edx uint32)
+
+// gemm6x16 sets the 6×16 tile at c (row stride ldc) to, or with accumulate
+// adds to it, Σ_p a[p*6+i]·b[p*16+j] over p < kc: a is a packed 6-row
+// panel, b a packed 16-column panel (see packA, packB).
+//
+//go:noescape
+func gemm6x16(kc int, a, b, c *float32, ldc int, accumulate bool)
+
+// vecMatRows adds x[:k]·w to y[:n], where row p of w starts at p*ldw.
+//
+//go:noescape
+func vecMatRows(y, x, w *float32, k, n, ldw int)
+
+// vecMatPanels is vecMatRows for k a multiple of 8 and n a multiple of 64
+// (n > 0), with y held in registers across each panel of eight rows.
+//
+//go:noescape
+func vecMatPanels(y, x, w *float32, k, n, ldw int)
+
+// expAVX2, sigmoidAVX2 and tanhAVX2 compute exp32, sigmoid32 and tanh32
+// of src[:n] into dst[:n]; n is a multiple of 8.
+//
+//go:noescape
+func expAVX2(dst, src *float32, n int)
+
+//go:noescape
+func sigmoidAVX2(dst, src *float32, n int)
+
+//go:noescape
+func tanhAVX2(dst, src *float32, n int)
+
+var useAVX2 = detectAVX2()
+
+// detectAVX2 checks CPUID for AVX, FMA and AVX2 and XGETBV for the OS
+// saving YMM state.
+func detectAVX2() bool {
+	maxID, _, _, _ := cpuid(0, 0)
+	if maxID < 7 {
+		return false
+	}
+	_, _, ecx1, _ := cpuid(1, 0)
+	const fma, osxsave, avx = 1 << 12, 1 << 27, 1 << 28
+	if ecx1&(fma|osxsave|avx) != fma|osxsave|avx {
+		return false
+	}
+	if xcr0, _ := xgetbv(); xcr0&6 != 6 {
+		return false
+	}
+	_, ebx7, _, _ := cpuid(7, 0)
+	return ebx7&(1<<5) != 0
 }
 
-func vecMat(y, x, w []float32, k, n int, accumulate bool) { vecMatGo(y, x, w, n, k, n, accumulate) }
+// Accelerated reports whether the assembly fast paths are in use.
+func Accelerated() bool { return useAVX2 }
+
+// Blocking of the packed matrix multiply, after GotoBLAS: a kc×nc block of
+// b is packed into 16-column panels (at most 1 MiB, L3-resident), an mc×kc
+// block of a into 6-row panels (96 KiB, L2-resident), and the micro-kernel
+// runs each 16-column b panel (16 KiB, L1-resident) against every a panel.
+const (
+	gemmMR = 6
+	gemmNR = 16
+	gemmKC = 256
+	gemmMC = 96
+	gemmNC = 1024
+	// Below this many rows of a, packing b costs more than it saves:
+	// each row streams b once through vecMatRows instead.
+	gemmMinRows = 4
+
+	// vecMatPanelMax is the largest k·n that vecMatAVX2 runs through
+	// vecMatPanels (64 KiB of weights).
+	vecMatPanelMax = 16384
+)
+
+type gemmBuf struct {
+	a [gemmMC * gemmKC]float32
+	b [gemmKC * gemmNC]float32
+}
+
+// gemmPool holds packing buffers, so that steady-state calls do not
+// allocate and concurrent callers do not share one.
+var gemmPool = sync.Pool{New: func() any { return new(gemmBuf) }}
+
+func matMul(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+	if !useAVX2 {
+		matMulGo(m, n, k, a, lda, b, ldb, c, ldc, accumulate)
+		return
+	}
+	if m < gemmMinRows {
+		for i := 0; i < m; i++ {
+			ci := c[i*ldc : i*ldc+n]
+			if !accumulate {
+				clear(ci)
+			}
+			vecMatAVX2(ci, a[i*lda:], b, k, n, ldb)
+		}
+		return
+	}
+	buf := gemmPool.Get().(*gemmBuf)
+	defer gemmPool.Put(buf)
+	var tile [gemmMR * gemmNR]float32
+	for jc := 0; jc < n; jc += gemmNC {
+		nc := min(gemmNC, n-jc)
+		for pc := 0; pc < k; pc += gemmKC {
+			kc := min(gemmKC, k-pc)
+			acc := accumulate || pc > 0
+			packB(buf.b[:], b[pc*ldb+jc:], ldb, kc, nc)
+			for ic := 0; ic < m; ic += gemmMC {
+				mc := min(gemmMC, m-ic)
+				packA(buf.a[:], a[ic*lda+pc:], lda, mc, kc)
+				for jr := 0; jr < nc; jr += gemmNR {
+					nr := min(gemmNR, nc-jr)
+					bp := &buf.b[jr*kc]
+					for ir := 0; ir < mc; ir += gemmMR {
+						mr := min(gemmMR, mc-ir)
+						ap := &buf.a[ir*kc]
+						ci := (ic+ir)*ldc + jc + jr
+						if mr == gemmMR && nr == gemmNR {
+							gemm6x16(kc, ap, bp, &c[ci], ldc, acc)
+							continue
+						}
+						// An edge tile: compute all 6×16 (the packing
+						// padded with zeros) and keep the part inside c.
+						gemm6x16(kc, ap, bp, &tile[0], gemmNR, false)
+						for r := 0; r < mr; r++ {
+							row := c[ci+r*ldc : ci+r*ldc+nr]
+							t := tile[r*gemmNR : r*gemmNR+nr]
+							if acc {
+								addGo(row, row, t)
+							} else {
+								copy(row, t)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// packB copies the kc×nc block of b (row stride ldb) into dst as 16-column
+// panels, each kc rows of 16 values, zero-padding the last panel.
+func packB(dst, b []float32, ldb, kc, nc int) {
+	for jr := 0; jr < nc; jr += gemmNR {
+		nr := min(gemmNR, nc-jr)
+		d := dst[jr*kc : jr*kc+kc*gemmNR]
+		for p := 0; p < kc; p++ {
+			row := d[p*gemmNR : p*gemmNR+gemmNR]
+			copy(row, b[p*ldb+jr:p*ldb+jr+nr])
+			if nr < gemmNR {
+				clear(row[nr:])
+			}
+		}
+	}
+}
+
+// packA copies the mc×kc block of a (row stride lda) into dst as 6-row
+// panels, each kc steps of 6 values, zero-padding the last panel.
+func packA(dst, a []float32, lda, mc, kc int) {
+	for ir := 0; ir < mc; ir += gemmMR {
+		mr := min(gemmMR, mc-ir)
+		d := dst[ir*kc : ir*kc+kc*gemmMR]
+		for r := 0; r < gemmMR; r++ {
+			if r >= mr {
+				for p := 0; p < kc; p++ {
+					d[p*gemmMR+r] = 0
+				}
+				continue
+			}
+			src := a[(ir+r)*lda : (ir+r)*lda+kc]
+			for p, v := range src {
+				d[p*gemmMR+r] = v
+			}
+		}
+	}
+}
+
+func vecMat(y, x, w []float32, k, n int, accumulate bool) {
+	if !useAVX2 {
+		vecMatGo(y, x, w, n, k, n, accumulate)
+		return
+	}
+	if !accumulate {
+		clear(y)
+	}
+	vecMatAVX2(y, x, w, k, n, n)
+}
+
+// vecMatAVX2 adds x[:k]·w to y[:n] (w's row stride ldw). Small matrices
+// (cache-resident, where keeping y in registers pays) go through
+// vecMatPanels and the rows and columns it leaves through vecMatRows; large
+// ones, bound by streaming w, through vecMatRows alone, whose four
+// sequential row streams measured faster there.
+func vecMatAVX2(y, x, w []float32, k, n, ldw int) {
+	if k*n > vecMatPanelMax {
+		vecMatRows(&y[0], &x[0], &w[0], k, n, ldw)
+		return
+	}
+	k8, n64 := k&^7, n&^63
+	if k8 > 0 && n64 > 0 {
+		vecMatPanels(&y[0], &x[0], &w[0], k8, n64, ldw)
+	}
+	if k > k8 && n64 > 0 {
+		vecMatRows(&y[0], &x[k8], &w[k8*ldw], k-k8, n64, ldw)
+	}
+	if n > n64 {
+		vecMatRows(&y[n64], &x[0], &w[n64], k, n-n64, ldw)
+	}
+}
+
+func exp(dst, src []float32) {
+	n := 0
+	if useAVX2 {
+		if n = len(src) &^ 7; n > 0 {
+			expAVX2(&dst[0], &src[0], n)
+		}
+	}
+	expGo(dst[n:], src[n:])
+}
+
+func sigmoid(dst, src []float32) {
+	n := 0
+	if useAVX2 {
+		if n = len(src) &^ 7; n > 0 {
+			sigmoidAVX2(&dst[0], &src[0], n)
+		}
+	}
+	sigmoidGo(dst[n:], src[n:])
+}
+
+func tanh(dst, src []float32) {
+	n := 0
+	if useAVX2 {
+		if n = len(src) &^ 7; n > 0 {
+			tanhAVX2(&dst[0], &src[0], n)
+		}
+	}
+	tanhGo(dst[n:], src[n:])
+}
 
 func dot(a, b []float32) float32         { return dotGo(a, b) }
 func axpy(alpha float32, x, y []float32) { axpyGo(alpha, x, y) }
 func mul(dst, a, b []float32)            { mulGo(dst, a, b) }
 func add(dst, a, b []float32)            { addGo(dst, a, b) }
-func exp(dst, src []float32)             { expGo(dst, src) }
-func tanh(dst, src []float32)            { tanhGo(dst, src) }
-func sigmoid(dst, src []float32)         { sigmoidGo(dst, src) }
-
-// Accelerated reports whether the assembly fast paths are in use.
-func Accelerated() bool { return false }

@@ -30,6 +30,10 @@ var impls = []impl{
 		expGo, tanhGo, sigmoidGo, dotGo, axpyGo, mulGo, addGo},
 }
 
+func TestAccelerated(t *testing.T) {
+	t.Logf("assembly fast paths in use: %v", Accelerated())
+}
+
 func TestMatMul(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	type size struct{ m, n, k int }
@@ -42,8 +46,8 @@ func TestMatMul(t *testing.T) {
 		}
 	}
 	// Sizes that cross the blocking of the packed fast path (k blocks of
-	// 256, n blocks of 512, m blocks of 96) and partial edge tiles.
-	sizes = append(sizes, size{64, 130, 300}, size{97, 517, 261}, size{6, 1024, 256}, size{200, 40, 3})
+	// 256, n blocks of 1024, m blocks of 96) and partial edge tiles.
+	sizes = append(sizes, size{64, 130, 300}, size{97, 517, 261}, size{6, 1024, 256}, size{200, 40, 3}, size{8, 1100, 20}, size{12, 2064, 513})
 	for _, im := range impls {
 		for _, sz := range sizes {
 			for _, pad := range []int{0, 3} {

@@ -1,0 +1,603 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// AVX2 + FMA fast paths. Each function's Go declaration in kernel_amd64.go
+// states what it computes; the Go versions in generic.go are the reference.
+// Operand order is Go's: sources first, destination last.
+
+#define LOG2E ·avxConst+0(SB)
+#define LN2HI ·avxConst+32(SB)
+#define LN2LO ·avxConst+64(SB)
+#define EXPP0 ·avxConst+96(SB)
+#define EXPP1 ·avxConst+128(SB)
+#define EXPP2 ·avxConst+160(SB)
+#define EXPP3 ·avxConst+192(SB)
+#define EXPP4 ·avxConst+224(SB)
+#define EXPP5 ·avxConst+256(SB)
+#define ONE ·avxConst+288(SB)
+#define TWO ·avxConst+320(SB)
+#define EXPHI ·avxConst+352(SB)
+#define EXPLO ·avxConst+384(SB)
+#define INF ·avxConst+416(SB)
+#define I127 ·avxConst+448(SB)
+#define ABSMASK ·avxConst+480(SB)
+#define SIGNMASK ·avxConst+512(SB)
+#define TANHLIM ·avxConst+544(SB)
+#define TANHP0 ·avxConst+576(SB)
+#define TANHP1 ·avxConst+608(SB)
+#define TANHP2 ·avxConst+640(SB)
+#define TANHP3 ·avxConst+672(SB)
+#define TANHP4 ·avxConst+704(SB)
+
+// func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
+TEXT ·cpuid(SB), NOSPLIT, $0-24
+	MOVL eaxArg+0(FP), AX
+	MOVL ecxArg+4(FP), CX
+	CPUID
+	MOVL AX, eax+8(FP)
+	MOVL BX, ebx+12(FP)
+	MOVL CX, ecx+16(FP)
+	MOVL DX, edx+20(FP)
+	RET
+
+// func xgetbv() (eax, edx uint32)
+TEXT ·xgetbv(SB), NOSPLIT, $0-8
+	MOVL $0, CX
+	XGETBV
+	MOVL AX, eax+0(FP)
+	MOVL DX, edx+4(FP)
+	RET
+
+// func gemm6x16(kc int, a, b, c *float32, ldc int, accumulate bool)
+//
+// The micro-kernel: a 6×16 tile of c (row stride ldc floats) (+)= the
+// packed a panel (kc steps of 6 row values) times the packed b panel (kc
+// steps of 16 column values). Twelve accumulators Y4..Y15 hold the tile.
+TEXT ·gemm6x16(SB), NOSPLIT, $0-41
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	CMPQ CX, $2
+	JLT  gemm_one
+
+gemm_two:
+	VMOVUPS      (DI), Y0
+	VMOVUPS      32(DI), Y1
+	VBROADCASTSS (SI), Y2
+	VBROADCASTSS 4(SI), Y3
+	VFMADD231PS  Y0, Y2, Y4
+	VFMADD231PS  Y1, Y2, Y5
+	VFMADD231PS  Y0, Y3, Y6
+	VFMADD231PS  Y1, Y3, Y7
+	VBROADCASTSS 8(SI), Y2
+	VBROADCASTSS 12(SI), Y3
+	VFMADD231PS  Y0, Y2, Y8
+	VFMADD231PS  Y1, Y2, Y9
+	VFMADD231PS  Y0, Y3, Y10
+	VFMADD231PS  Y1, Y3, Y11
+	VBROADCASTSS 16(SI), Y2
+	VBROADCASTSS 20(SI), Y3
+	VFMADD231PS  Y0, Y2, Y12
+	VFMADD231PS  Y1, Y2, Y13
+	VFMADD231PS  Y0, Y3, Y14
+	VFMADD231PS  Y1, Y3, Y15
+	VMOVUPS      64(DI), Y0
+	VMOVUPS      96(DI), Y1
+	VBROADCASTSS 24(SI), Y2
+	VBROADCASTSS 28(SI), Y3
+	VFMADD231PS  Y0, Y2, Y4
+	VFMADD231PS  Y1, Y2, Y5
+	VFMADD231PS  Y0, Y3, Y6
+	VFMADD231PS  Y1, Y3, Y7
+	VBROADCASTSS 32(SI), Y2
+	VBROADCASTSS 36(SI), Y3
+	VFMADD231PS  Y0, Y2, Y8
+	VFMADD231PS  Y1, Y2, Y9
+	VFMADD231PS  Y0, Y3, Y10
+	VFMADD231PS  Y1, Y3, Y11
+	VBROADCASTSS 40(SI), Y2
+	VBROADCASTSS 44(SI), Y3
+	VFMADD231PS  Y0, Y2, Y12
+	VFMADD231PS  Y1, Y2, Y13
+	VFMADD231PS  Y0, Y3, Y14
+	VFMADD231PS  Y1, Y3, Y15
+	ADDQ         $48, SI
+	ADDQ         $128, DI
+	SUBQ         $2, CX
+	CMPQ         CX, $2
+	JGE          gemm_two
+
+gemm_one:
+	TESTQ        CX, CX
+	JEQ          gemm_store
+	VMOVUPS      (DI), Y0
+	VMOVUPS      32(DI), Y1
+	VBROADCASTSS (SI), Y2
+	VBROADCASTSS 4(SI), Y3
+	VFMADD231PS  Y0, Y2, Y4
+	VFMADD231PS  Y1, Y2, Y5
+	VFMADD231PS  Y0, Y3, Y6
+	VFMADD231PS  Y1, Y3, Y7
+	VBROADCASTSS 8(SI), Y2
+	VBROADCASTSS 12(SI), Y3
+	VFMADD231PS  Y0, Y2, Y8
+	VFMADD231PS  Y1, Y2, Y9
+	VFMADD231PS  Y0, Y3, Y10
+	VFMADD231PS  Y1, Y3, Y11
+	VBROADCASTSS 16(SI), Y2
+	VBROADCASTSS 20(SI), Y3
+	VFMADD231PS  Y0, Y2, Y12
+	VFMADD231PS  Y1, Y2, Y13
+	VFMADD231PS  Y0, Y3, Y14
+	VFMADD231PS  Y1, Y3, Y15
+
+gemm_store:
+	MOVBLZX accumulate+40(FP), AX
+	TESTQ   AX, AX
+	JEQ     gemm_write
+	VADDPS  (DX), Y4, Y4
+	VADDPS  32(DX), Y5, Y5
+	ADDQ    R8, DX
+	VADDPS  (DX), Y6, Y6
+	VADDPS  32(DX), Y7, Y7
+	ADDQ    R8, DX
+	VADDPS  (DX), Y8, Y8
+	VADDPS  32(DX), Y9, Y9
+	ADDQ    R8, DX
+	VADDPS  (DX), Y10, Y10
+	VADDPS  32(DX), Y11, Y11
+	ADDQ    R8, DX
+	VADDPS  (DX), Y12, Y12
+	VADDPS  32(DX), Y13, Y13
+	ADDQ    R8, DX
+	VADDPS  (DX), Y14, Y14
+	VADDPS  32(DX), Y15, Y15
+	MOVQ    c+24(FP), DX
+
+gemm_write:
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y5, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y6, (DX)
+	VMOVUPS Y7, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y8, (DX)
+	VMOVUPS Y9, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y10, (DX)
+	VMOVUPS Y11, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y12, (DX)
+	VMOVUPS Y13, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y14, (DX)
+	VMOVUPS Y15, 32(DX)
+	VZEROUPPER
+	RET
+
+// func vecMatRows(y, x, w *float32, k, n, ldw int)
+//
+// y[:n] += x[:k] · w[k×n] (row stride ldw), streaming w row by row: four rows at a time,
+// each 32-column chunk of y loaded once, updated by the four rows and
+// stored; then 8-column chunks; then a masked chunk for the last n%8.
+TEXT ·vecMatRows(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ w+16(FP), R8
+	MOVQ k+24(FP), CX
+	MOVQ n+32(FP), DX
+
+	// Y11 = mask of the first n%8 lanes.
+	MOVQ    DX, AX
+	ANDQ    $7, AX
+	MOVQ    $8, R13
+	SUBQ    AX, R13
+	LEAQ    ·tailMask(SB), R12
+	VMOVDQU (R12)(R13*4), Y11
+
+	MOVQ DX, R10
+	ANDQ $-32, R10
+	SHLQ $2, R10   // bytes covered by 32-column chunks
+	MOVQ DX, R11
+	ANDQ $-8, R11
+	SHLQ $2, R11   // bytes covered by 8-column chunks
+	MOVQ DX, R12
+	ANDQ $7, R12   // n%8, for the masked tail
+	MOVQ ldw+40(FP), DX
+	SHLQ $2, DX    // row stride in bytes
+
+vm_rows4:
+	CMPQ         CX, $4
+	JLT          vm_rows1
+	VBROADCASTSS (SI), Y12
+	VBROADCASTSS 4(SI), Y13
+	VBROADCASTSS 8(SI), Y14
+	VBROADCASTSS 12(SI), Y15
+	LEAQ         (R8)(DX*1), AX
+	LEAQ         (AX)(DX*1), BX
+	LEAQ         (BX)(DX*1), R9
+	XORQ         R13, R13
+
+vm4_32:
+	CMPQ        R13, R10
+	JGE         vm4_8
+	VMOVUPS     (DI)(R13*1), Y0
+	VMOVUPS     32(DI)(R13*1), Y1
+	VMOVUPS     64(DI)(R13*1), Y2
+	VMOVUPS     96(DI)(R13*1), Y3
+	VFMADD231PS (R8)(R13*1), Y12, Y0
+	VFMADD231PS 32(R8)(R13*1), Y12, Y1
+	VFMADD231PS 64(R8)(R13*1), Y12, Y2
+	VFMADD231PS 96(R8)(R13*1), Y12, Y3
+	VFMADD231PS (AX)(R13*1), Y13, Y0
+	VFMADD231PS 32(AX)(R13*1), Y13, Y1
+	VFMADD231PS 64(AX)(R13*1), Y13, Y2
+	VFMADD231PS 96(AX)(R13*1), Y13, Y3
+	VFMADD231PS (BX)(R13*1), Y14, Y0
+	VFMADD231PS 32(BX)(R13*1), Y14, Y1
+	VFMADD231PS 64(BX)(R13*1), Y14, Y2
+	VFMADD231PS 96(BX)(R13*1), Y14, Y3
+	VFMADD231PS (R9)(R13*1), Y15, Y0
+	VFMADD231PS 32(R9)(R13*1), Y15, Y1
+	VFMADD231PS 64(R9)(R13*1), Y15, Y2
+	VFMADD231PS 96(R9)(R13*1), Y15, Y3
+	VMOVUPS     Y0, (DI)(R13*1)
+	VMOVUPS     Y1, 32(DI)(R13*1)
+	VMOVUPS     Y2, 64(DI)(R13*1)
+	VMOVUPS     Y3, 96(DI)(R13*1)
+	ADDQ        $128, R13
+	JMP         vm4_32
+
+vm4_8:
+	CMPQ        R13, R11
+	JGE         vm4_tail
+	VMOVUPS     (DI)(R13*1), Y0
+	VFMADD231PS (R8)(R13*1), Y12, Y0
+	VFMADD231PS (AX)(R13*1), Y13, Y0
+	VFMADD231PS (BX)(R13*1), Y14, Y0
+	VFMADD231PS (R9)(R13*1), Y15, Y0
+	VMOVUPS     Y0, (DI)(R13*1)
+	ADDQ        $32, R13
+	JMP         vm4_8
+
+vm4_tail:
+	TESTQ       R12, R12
+	JEQ         vm4_next
+	VMASKMOVPS  (DI)(R13*1), Y11, Y0
+	VMASKMOVPS  (R8)(R13*1), Y11, Y4
+	VMASKMOVPS  (AX)(R13*1), Y11, Y5
+	VMASKMOVPS  (BX)(R13*1), Y11, Y6
+	VMASKMOVPS  (R9)(R13*1), Y11, Y7
+	VFMADD231PS Y4, Y12, Y0
+	VFMADD231PS Y5, Y13, Y0
+	VFMADD231PS Y6, Y14, Y0
+	VFMADD231PS Y7, Y15, Y0
+	VMASKMOVPS  Y0, Y11, (DI)(R13*1)
+
+vm4_next:
+	ADDQ $16, SI
+	LEAQ (R9)(DX*1), R8
+	SUBQ $4, CX
+	JMP  vm_rows4
+
+vm_rows1:
+	TESTQ        CX, CX
+	JEQ          vm_done
+	VBROADCASTSS (SI), Y12
+	XORQ         R13, R13
+
+vm1_32:
+	CMPQ        R13, R10
+	JGE         vm1_8
+	VMOVUPS     (DI)(R13*1), Y0
+	VMOVUPS     32(DI)(R13*1), Y1
+	VMOVUPS     64(DI)(R13*1), Y2
+	VMOVUPS     96(DI)(R13*1), Y3
+	VFMADD231PS (R8)(R13*1), Y12, Y0
+	VFMADD231PS 32(R8)(R13*1), Y12, Y1
+	VFMADD231PS 64(R8)(R13*1), Y12, Y2
+	VFMADD231PS 96(R8)(R13*1), Y12, Y3
+	VMOVUPS     Y0, (DI)(R13*1)
+	VMOVUPS     Y1, 32(DI)(R13*1)
+	VMOVUPS     Y2, 64(DI)(R13*1)
+	VMOVUPS     Y3, 96(DI)(R13*1)
+	ADDQ        $128, R13
+	JMP         vm1_32
+
+vm1_8:
+	CMPQ        R13, R11
+	JGE         vm1_tail
+	VMOVUPS     (DI)(R13*1), Y0
+	VFMADD231PS (R8)(R13*1), Y12, Y0
+	VMOVUPS     Y0, (DI)(R13*1)
+	ADDQ        $32, R13
+	JMP         vm1_8
+
+vm1_tail:
+	TESTQ       R12, R12
+	JEQ         vm1_next
+	VMASKMOVPS  (DI)(R13*1), Y11, Y0
+	VMASKMOVPS  (R8)(R13*1), Y11, Y4
+	VFMADD231PS Y4, Y12, Y0
+	VMASKMOVPS  Y0, Y11, (DI)(R13*1)
+
+vm1_next:
+	ADDQ $4, SI
+	ADDQ DX, R8
+	DECQ CX
+	JMP  vm_rows1
+
+vm_done:
+	VZEROUPPER
+	RET
+
+// func vecMatPanels(y, x, w *float32, k, n, ldw int)
+//
+// y[:n] += x[:k] · w[k×n] (row stride ldw) for k a multiple of 8 and n a
+// multiple of 64: eight rows at a time, each 64-column block of y held in
+// Y0..Y7 while the eight rows' values (x broadcast in Y8..Y15) are added,
+// so y is loaded and stored once per eight rows and w streams in eight
+// sequential row streams.
+TEXT ·vecMatPanels(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ w+16(FP), R10
+	MOVQ k+24(FP), CX
+	MOVQ n+32(FP), R11
+	SHLQ $2, R11            // row bytes to cover
+	MOVQ ldw+40(FP), AX
+	SHLQ $2, AX             // row stride in bytes
+	LEAQ (AX)(AX*2), BX     // three rows
+	SHRQ $3, CX
+	JEQ  vp_done
+
+vp_panel:
+	VBROADCASTSS (SI), Y8
+	VBROADCASTSS 4(SI), Y9
+	VBROADCASTSS 8(SI), Y10
+	VBROADCASTSS 12(SI), Y11
+	VBROADCASTSS 16(SI), Y12
+	VBROADCASTSS 20(SI), Y13
+	VBROADCASTSS 24(SI), Y14
+	VBROADCASTSS 28(SI), Y15
+	MOVQ         R10, R8
+	LEAQ         (R10)(AX*4), R9
+	MOVQ         y+0(FP), DI
+	MOVQ         R11, DX
+
+vp_block:
+	VMOVUPS     0(DI), Y0
+	VMOVUPS     32(DI), Y1
+	VMOVUPS     64(DI), Y2
+	VMOVUPS     96(DI), Y3
+	VMOVUPS     128(DI), Y4
+	VMOVUPS     160(DI), Y5
+	VMOVUPS     192(DI), Y6
+	VMOVUPS     224(DI), Y7
+	VFMADD231PS (R8), Y8, Y0
+	VFMADD231PS 32(R8), Y8, Y1
+	VFMADD231PS 64(R8), Y8, Y2
+	VFMADD231PS 96(R8), Y8, Y3
+	VFMADD231PS 128(R8), Y8, Y4
+	VFMADD231PS 160(R8), Y8, Y5
+	VFMADD231PS 192(R8), Y8, Y6
+	VFMADD231PS 224(R8), Y8, Y7
+	VFMADD231PS (R8)(AX*1), Y9, Y0
+	VFMADD231PS 32(R8)(AX*1), Y9, Y1
+	VFMADD231PS 64(R8)(AX*1), Y9, Y2
+	VFMADD231PS 96(R8)(AX*1), Y9, Y3
+	VFMADD231PS 128(R8)(AX*1), Y9, Y4
+	VFMADD231PS 160(R8)(AX*1), Y9, Y5
+	VFMADD231PS 192(R8)(AX*1), Y9, Y6
+	VFMADD231PS 224(R8)(AX*1), Y9, Y7
+	VFMADD231PS (R8)(AX*2), Y10, Y0
+	VFMADD231PS 32(R8)(AX*2), Y10, Y1
+	VFMADD231PS 64(R8)(AX*2), Y10, Y2
+	VFMADD231PS 96(R8)(AX*2), Y10, Y3
+	VFMADD231PS 128(R8)(AX*2), Y10, Y4
+	VFMADD231PS 160(R8)(AX*2), Y10, Y5
+	VFMADD231PS 192(R8)(AX*2), Y10, Y6
+	VFMADD231PS 224(R8)(AX*2), Y10, Y7
+	VFMADD231PS (R8)(BX*1), Y11, Y0
+	VFMADD231PS 32(R8)(BX*1), Y11, Y1
+	VFMADD231PS 64(R8)(BX*1), Y11, Y2
+	VFMADD231PS 96(R8)(BX*1), Y11, Y3
+	VFMADD231PS 128(R8)(BX*1), Y11, Y4
+	VFMADD231PS 160(R8)(BX*1), Y11, Y5
+	VFMADD231PS 192(R8)(BX*1), Y11, Y6
+	VFMADD231PS 224(R8)(BX*1), Y11, Y7
+	VFMADD231PS (R9), Y12, Y0
+	VFMADD231PS 32(R9), Y12, Y1
+	VFMADD231PS 64(R9), Y12, Y2
+	VFMADD231PS 96(R9), Y12, Y3
+	VFMADD231PS 128(R9), Y12, Y4
+	VFMADD231PS 160(R9), Y12, Y5
+	VFMADD231PS 192(R9), Y12, Y6
+	VFMADD231PS 224(R9), Y12, Y7
+	VFMADD231PS (R9)(AX*1), Y13, Y0
+	VFMADD231PS 32(R9)(AX*1), Y13, Y1
+	VFMADD231PS 64(R9)(AX*1), Y13, Y2
+	VFMADD231PS 96(R9)(AX*1), Y13, Y3
+	VFMADD231PS 128(R9)(AX*1), Y13, Y4
+	VFMADD231PS 160(R9)(AX*1), Y13, Y5
+	VFMADD231PS 192(R9)(AX*1), Y13, Y6
+	VFMADD231PS 224(R9)(AX*1), Y13, Y7
+	VFMADD231PS (R9)(AX*2), Y14, Y0
+	VFMADD231PS 32(R9)(AX*2), Y14, Y1
+	VFMADD231PS 64(R9)(AX*2), Y14, Y2
+	VFMADD231PS 96(R9)(AX*2), Y14, Y3
+	VFMADD231PS 128(R9)(AX*2), Y14, Y4
+	VFMADD231PS 160(R9)(AX*2), Y14, Y5
+	VFMADD231PS 192(R9)(AX*2), Y14, Y6
+	VFMADD231PS 224(R9)(AX*2), Y14, Y7
+	VFMADD231PS (R9)(BX*1), Y15, Y0
+	VFMADD231PS 32(R9)(BX*1), Y15, Y1
+	VFMADD231PS 64(R9)(BX*1), Y15, Y2
+	VFMADD231PS 96(R9)(BX*1), Y15, Y3
+	VFMADD231PS 128(R9)(BX*1), Y15, Y4
+	VFMADD231PS 160(R9)(BX*1), Y15, Y5
+	VFMADD231PS 192(R9)(BX*1), Y15, Y6
+	VFMADD231PS 224(R9)(BX*1), Y15, Y7
+	VMOVUPS     Y0, 0(DI)
+	VMOVUPS     Y1, 32(DI)
+	VMOVUPS     Y2, 64(DI)
+	VMOVUPS     Y3, 96(DI)
+	VMOVUPS     Y4, 128(DI)
+	VMOVUPS     Y5, 160(DI)
+	VMOVUPS     Y6, 192(DI)
+	VMOVUPS     Y7, 224(DI)
+	ADDQ $256, DI
+	ADDQ $256, R8
+	ADDQ $256, R9
+	SUBQ $256, DX
+	JNE  vp_block
+
+	ADDQ $32, SI
+	LEAQ (R10)(AX*8), R10
+	DECQ CX
+	JNE  vp_panel
+
+vp_done:
+	VZEROUPPER
+	RET
+
+// EXP sets Y3 = exp(Y0) using Y1, Y2, Y4 as temporaries; Y0 is kept.
+// Same steps as exp32 in generic.go: n = round(x·log2e), r = x - n·ln2 in
+// two parts, polynomial, scale by 2^(n>>1)·2^(n-(n>>1)), then overflow to
+// +Inf and underflow to 0 by compares (NaN fails both and stays NaN).
+#define EXP \
+	VMULPS       LOG2E, Y0, Y1; \
+	VROUNDPS     $0, Y1, Y1; \
+	VMOVAPS      Y0, Y2; \
+	VFNMADD231PS LN2HI, Y1, Y2; \
+	VFNMADD231PS LN2LO, Y1, Y2; \
+	VMOVUPS      EXPP0, Y3; \
+	VFMADD213PS  EXPP1, Y2, Y3; \
+	VFMADD213PS  EXPP2, Y2, Y3; \
+	VFMADD213PS  EXPP3, Y2, Y3; \
+	VFMADD213PS  EXPP4, Y2, Y3; \
+	VFMADD213PS  EXPP5, Y2, Y3; \
+	VMULPS       Y2, Y2, Y4; \
+	VFMADD213PS  Y2, Y4, Y3; \
+	VADDPS       ONE, Y3, Y3; \
+	VCVTPS2DQ    Y1, Y1; \
+	VPSRAD       $1, Y1, Y4; \
+	VPSUBD       Y4, Y1, Y1; \
+	VPADDD       I127, Y4, Y4; \
+	VPSLLD       $23, Y4, Y4; \
+	VPADDD       I127, Y1, Y1; \
+	VPSLLD       $23, Y1, Y1; \
+	VMULPS       Y4, Y3, Y3; \
+	VMULPS       Y1, Y3, Y3; \
+	VCMPPS       $0x1e, EXPHI, Y0, Y4; \
+	VMOVUPS      INF, Y1; \
+	VBLENDVPS    Y4, Y1, Y3, Y3; \
+	VCMPPS       $0x11, EXPLO, Y0, Y4; \
+	VANDNPS      Y3, Y4, Y3
+
+// func expAVX2(dst, src *float32, n int)
+// dst[i] = exp(src[i]) for i < n, n a multiple of 8.
+TEXT ·expAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JEQ  exp_done
+
+exp_loop:
+	VMOVUPS (SI), Y0
+	EXP
+	VMOVUPS Y3, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNE     exp_loop
+
+exp_done:
+	VZEROUPPER
+	RET
+
+// func sigmoidAVX2(dst, src *float32, n int)
+// dst[i] = 1 / (1 + exp(-src[i])) for i < n, n a multiple of 8.
+TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JEQ  sig_done
+
+sig_loop:
+	VMOVUPS (SI), Y0
+	VXORPS  SIGNMASK, Y0, Y0
+	EXP
+	VMOVUPS ONE, Y5
+	VADDPS  Y5, Y3, Y3
+	VDIVPS  Y3, Y5, Y3
+	VMOVUPS Y3, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNE     sig_loop
+
+sig_done:
+	VZEROUPPER
+	RET
+
+// func tanhAVX2(dst, src *float32, n int)
+// dst[i] = tanh(src[i]) for i < n, n a multiple of 8, as tanh32 does it:
+// on z = |x| an odd polynomial below 0.625 and 1 - 2/(exp(2z)+1) above,
+// then x's sign.
+TEXT ·tanhAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JEQ  tanh_done
+
+tanh_loop:
+	VMOVUPS     (SI), Y8
+	VANDPS      ABSMASK, Y8, Y6
+	VMULPS      Y6, Y6, Y9
+	VMOVUPS     TANHP0, Y7
+	VFMADD213PS TANHP1, Y9, Y7
+	VFMADD213PS TANHP2, Y9, Y7
+	VFMADD213PS TANHP3, Y9, Y7
+	VFMADD213PS TANHP4, Y9, Y7
+	VMULPS      Y9, Y7, Y7
+	VFMADD213PS Y6, Y6, Y7
+	VADDPS      Y6, Y6, Y0
+	EXP
+	VADDPS      ONE, Y3, Y3
+	VMOVUPS     TWO, Y5
+	VDIVPS      Y3, Y5, Y3
+	VMOVUPS     ONE, Y5
+	VSUBPS      Y3, Y5, Y3
+	VCMPPS      $0x11, TANHLIM, Y6, Y4
+	VBLENDVPS   Y4, Y7, Y3, Y3
+	VANDPS      SIGNMASK, Y8, Y4
+	VORPS       Y4, Y3, Y3
+	VMOVUPS     Y3, (DI)
+	ADDQ        $32, SI
+	ADDQ        $32, DI
+	DECQ        CX
+	JNE         tanh_loop
+
+tanh_done:
+	VZEROUPPER
+	RET
