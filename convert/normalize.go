@@ -120,6 +120,9 @@ func (p *parser) normalize(l *Layer, cfg Config, path string) error {
 	case "CuDNNGRU":
 		class, cudnn = "GRU", true
 	case "Merge":
+		if ls, ok := cfg["layers"].([]any); ok && len(ls) > 0 {
+			return p.errf(ErrUnsupported, path, "Keras 1 Merge of Sequential branches")
+		}
 		mode, _ := cfg["mode"].(string)
 		mc, ok := keras1Merge[mode]
 		if !ok {

@@ -660,9 +660,13 @@ func expectedShapes(l *Layer) ([]string, [][]int) {
 			}
 		}
 	case "Conv1D":
-		ks := r.Ints("kernel_size", []int{-1})
+		ks := r.Ints("kernel_size", nil)
+		k := -1
+		if len(ks) == 1 {
+			k = ks[0]
+		}
 		filters := r.Int("filters", -1)
-		add("kernel", ks[0], -1, filters)
+		add("kernel", k, -1, filters)
 		if bias {
 			add("bias", filters)
 		}
