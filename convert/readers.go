@@ -137,7 +137,41 @@ func ReadHDF5Model(f *h5.File, opts ...ParseOptions) (*Model, error) {
 	if err := readLegacyWeights(f.Name(), wg, g); err != nil {
 		return nil, err
 	}
+	if m.Backend == "theano" {
+		flipConvKernels(g)
+	}
 	return m, nil
+}
+
+// flipConvKernels reverses the spatial axis of Conv1D kernels written by
+// the Theano backend, which convolves where TensorFlow and Keras 3
+// correlate; multi-backend Keras did the same when loading such files
+// (conv_utils.convert_kernel).
+func flipConvKernels(g *Graph) {
+	var visit func(l *Layer)
+	visit = func(l *Layer) {
+		if l.Inner != nil {
+			flipConvKernels(l.Inner)
+			return
+		}
+		for _, s := range subLayers(l) {
+			visit(s)
+		}
+		if l.ClassName != "Conv1D" || len(l.Weights) == 0 || len(l.Weights[0].Shape) != 3 {
+			return
+		}
+		k := l.Weights[0]
+		row := k.Shape[1] * k.Shape[2]
+		out := make([]float32, len(k.Data))
+		for a := 0; a < k.Shape[0]; a++ {
+			b := k.Shape[0] - 1 - a
+			copy(out[a*row:(a+1)*row], k.Data[b*row:(b+1)*row])
+		}
+		l.Weights[0].Data = out
+	}
+	for _, l := range g.Layers {
+		visit(l)
+	}
 }
 
 // effectiveVersion is the version reported in Model.KerasVersion: the
@@ -318,6 +352,9 @@ func ReadConfigAndWeights(configJSON []byte, weights *h5.File, opts ...ParseOpti
 	m.KerasVersion = effectiveVersion(opt, ver)
 	if legacy != nil {
 		err = readLegacyWeights(weights.Name(), legacy, g)
+		if err == nil && m.Backend == "theano" {
+			flipConvKernels(g)
+		}
 	} else {
 		err = readKeras3Weights(weights.Name(), root, g)
 	}

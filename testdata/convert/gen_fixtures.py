@@ -188,5 +188,22 @@ nested("nested_named.h5", lambda layer, var: "%s/%s:0" % (layer, var))
 # Keras 3.0-3.2's legacy writer used bare variable names: order decides.
 nested("nested_bare.h5", lambda layer, var: "%s_%s" % (var, layer[-1]))
 
+# 5. A Conv1D saved by the Theano backend (Keras 2.0.4): Theano convolves,
+#    so multi-backend Keras flipped the spatial axis when loading on
+#    TensorFlow (conv_utils.convert_kernel).
+ck, cb = rand(3, 2, 4), rand(4)
+full_model(
+    "theano_conv.h5",
+    {"class_name": "Sequential", "config": [
+        {"class_name": "Conv1D", "config": {"name": "conv1d_1", "filters": 4, "kernel_size": [3], "strides": [1],
+                                            "padding": "valid", "activation": "linear", "use_bias": True,
+                                            "batch_input_shape": [None, 6, 2], "dtype": "float32"}},
+    ]},
+    [("conv1d_1", [("conv1d_1/kernel", ck), ("conv1d_1/bias", cb)], 1)],
+    "2.0.4", backend="theano")
+slices = [slice(None, None, -1)] * ck.ndim
+slices[-2:] = [slice(None, None), slice(None, None)]
+record("theano_conv.h5", "conv1d_1", [np.copy(ck[tuple(slices)]), cb])
+
 with open(os.path.join(HERE, "expected.json"), "w") as f:
     json.dump(expected, f, indent=0)
