@@ -8,6 +8,21 @@
 // difference between Keras versions (Keras 1 per-gate LSTM weights, CuDNN
 // layouts, GRU reset_after defaults, hard_sigmoid definitions, Keras 2 and
 // 3 inbound node forms) is settled here, once, so layers see one schema.
+//
+// The formats are described in shared/docs/keras-formats.md: legacy HDF5
+// (§1: root attributes, model_weights, split list attributes, weight order
+// and Keras' legacy conversions §1.4-1.6), Keras 3 zips and .weights.h5
+// (§2: object-tree paths), architecture JSON of every generation (§3).
+//
+// Normalized options, beyond Keras 3 names: activations are plain strings,
+// and "hard_sigmoid" written by Keras < 3 becomes "hard_sigmoid_keras2"
+// (clip(0.2x+0.5, 0, 1)); dtype policies are their names ("float32",
+// "mixed_float16"); InputLayer carries its shape under both "batch_shape"
+// and "batch_input_shape"; GRU always has "reset_after" and LSTM/GRU
+// "recurrent_activation" (the writer's defaults, or what the weights
+// prove); CuDNNLSTM/CuDNNGRU become LSTM/GRU with tanh/sigmoid and
+// reset_after; Keras 1 Merge becomes the matching merge layer. Kwargs whose
+// value is null (Keras 3 "mask": null) are dropped.
 package convert
 
 // Model is a loaded Keras model: its graph and where it came from.
@@ -17,8 +32,10 @@ type Model struct {
 	// Format names the container: "keras-h5" (legacy HDF5 full model),
 	// "keras-zip" (.keras), "json+weights", "savedmodel", "tfjs".
 	Format string
-	// KerasVersion is the writer's Keras version ("2.1.2", "3.16.0"), or
-	// "" when the file does not record it.
+	// KerasVersion is the Keras version whose semantics were applied: the
+	// ParseOptions override, else the writer's version as the file records
+	// it ("2.1.2", "2.2.4-tf", "3.16.0"), else the generation guessed from
+	// the config's form ("1", "2" or "3").
 	KerasVersion string
 	// Backend is the writer's backend ("tensorflow", "theano", "numpy"), or "".
 	Backend string

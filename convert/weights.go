@@ -167,7 +167,7 @@ func AssignWeights(l *Layer, ws []Weight) error {
 		if fwd == nil || bwd == nil {
 			return fmt.Errorf("layer %q: Bidirectional without forward and backward layers: %w", l.Name, ErrConfig)
 		}
-		f, b, err := splitBidirectional(l, ws)
+		f, b, err := splitBidirectional(l, fwd, bwd, ws)
 		if err != nil {
 			return err
 		}
@@ -224,15 +224,30 @@ func cellWeightCount(c *Layer) int {
 }
 
 // splitBidirectional splits legacy Bidirectional weights into the forward
-// and backward halves: by the "forward_"/"backward_" name components
-// Keras writes, else in two equal halves.
-func splitBidirectional(l *Layer, ws []Weight) (f, b []Weight, err error) {
+// and backward halves: by the forward/backward layer names in the weight
+// names ("bidirectional_1/forward_lstm_1/kernel:0",
+// "bi/backward_lstm/lstm_cell/kernel"), else in two equal halves (Keras
+// lists forward weights first).
+func splitBidirectional(l, fwd, bwd *Layer, ws []Weight) (f, b []Weight, err error) {
+	base := strings.TrimPrefix(fwd.Name, "forward_")
+	fset := map[string]bool{fwd.Name: true, "forward_" + base: true}
+	bset := map[string]bool{bwd.Name: true, "backward_" + base: true}
 	byName := true
 	for _, w := range ws {
-		switch {
-		case strings.Contains(w.Name, "forward_"):
+		parts := strings.Split(w.Name, "/")
+		side := 0
+		for i := len(parts) - 1; i >= 0 && side == 0; i-- {
+			switch {
+			case bset[parts[i]]:
+				side = 2
+			case fset[parts[i]]:
+				side = 1
+			}
+		}
+		switch side {
+		case 1:
 			f = append(f, w)
-		case strings.Contains(w.Name, "backward_"):
+		case 2:
 			b = append(b, w)
 		default:
 			byName = false
