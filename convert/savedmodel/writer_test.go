@@ -1,0 +1,324 @@
+package savedmodel
+
+// A minimal writer for the formats this package reads, used to build the
+// committed fixtures in testdata/savedmodel (go test -run TestFixtures
+// -update) and the corrupt variants the error tests need. It follows the
+// layouts of TensorFlow's lib/io/table_builder.cc and tensor_bundle.cc.
+
+import (
+	"encoding/binary"
+	"hash/crc32"
+	"math"
+	"sort"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// blockBuilder builds one table block with prefix-compressed keys.
+type blockBuilder struct {
+	buf      []byte
+	restarts []uint32
+	last     []byte
+	n        int
+	interval int
+}
+
+func (b *blockBuilder) add(key, value []byte) {
+	shared := 0
+	if b.n%b.interval == 0 {
+		b.restarts = append(b.restarts, uint32(len(b.buf)))
+	} else {
+		for shared < len(key) && shared < len(b.last) && key[shared] == b.last[shared] {
+			shared++
+		}
+	}
+	b.buf = binary.AppendUvarint(b.buf, uint64(shared))
+	b.buf = binary.AppendUvarint(b.buf, uint64(len(key)-shared))
+	b.buf = binary.AppendUvarint(b.buf, uint64(len(value)))
+	b.buf = append(b.buf, key[shared:]...)
+	b.buf = append(b.buf, value...)
+	b.last = append(b.last[:0], key...)
+	b.n++
+}
+
+func (b *blockBuilder) finish() []byte {
+	out := append([]byte(nil), b.buf...)
+	if len(b.restarts) == 0 {
+		b.restarts = []uint32{0}
+	}
+	for _, r := range b.restarts {
+		out = binary.LittleEndian.AppendUint32(out, r)
+	}
+	return binary.LittleEndian.AppendUint32(out, uint32(len(b.restarts)))
+}
+
+// writeTable returns a LevelDB table holding kvs (sorted by key), with
+// data blocks cut after blockSize bytes. dataCompression is the type byte
+// written in data block trailers (the contents are never compressed; a
+// non-zero value makes the corrupt fixtures the error tests need).
+func writeTable(kvs []tableEntry, blockSize int, dataCompression byte) []byte {
+	var out []byte
+	writeBlockType := func(contents []byte, typ byte) []byte {
+		h := binary.AppendUvarint(nil, uint64(len(out)))
+		h = binary.AppendUvarint(h, uint64(len(contents)))
+		out = append(out, contents...)
+		out = append(out, typ)
+		crc := crc32.Update(crc32.Checksum(contents, castagnoli), castagnoli, []byte{typ})
+		out = binary.LittleEndian.AppendUint32(out, maskCRC(crc))
+		return h
+	}
+	writeBlock := func(contents []byte) []byte { return writeBlockType(contents, noCompression) }
+	index := &blockBuilder{interval: 1}
+	data := &blockBuilder{interval: 16}
+	flush := func() {
+		if data.n == 0 {
+			return
+		}
+		last := append([]byte(nil), data.last...)
+		index.add(last, writeBlockType(data.finish(), dataCompression))
+		data = &blockBuilder{interval: 16}
+	}
+	for _, kv := range kvs {
+		data.add(kv.key, kv.value)
+		if len(data.buf) >= blockSize {
+			flush()
+		}
+	}
+	flush()
+	meta := writeBlock((&blockBuilder{interval: 16}).finish())
+	idx := writeBlock(index.finish())
+	footer := append(append([]byte(nil), meta...), idx...)
+	footer = append(footer, make([]byte, 40-len(footer))...)
+	footer = binary.LittleEndian.AppendUint64(footer, tableMagic)
+	return append(out, footer...)
+}
+
+// bundleWriter accumulates tensors for a single-shard TensorBundle.
+type bundleWriter struct {
+	data    []byte
+	entries map[string][]byte
+}
+
+func newBundleWriter() *bundleWriter { return &bundleWriter{entries: map[string][]byte{}} }
+
+func shapeProto(shape []int) []byte {
+	var s []byte
+	for _, d := range shape {
+		var dim []byte
+		dim = protowire.AppendTag(dim, dimSize, protowire.VarintType)
+		dim = protowire.AppendVarint(dim, uint64(d))
+		s = protowire.AppendTag(s, shapeDim, protowire.BytesType)
+		s = protowire.AppendBytes(s, dim)
+	}
+	return s
+}
+
+func (w *bundleWriter) addRaw(key string, dtype DataType, shape []int, raw []byte, crc uint32) {
+	var e []byte
+	e = protowire.AppendTag(e, bundleEntryDType, protowire.VarintType)
+	e = protowire.AppendVarint(e, uint64(dtype))
+	e = protowire.AppendTag(e, bundleEntryShape, protowire.BytesType)
+	e = protowire.AppendBytes(e, shapeProto(shape))
+	// shard_id 0 is the proto3 default and is omitted, as TF does.
+	if len(w.data) > 0 {
+		e = protowire.AppendTag(e, bundleEntryOffset, protowire.VarintType)
+		e = protowire.AppendVarint(e, uint64(len(w.data)))
+	}
+	e = protowire.AppendTag(e, bundleEntrySize, protowire.VarintType)
+	e = protowire.AppendVarint(e, uint64(len(raw)))
+	e = protowire.AppendTag(e, bundleEntryCRC32C, protowire.Fixed32Type)
+	e = protowire.AppendFixed32(e, maskCRC(crc))
+	w.entries[key] = e
+	w.data = append(w.data, raw...)
+}
+
+func (w *bundleWriter) addFloat32(key string, shape []int, vals []float32) {
+	raw := make([]byte, 0, 4*len(vals))
+	for _, v := range vals {
+		raw = binary.LittleEndian.AppendUint32(raw, math.Float32bits(v))
+	}
+	w.addRaw(key, DTFloat, shape, raw, crc32.Checksum(raw, castagnoli))
+}
+
+func (w *bundleWriter) addInt64(key string, v int64) {
+	raw := binary.LittleEndian.AppendUint64(nil, uint64(v))
+	w.addRaw(key, DTInt64, nil, raw, crc32.Checksum(raw, castagnoli))
+}
+
+// addString stores a scalar DT_STRING tensor the way WriteStringTensor does.
+func (w *bundleWriter) addString(key string, s []byte) {
+	raw := binary.AppendUvarint(nil, uint64(len(s)))
+	lenBytes := binary.LittleEndian.AppendUint32(nil, uint32(len(s)))
+	crc := crc32.Checksum(lenBytes, castagnoli)
+	masked := binary.LittleEndian.AppendUint32(nil, maskCRC(crc))
+	raw = append(raw, masked...)
+	crc = crc32.Update(crc, castagnoli, masked)
+	raw = append(raw, s...)
+	crc = crc32.Update(crc, castagnoli, s)
+	w.addRaw(key, DTString, nil, raw, crc)
+}
+
+// index returns the variables.index bytes.
+func (w *bundleWriter) index(blockSize int) []byte { return w.indexWith(blockSize, noCompression) }
+
+func (w *bundleWriter) indexWith(blockSize int, dataCompression byte) []byte {
+	var hdr []byte
+	hdr = protowire.AppendTag(hdr, bundleHeaderNumShards, protowire.VarintType)
+	hdr = protowire.AppendVarint(hdr, 1)
+	kvs := []tableEntry{{key: []byte{}, value: hdr}}
+	keys := make([]string, 0, len(w.entries))
+	for k := range w.entries {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		kvs = append(kvs, tableEntry{key: []byte(k), value: w.entries[k]})
+	}
+	return writeTable(kvs, blockSize, dataCompression)
+}
+
+// objNodeSpec describes one object-graph node for the fixture writers.
+type objNodeSpec struct {
+	children []objRef
+	varName  string // TF variable name when the node is a variable
+	varKey   string // its checkpoint key
+	// identifier and metadata make a SavedUserObject (saved_model.pb).
+	identifier, metadata string
+}
+
+func objRefProto(r objRef) []byte {
+	var b []byte
+	b = protowire.AppendTag(b, objRefNodeID, protowire.VarintType)
+	b = protowire.AppendVarint(b, uint64(r.node))
+	b = protowire.AppendTag(b, objRefLocalName, protowire.BytesType)
+	return protowire.AppendString(b, r.name)
+}
+
+// trackableGraphProto encodes a TrackableObjectGraph.
+func trackableGraphProto(nodes []objNodeSpec) []byte {
+	var g []byte
+	for _, n := range nodes {
+		var nb []byte
+		for _, c := range n.children {
+			nb = protowire.AppendTag(nb, trackableChildren, protowire.BytesType)
+			nb = protowire.AppendBytes(nb, objRefProto(c))
+		}
+		if n.varKey != "" {
+			var a []byte
+			a = protowire.AppendTag(a, serializedName, protowire.BytesType)
+			a = protowire.AppendString(a, "VARIABLE_VALUE")
+			a = protowire.AppendTag(a, serializedFullName, protowire.BytesType)
+			a = protowire.AppendString(a, n.varName)
+			a = protowire.AppendTag(a, serializedCheckpoint, protowire.BytesType)
+			a = protowire.AppendString(a, n.varKey)
+			nb = protowire.AppendTag(nb, trackableAttributes, protowire.BytesType)
+			nb = protowire.AppendBytes(nb, a)
+		}
+		g = protowire.AppendTag(g, trackableGraphNodes, protowire.BytesType)
+		g = protowire.AppendBytes(g, nb)
+	}
+	return g
+}
+
+// savedModelProto encodes a SavedModel whose only content is the object
+// graph with Keras user objects (what pre-2.5 tf.keras readers need).
+func savedModelProto(nodes []objNodeSpec) []byte {
+	var og []byte
+	for _, n := range nodes {
+		var nb []byte
+		for _, c := range n.children {
+			nb = protowire.AppendTag(nb, savedObjectChildren, protowire.BytesType)
+			nb = protowire.AppendBytes(nb, objRefProto(c))
+		}
+		if n.identifier != "" {
+			var u []byte
+			u = protowire.AppendTag(u, userObjectIdentifier, protowire.BytesType)
+			u = protowire.AppendString(u, n.identifier)
+			u = protowire.AppendTag(u, userObjectMetadata, protowire.BytesType)
+			u = protowire.AppendString(u, n.metadata)
+			nb = protowire.AppendTag(nb, savedObjectUserObject, protowire.BytesType)
+			nb = protowire.AppendBytes(nb, u)
+		}
+		og = protowire.AppendTag(og, objectGraphNodes, protowire.BytesType)
+		og = protowire.AppendBytes(og, nb)
+	}
+	var mg []byte
+	mg = protowire.AppendTag(mg, metaGraphObjectGraph, protowire.BytesType)
+	mg = protowire.AppendBytes(mg, og)
+	var sm []byte
+	sm = protowire.AppendTag(sm, 1, protowire.VarintType) // saved_model_schema_version
+	sm = protowire.AppendVarint(sm, 1)
+	sm = protowire.AppendTag(sm, savedModelMetaGraphs, protowire.BytesType)
+	return protowire.AppendBytes(sm, mg)
+}
+
+// metadataNodeSpec is one SavedMetadata node.
+type metadataNodeSpec struct {
+	nodeID               int
+	path, ident, jsonDoc string
+}
+
+func kerasMetadataProto(nodes []metadataNodeSpec) []byte {
+	var out []byte
+	for _, n := range nodes {
+		var nb []byte
+		nb = protowire.AppendTag(nb, metaNodeID, protowire.VarintType)
+		nb = protowire.AppendVarint(nb, uint64(n.nodeID))
+		nb = protowire.AppendTag(nb, metaNodePath, protowire.BytesType)
+		nb = protowire.AppendString(nb, n.path)
+		nb = protowire.AppendTag(nb, metaIdentifier, protowire.BytesType)
+		nb = protowire.AppendString(nb, n.ident)
+		nb = protowire.AppendTag(nb, metaMetadata, protowire.BytesType)
+		nb = protowire.AppendString(nb, n.jsonDoc)
+		out = protowire.AppendTag(out, savedMetadataNodes, protowire.BytesType)
+		out = protowire.AppendBytes(out, nb)
+	}
+	return out
+}
+
+// sealTable wraps raw data-block contents into a table with valid
+// checksums, one index entry pointing at it and an empty metaindex, so
+// fuzzing reaches the block and entry decoders past the CRC checks.
+func sealTable(block []byte) []byte {
+	var out []byte
+	put := func(contents []byte) []byte {
+		h := binary.AppendUvarint(nil, uint64(len(out)))
+		h = binary.AppendUvarint(h, uint64(len(contents)))
+		out = append(out, contents...)
+		out = append(out, noCompression)
+		crc := crc32.Update(crc32.Checksum(contents, castagnoli), castagnoli, []byte{noCompression})
+		out = binary.LittleEndian.AppendUint32(out, maskCRC(crc))
+		return h
+	}
+	dh := put(block)
+	index := &blockBuilder{interval: 1}
+	index.add([]byte("\xff"), dh)
+	meta := put((&blockBuilder{interval: 16}).finish())
+	idx := put(index.finish())
+	footer := append(append([]byte(nil), meta...), idx...)
+	footer = append(footer, make([]byte, 40-len(footer))...)
+	footer = binary.LittleEndian.AppendUint64(footer, tableMagic)
+	return append(out, footer...)
+}
+
+// fixtureDataBlock returns the first data block of the fixture index.
+func fixtureDataBlock() []byte {
+	w := newBundleWriter()
+	for i, fw := range fixtureWeights {
+		n := 1
+		for _, d := range fw.shape {
+			n *= d
+		}
+		w.addFloat32(fw.key, fw.shape, fixtureValues(i, n))
+	}
+	w.addString(objectGraphKey, trackableGraphProto(fixtureObjects()))
+	index := w.index(1 << 20)
+	footer := index[len(index)-footerLen:]
+	_, n := decodeHandle(footer)
+	ih, _ := decodeHandle(footer[n:])
+	ib := index[ih.offset : ih.offset+ih.size]
+	budget := 1 << 20
+	handles, _ := parseBlock(ib, "", "", 0, &budget)
+	dh, _ := decodeHandle(handles[0].value)
+	return index[dh.offset : dh.offset+dh.size]
+}
