@@ -1,9 +1,12 @@
 package convert
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/rnnkit/rnnkit/h5"
 )
 
 // FuzzParseModelConfig checks that no configuration makes the parser
@@ -38,5 +41,31 @@ func FuzzParseModelConfig(f *testing.F) {
 			// Assigning no weights must fail or succeed cleanly.
 			_ = AssignWeights(l, nil)
 		}
+	})
+}
+
+// FuzzReadHDF5 feeds mutated legacy HDF5 fixtures to the HDF5 model and
+// weights readers: they must return errors, never panic.
+func FuzzReadHDF5(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join(fixtureDir, "*.h5"))
+	for _, s := range seeds {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	cfg, err := os.ReadFile(filepath.Join(fixtureDir, "keras1.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		hf, err := h5.OpenReaderAt(bytes.NewReader(data), int64(len(data)), "fuzz.h5")
+		if err != nil {
+			return
+		}
+		defer hf.Close()
+		_, _ = ReadHDF5Model(hf)
+		_, _ = ReadConfigAndWeights(cfg, hf)
 	})
 }

@@ -271,6 +271,14 @@ func (p *parser) parseSequential(cfg any, path string) (*Graph, error) {
 		return nil, p.errf(ErrFormat, path, "Sequential model has no layers")
 	}
 	if layers[0].ClassName != "InputLayer" {
+		if inner := layers[0].Inner; inner != nil && len(inner.Inputs) == 1 && buildShape == nil {
+			// A nested model first: its own input gives the shape.
+			for _, l := range inner.Layers {
+				if l.Name == inner.Inputs[0].Layer && l.ClassName == "InputLayer" {
+					firstRaw = map[string]any{"batch_shape": l.Config["batch_shape"], "dtype": l.Config["dtype"]}
+				}
+			}
+		}
 		in := p.synthInput(layers[0].Name, firstRaw, buildShape, names)
 		layers = append([]*Layer{in}, layers...)
 	}

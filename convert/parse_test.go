@@ -323,3 +323,18 @@ func mustParseValue(t *testing.T, js string) any {
 	}
 	return v
 }
+
+func TestParseSequentialStartingWithModel(t *testing.T) {
+	g := mustParse(t, `{"class_name": "Sequential", "keras_version": "2.2.4", "config": {"name": "outer", "layers": [
+	  {"class_name": "Sequential", "config": {"name": "inner", "layers": [
+	     {"class_name": "Dense", "config": {"name": "d", "units": 2, "batch_input_shape": [null, 7], "dtype": "float16"}}]}},
+	  {"class_name": "Dense", "config": {"name": "e", "units": 1}}]}}`, ParseOptions{})
+	in := g.Layers[0]
+	if in.Name != "inner_input" || !reflect.DeepEqual(in.Config["batch_shape"], []any{nil, 7.0}) || in.Config["dtype"] != "float16" {
+		t.Errorf("input %s %v", in.Name, in.Config)
+	}
+	inner := layerByName(t, g, "inner")
+	if inner.Inner == nil || len(inner.Inner.Layers) != 2 || inner.Inner.Layers[0].Name != "d_input" {
+		t.Errorf("inner model %+v", inner.Inner)
+	}
+}

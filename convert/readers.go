@@ -102,7 +102,9 @@ func readDataset(g *h5.Group, path, name string) (Weight, error) {
 // given, may override the Keras version whose semantics apply.
 func ReadHDF5Model(f *h5.File, opts ...ParseOptions) (*Model, error) {
 	opt := firstOpt(opts)
-	opt.File = f.Name()
+	if opt.File == "" {
+		opt.File = f.Name()
+	}
 	root := f.Root()
 	cfg, err := stringAttr(root, "model_config")
 	if err != nil {
@@ -221,7 +223,9 @@ func readLegacyWeights(file string, wg *h5.Group, g *Graph) error {
 // members are read in place; deflated ones are read into memory.
 func ReadKerasZip(r io.ReaderAt, size int64, name string, opts ...ParseOptions) (*Model, error) {
 	opt := firstOpt(opts)
-	opt.File = name
+	if opt.File == "" {
+		opt.File = name
+	}
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return nil, &Error{File: name, Kind: ErrFormat, Msg: "not a zip archive", Err: err}
