@@ -416,18 +416,19 @@ func (d *Dataset) dataBytes() (uint64, error) {
 	return total, nil
 }
 
-// dataLimit bounds how many bytes one dataset read may produce: chunked data
-// may legitimately expand (deflate up to ~1032:1), so the bound scales with
-// the file size.
+// dataLimit bounds how many bytes one dataset read may produce. Contiguous
+// and compact data cannot exceed the file, but compressed chunks and fill
+// values can, so hostile sizes are capped relative to the file size.
 func (f *File) dataLimit() uint64 {
 	if f.maxData > 0 {
 		return uint64(f.maxData)
 	}
-	return 1<<20 + 1100*uint64(f.size)
+	return 16<<20 + 256*uint64(f.size)
 }
 
 // SetDataLimit sets the largest number of bytes one dataset read may produce
-// (default 1 MiB + 1100 × file size, which admits any deflate ratio).
+// (default 16 MiB + 256 × the file size). Raise it for highly compressed or
+// mostly unwritten datasets; lower it to bound memory on untrusted input.
 func (f *File) SetDataLimit(n int64) { f.maxData = n }
 
 // fillBuffer fills out with the fill value (zeros when none).

@@ -270,6 +270,16 @@ func (f *File) parseDatatype(c *cursor, depth int) Datatype {
 		}
 		base := f.parseDatatype(c, depth+1)
 		t.Base = &base
+		// Each array element takes at least one byte of the array's size,
+		// which bounds the values a hostile type can claim.
+		n := uint64(1)
+		for _, d := range t.ArrayDims {
+			n *= uint64(d)
+			if n > uint64(t.Size) {
+				c.fail("array of %v elements in %d bytes", t.ArrayDims, t.Size)
+				break
+			}
+		}
 	default:
 		c.fail("datatype class %d", t.Class)
 	}

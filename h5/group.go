@@ -2,6 +2,7 @@ package h5
 
 import (
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -432,18 +433,30 @@ func (f *File) walkBTree1(addr uint64, wantType int, path string, seen map[uint6
 	return nil
 }
 
-// resolve follows a relative or absolute path from g to an object.
+// resolve follows a relative or absolute path from g to an object. The
+// object's path is the one asked for, even through soft links (as h5py's
+// name), while errors name the link where resolution failed.
 func (g *Group) resolve(p string) (*object, error) {
 	f := g.obj.f
+	type part struct {
+		name string
+		user bool // from p, not from a soft link target
+	}
 	hops := 0
 	cur := g.obj
+	display := g.obj.path
 	if strings.HasPrefix(p, "/") {
 		cur = f.Root().obj
+		display = "/"
 	}
-	parts := splitPath(p)
+	var parts []part
+	for _, s := range splitPath(p) {
+		parts = append(parts, part{s, true})
+	}
 	for len(parts) > 0 {
-		name := parts[0]
+		pt := parts[0]
 		parts = parts[1:]
+		name := pt.name
 		gr := &Group{obj: cur}
 		h, err := cur.header()
 		if err != nil {
@@ -464,6 +477,9 @@ func (g *Group) resolve(p string) (*object, error) {
 			}
 		}
 		child := joinPath(cur.path, name)
+		if pt.user {
+			display = joinPath(display, name)
+		}
 		if l == nil {
 			return nil, f.notFound(child, "no such member")
 		}
@@ -473,9 +489,13 @@ func (g *Group) resolve(p string) (*object, error) {
 		case l.soft:
 			hops++
 			if hops > maxLinkHops {
-				return nil, f.formatErr(child, "soft link", -1, "more than %d soft links followed", maxLinkHops)
+				// HDF5 allows soft-link cycles; resolving one finds nothing.
+				return nil, fmt.Errorf("h5: %s: %s: soft link loop (more than %d links followed): %w", f.name, child, maxLinkHops, ErrNotFound)
 			}
-			tp := splitPath(l.target)
+			var tp []part
+			for _, s := range splitPath(l.target) {
+				tp = append(tp, part{s, false})
+			}
 			if strings.HasPrefix(l.target, "/") {
 				cur = f.Root().obj
 			}
@@ -487,6 +507,7 @@ func (g *Group) resolve(p string) (*object, error) {
 	if cur.hdr == nil && cur.addr == g.obj.addr {
 		cur.hdr = g.obj.hdr
 	}
+	cur.path = display
 	return &cur, nil
 }
 

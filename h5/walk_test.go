@@ -14,7 +14,10 @@ import (
 
 // walkAll visits every object reachable from the root, reads every
 // attribute and every dataset, and returns the first error.
-func walkAll(f *File) (objects int, err error) {
+func walkAll(f *File) (objects int, err error) { return walkOpt(f, false) }
+
+// walkOpt is walkAll; with strict it also fails on unsupported data.
+func walkOpt(f *File, strict bool) (objects int, err error) {
 	seen := map[uint64]bool{}
 	var walk func(g *Group) error
 	readAttrs := func(attrs []*Attribute, err error) error {
@@ -44,7 +47,7 @@ func walkAll(f *File) (objects int, err error) {
 		for _, n := range names {
 			k, err := g.Kind(n)
 			if err != nil {
-				if errors.Is(err, ErrUnsupported) {
+				if errors.Is(err, ErrUnsupported) || errors.Is(err, ErrNotFound) { // external or broken soft link
 					continue
 				}
 				return err
@@ -74,7 +77,7 @@ func walkAll(f *File) (objects int, err error) {
 				if err := readAttrs(d.Attrs()); err != nil {
 					return err
 				}
-				if err := readData(d); err != nil && !errors.Is(err, ErrUnsupported) {
+				if err := readData(d); err != nil && (strict || !errors.Is(err, ErrUnsupported)) {
 					return err
 				}
 			}

@@ -53,7 +53,7 @@ func runH5(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer f.Close()
-	objs, err := h5Objects(f, withData)
+	objs, err := h5Objects(f, withData, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "rnnconvert:", err)
 		return 1
@@ -94,7 +94,7 @@ type h5Attr struct {
 
 // h5Objects visits every object once (the first path that reaches it),
 // sorted by path.
-func h5Objects(f *h5.File, withData bool) ([]h5Object, error) {
+func h5Objects(f *h5.File, withData bool, warn io.Writer) ([]h5Object, error) {
 	var out []h5Object
 	seen := map[uint64]bool{}
 	var walk func(g *h5.Group) error
@@ -115,6 +115,11 @@ func h5Objects(f *h5.File, withData bool) ([]h5Object, error) {
 		}
 		for _, n := range names {
 			k, err := g.Kind(n)
+			if errors.Is(err, h5.ErrNotFound) || errors.Is(err, h5.ErrUnsupported) {
+				// Dangling or looping soft link, external link: not an object.
+				fmt.Fprintf(warn, "rnnconvert: warning: %v\n", err)
+				continue
+			}
 			if err != nil {
 				return err
 			}

@@ -303,6 +303,14 @@ def make_variants():
         f.create_dataset("c", data=np.arange(50, dtype="<f4"), chunks=(7,), compression="gzip")
         CHUNK_INDEX[("v108.h5", "/c")] = "v1 B-tree"
     dump("v108.h5")
+    # Dangling and looping soft links.
+    with h5py.File(os.path.join(HERE, "softlinks.h5"), "w") as f:
+        f["real"] = np.arange(3, dtype="<f4")
+        f["good"] = h5py.SoftLink("/real")
+        f["dangling"] = h5py.SoftLink("/nowhere")
+        f["loop"] = h5py.SoftLink("/loop")
+        f["g"] = h5py.SoftLink("/g/x")
+    dump("softlinks.h5")
     # 4-byte offsets and lengths (superblock version 1 needs H5Pset_istore_k,
     # which h5py does not expose).
     for name, sizes in [("offsets4.h5", (4, 4)), ("offsets2.h5", (2, 2))]:
