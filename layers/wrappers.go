@@ -46,8 +46,7 @@ type Bidirectional struct {
 	MergeMode       string
 	ReturnSequences bool
 	ReturnState     bool
-	// keras3 records a Keras 3 writer, whose Layer.__call__ does not fill in
-	// the input's mask when initial states are passed as tensors.
+	// keras3 records a Keras 3 writer: no output mask (see Call).
 	keras3 bool
 }
 
@@ -163,13 +162,15 @@ func (l *Bidirectional) Call(ctx *runtime.Context, call *runtime.Call) ([]runtim
 	}
 	// Keras' compute_mask: the sequence mask passes on only with
 	// return_sequences. It is the mask Keras gave the wrapper: explicit,
-	// else the input's, except that Keras 3 does not fill it in when
-	// initial states are passed as tensors.
+	// else the input's. Keras 3 (whose numpy backend made the reference
+	// outputs) sets no output mask here: its Layer._set_mask_metadata
+	// ignores computed masks on that backend, so a layer after a
+	// Bidirectional sees none (golden stacked_bidirectional_masked).
 	var mask *runtime.Tensor
-	if l.ReturnSequences {
+	if l.ReturnSequences && !l.keras3 {
 		if m := explicitMasks(call); len(m) > 0 {
 			mask = m[0]
-		} else if fwdStates == nil || !l.keras3 {
+		} else {
 			mask = in.Mask
 		}
 	}
