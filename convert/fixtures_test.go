@@ -200,3 +200,35 @@ func TestWeightErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestAssignByPosition pairs weight groups with layers by order when the
+// file's layer names differ from the config's (a model rebuilt in code,
+// saved with save_weights).
+func TestAssignByPosition(t *testing.T) {
+	g := mustParse(t, `{"class_name": "Sequential", "keras_version": "2.2.4", "config": [
+	  {"class_name": "Dense", "config": {"name": "a", "units": 2, "batch_input_shape": [null, 3]}},
+	  {"class_name": "Dropout", "config": {"name": "drop", "rate": 0.1}},
+	  {"class_name": "Dense", "config": {"name": "b", "units": 1}}]}`, ParseOptions{})
+	w := func(v float32, shape ...int) Weight {
+		d := make([]float32, shapeSize(shape))
+		for i := range d {
+			d[i] = v
+		}
+		return Weight{Name: "w", Shape: shape, Data: d}
+	}
+	groups := []LayerWeights{
+		{Layer: "dense_7", Weights: []Weight{w(1, 3, 2), w(2, 2)}},
+		{Layer: "dropout_3"},
+		{Layer: "dense_8", Weights: []Weight{w(3, 2, 1), w(4, 1)}},
+	}
+	if err := AssignModelWeights(g, groups, "w.h5"); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := layerByName(t, g, "a"), layerByName(t, g, "b"); a.Weights[1].Data[0] != 2 || b.Weights[0].Data[0] != 3 {
+		t.Errorf("positional pairing: a %v, b %v", a.Weights, b.Weights)
+	}
+	err := AssignModelWeights(g, groups[:1], "w.h5")
+	if !errors.Is(err, ErrWeights) || !strings.Contains(err.Error(), "weights for 1 layers, the model has 2") {
+		t.Errorf("count mismatch: %v", err)
+	}
+}
