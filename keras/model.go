@@ -268,6 +268,9 @@ func tensors(vs []runtime.Value) []*runtime.Tensor {
 type Session struct {
 	m *Model
 	s *runtime.Session
+	// in is reused by PredictShared so that steady-state steps do not
+	// allocate.
+	in []runtime.Value
 }
 
 // NewSession returns a session that carries the states of stateful layers
@@ -305,6 +308,28 @@ func (s *Session) PredictValues(inputs ...runtime.Value) ([]runtime.Value, error
 	}
 	// runtime.Session.Run returns copies the caller owns.
 	outs, err := s.s.Run(inputs)
+	if err != nil {
+		return nil, fmt.Errorf("keras: %s: %w", s.m.desc.File, err)
+	}
+	return outs, nil
+}
+
+// PredictShared is Predict without copying the outputs, for streaming
+// loops that must not allocate: the returned slice and tensors live in the
+// session's reusable memory and stay valid only until the next call on
+// the session.
+func (s *Session) PredictShared(inputs ...*runtime.Tensor) ([]runtime.Value, error) {
+	s.in = s.in[:0]
+	for i, t := range inputs {
+		if t == nil {
+			return nil, fmt.Errorf("keras: %s: input %d is nil: %w", s.m.desc.File, i, ErrInput)
+		}
+		s.in = append(s.in, runtime.Value{T: t})
+	}
+	if err := s.m.checkInputs(s.in); err != nil {
+		return nil, err
+	}
+	outs, err := s.s.RunShared(s.in)
 	if err != nil {
 		return nil, fmt.Errorf("keras: %s: %w", s.m.desc.File, err)
 	}

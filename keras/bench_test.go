@@ -1,0 +1,84 @@
+package keras_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/rnnkit/rnnkit/keras"
+	"github.com/rnnkit/rnnkit/runtime"
+)
+
+// perfDir holds the benchmark workloads of /work/shared/perf (README there
+// has the peers' numbers); the benchmarks skip when it is absent.
+const perfDir = "../../shared/perf"
+
+// loadWorkload loads a workload's model.keras and checks it against Keras'
+// y0 for x0 before anything is timed.
+func loadWorkload(b *testing.B, name string) (*keras.Model, *runtime.Tensor) {
+	b.Helper()
+	dir := filepath.Join(perfDir, name)
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		b.Skipf("%s absent", dir)
+	}
+	m, err := keras.Load(filepath.Join(dir, "model.keras"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, err := keras.ReadNPYFile(filepath.Join(dir, "x0.npy"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	want, err := keras.ReadNPYFile(filepath.Join(dir, "y0.npy"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := m.NewSession().Predict(x)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if r := keras.Compare(out[0], want, keras.DefaultAtol, keras.DefaultRtol); !r.OK() {
+		b.Fatalf("%s: not Keras' output: %s", name, &r)
+	}
+	return m, x
+}
+
+// BenchmarkStreamStep is workload W1 end to end: a stateful LSTM fed one
+// timestep per call on a Session, outputs not copied.
+func BenchmarkStreamStep(b *testing.B) {
+	for _, h := range []string{"h32", "h128", "h512"} {
+		b.Run(h, func(b *testing.B) {
+			m, x := loadWorkload(b, "W1_lstm_step_"+h)
+			s := m.NewSession()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := s.PredictShared(x); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/step")
+		})
+	}
+}
+
+// BenchmarkPredict runs workloads W2 to W5 through Model.Predict: a whole
+// batch per call, fresh states, outputs copied.
+func BenchmarkPredict(b *testing.B) {
+	for _, w := range []string{"W2_lstm_b1", "W2_gru_b1", "W3_lstm_b64", "W3_gru_b64", "W4_emb_bilstm_clf", "W5_simplernn"} {
+		b.Run(w, func(b *testing.B) {
+			m, x := loadWorkload(b, w)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := m.Predict(x); err != nil {
+					b.Fatal(err)
+				}
+			}
+			perCall := b.Elapsed().Seconds() / float64(b.N)
+			b.ReportMetric(perCall*1e3, "ms/call")
+			b.ReportMetric(float64(x.Shape[0])/perCall, "seq/s")
+		})
+	}
+}
