@@ -41,6 +41,21 @@ func sigmoidAVX2(dst, src *float32, n int)
 //go:noescape
 func tanhAVX2(dst, src *float32, n int)
 
+// axpyAVX2, dotAVX2, mulAVX2 and addAVX2 are axpyGo, dotGo, mulGo and
+// addGo for n a multiple of 8.
+//
+//go:noescape
+func axpyAVX2(alpha float32, x, y *float32, n int)
+
+//go:noescape
+func dotAVX2(a, b *float32, n int) float32
+
+//go:noescape
+func mulAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func addAVX2(dst, a, b *float32, n int)
+
 var useAVX2 = detectAVX2()
 
 // detectAVX2 checks CPUID for AVX, FMA and AVX2 and XGETBV for the OS
@@ -250,7 +265,42 @@ func tanh(dst, src []float32) {
 	tanhGo(dst[n:], src[n:])
 }
 
-func dot(a, b []float32) float32         { return dotGo(a, b) }
-func axpy(alpha float32, x, y []float32) { axpyGo(alpha, x, y) }
-func mul(dst, a, b []float32)            { mulGo(dst, a, b) }
-func add(dst, a, b []float32)            { addGo(dst, a, b) }
+func dot(a, b []float32) float32 {
+	n, s := 0, float32(0)
+	if useAVX2 {
+		if n = len(a) &^ 7; n > 0 {
+			s = dotAVX2(&a[0], &b[0], n)
+		}
+	}
+	return s + dotGo(a[n:], b[n:])
+}
+
+func axpy(alpha float32, x, y []float32) {
+	n := 0
+	if useAVX2 {
+		if n = len(x) &^ 7; n > 0 {
+			axpyAVX2(alpha, &x[0], &y[0], n)
+		}
+	}
+	axpyGo(alpha, x[n:], y[n:])
+}
+
+func mul(dst, a, b []float32) {
+	n := 0
+	if useAVX2 {
+		if n = len(a) &^ 7; n > 0 {
+			mulAVX2(&dst[0], &a[0], &b[0], n)
+		}
+	}
+	mulGo(dst[n:], a[n:], b[n:])
+}
+
+func add(dst, a, b []float32) {
+	n := 0
+	if useAVX2 {
+		if n = len(a) &^ 7; n > 0 {
+			addAVX2(&dst[0], &a[0], &b[0], n)
+		}
+	}
+	addGo(dst[n:], a[n:], b[n:])
+}

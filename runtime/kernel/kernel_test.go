@@ -391,3 +391,59 @@ func TestPanics(t *testing.T) {
 		}()
 	}
 }
+
+// TestNoAllocs checks that the kernels allocate nothing in steady state
+// (the packed MatMul reuses pooled buffers).
+func TestNoAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items at random under the race detector")
+	}
+	m, n, k := 64, 256, 128
+	a, b, c := randVec(m*k), randVec(k*n), make([]float32, m*n)
+	x, y := randVec(k), make([]float32, n)
+	cases := map[string]func(){
+		"MatMul":  func() { MatMul(m, n, k, a, k, b, n, c, n, true) },
+		"VecMat":  func() { VecMat(y, x, b, k, n, false) },
+		"Sigmoid": func() { Sigmoid(c, a) },
+		"Tanh":    func() { Tanh(c, a) },
+		"Exp":     func() { Exp(c, a) },
+		"Dot":     func() { Dot(a, c) },
+		"Axpy":    func() { Axpy(0.5, a, c) },
+		"AddBias": func() { AddBias(c, y) },
+	}
+	for name, f := range cases {
+		if allocs := testing.AllocsPerRun(20, f); allocs != 0 {
+			t.Errorf("%s allocates %v times per call", name, allocs)
+		}
+	}
+}
+
+// TestConcurrentMatMul runs the packed MatMul from several goroutines at
+// once (each with its own output); run with -race.
+func TestConcurrentMatMul(t *testing.T) {
+	m, n, k := 40, 300, 270
+	a, b := randVec(m*k), randVec(k*n)
+	want := make([]float32, m*n)
+	matMulGo(m, n, k, a, k, b, n, want, n, false)
+	done := make(chan error, 4)
+	for w := 0; w < 4; w++ {
+		go func() {
+			c := make([]float32, m*n)
+			for it := 0; it < 5; it++ {
+				MatMul(m, n, k, a, k, b, n, c, n, false)
+				for i := range c {
+					if d := math.Abs(float64(c[i] - want[i])); d > 1e-3 {
+						done <- fmt.Errorf("c[%d] = %v, want %v", i, c[i], want[i])
+						return
+					}
+				}
+			}
+			done <- nil
+		}()
+	}
+	for w := 0; w < 4; w++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
