@@ -128,3 +128,11 @@ func TestErrors(t *testing.T) {
 		t.Errorf("stderr %q, want %q", errs, err)
 	}
 }
+
+// The h5 subcommand dispatches to the HDF5 dump.
+func TestH5Dispatch(t *testing.T) {
+	code, out, errs := runCmd("h5", filepath.Join(caseDir, "model.weights.h5"))
+	if code != 0 || !strings.Contains(out, "layers/gru/cell/vars") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+}
