@@ -1,0 +1,149 @@
+package h5
+
+import (
+	"bytes"
+	"compress/zlib"
+	"io"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+const benchFloats = 16 << 20 // 64 MiB of float32
+
+// weightsLike returns n float32 values shaped like trained weights (normal,
+// small), which deflate compresses only a little, as in real files.
+func weightsLike(n int) []float32 {
+	r := rand.New(rand.NewSource(1))
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(r.NormFloat64() * 0.05)
+	}
+	return v
+}
+
+func TestTestWriterRoundTrip(t *testing.T) {
+	data := weightsLike(10007)
+	sets := []*testDataset{{name: "c", data: data}, {name: "z", data: data, chunk: 1000, level: 4}, {name: "p", data: data, chunk: 333}}
+	b := buildTestFile(sets)
+	f, err := openBytes(b, "w.h5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range sets {
+		d, err := f.Root().Dataset(s.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := d.ReadFloat32()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range data {
+			if got[i] != data[i] {
+				t.Fatalf("%s[%d] = %v, want %v", s.name, i, got[i], data[i])
+			}
+		}
+	}
+}
+
+func benchFile(b *testing.B, sets []*testDataset) *File {
+	path := filepath.Join(b.TempDir(), "bench.h5")
+	if err := os.WriteFile(path, buildTestFile(sets), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	f, err := Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { f.Close() })
+	return f
+}
+
+// BenchmarkReadContiguous reads a 64 MiB contiguous float32 dataset from a
+// file (in the page cache after the first run).
+func BenchmarkReadContiguous(b *testing.B) {
+	data := weightsLike(benchFloats)
+	f := benchFile(b, []*testDataset{{name: "x", data: data}})
+	d, err := f.Root().Dataset("x")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(4 * benchFloats)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		v, err := d.ReadFloat32()
+		if err != nil || len(v) != benchFloats || v[12345] != data[12345] {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkReadAtAlone reads the same 64 MiB with one os.File.ReadAt into
+// a reused buffer: the floor for BenchmarkReadContiguous.
+func BenchmarkReadAtAlone(b *testing.B) {
+	data := weightsLike(benchFloats)
+	path := filepath.Join(b.TempDir(), "raw.h5")
+	if err := os.WriteFile(path, buildTestFile([]*testDataset{{name: "x", data: data}}), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer fh.Close()
+	buf := make([]byte, 4*benchFloats)
+	b.SetBytes(4 * benchFloats)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := fh.ReadAt(buf, 48); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkReadGzipChunked reads 64 MiB of float32 stored in 1 MiB deflated
+// chunks; compare with BenchmarkFlateAlone, the decompression cost alone.
+func BenchmarkReadGzipChunked(b *testing.B) {
+	data := weightsLike(benchFloats)
+	f := benchFile(b, []*testDataset{{name: "z", data: data, chunk: 1 << 18, level: 4}})
+	d, err := f.Root().Dataset("z")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(4 * benchFloats)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		v, err := d.ReadFloat32()
+		if err != nil || len(v) != benchFloats || v[12345] != data[12345] {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFlateAlone inflates the same chunks with compress/zlib into one
+// reused buffer: the floor for BenchmarkReadGzipChunked.
+func BenchmarkFlateAlone(b *testing.B) {
+	data := weightsLike(benchFloats)
+	set := &testDataset{name: "z", data: data, chunk: 1 << 18, level: 4}
+	buildTestFile([]*testDataset{set})
+	out := make([]byte, 4<<18)
+	b.SetBytes(4 * benchFloats)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, c := range set.chunks {
+			zr, err := zlib.NewReader(bytes.NewReader(c))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := io.ReadFull(zr, out); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
