@@ -183,3 +183,20 @@ func ExampleWriteNPY() {
 	// Output:
 	// [2 3] [1 2 3 4 5 6]
 }
+
+// Describe reads a model without building it, for models with layers
+// rnnkit lacks: names, classes and parameter counts, no output shapes.
+func ExampleDescribe() {
+	s, err := keras.Describe(exampleDir + "model.h5")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, l := range s.Layers {
+		fmt.Println(l.Name, l.ClassName, l.Params)
+	}
+	// Output:
+	// input_layer InputLayer 0
+	// embedding Embedding 180
+	// gru GRU 384
+	// dense Dense 270
+}

@@ -40,19 +40,34 @@ func Load(p string, opts ...Option) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keras: %w", err)
 	}
-	if fi.IsDir() {
-		return loadFS(os.DirFS(p), ".", p, collectOptions(opts))
+	o := collectOptions(opts)
+	desc, err := readPath(p, fi.IsDir(), o)
+	if err != nil {
+		return nil, err
+	}
+	return build(desc, o)
+}
+
+// readPath reads the model description of a file or directory.
+func readPath(p string, isDir bool, o *options) (*convert.Model, error) {
+	if isDir {
+		return readFS(os.DirFS(p), ".", p, o)
 	}
 	dir, base := filepath.Split(p)
 	if dir == "" {
 		dir = "."
 	}
-	return loadFS(os.DirFS(dir), base, p, collectOptions(opts))
+	return readFS(os.DirFS(dir), base, p, o)
 }
 
 // LoadFS is Load reading from fsys; name is a path in fsys (fs.ValidPath).
 func LoadFS(fsys fs.FS, name string, opts ...Option) (*Model, error) {
-	return loadFS(fsys, name, name, collectOptions(opts))
+	o := collectOptions(opts)
+	desc, err := readFS(fsys, name, name, o)
+	if err != nil {
+		return nil, err
+	}
+	return build(desc, o)
 }
 
 // LoadConfigAndWeights builds a model from an architecture JSON file
@@ -73,7 +88,11 @@ func LoadConfigAndWeights(configPath, weightsPath string, opts ...Option) (*Mode
 	if err != nil {
 		return nil, err
 	}
-	return loadConfigAndWeights(cfg, configPath, os.DirFS(wdir), wbase, weightsPath, o)
+	desc, err := readConfigAndWeights(cfg, configPath, os.DirFS(wdir), wbase, weightsPath, o)
+	if err != nil {
+		return nil, err
+	}
+	return build(desc, o)
 }
 
 // LoadConfigAndWeightsFS is LoadConfigAndWeights reading both files from
@@ -84,10 +103,14 @@ func LoadConfigAndWeightsFS(fsys fs.FS, configName, weightsName string, opts ...
 	if err != nil {
 		return nil, err
 	}
-	return loadConfigAndWeights(cfg, configName, fsys, weightsName, weightsName, o)
+	desc, err := readConfigAndWeights(cfg, configName, fsys, weightsName, weightsName, o)
+	if err != nil {
+		return nil, err
+	}
+	return build(desc, o)
 }
 
-func loadConfigAndWeights(cfg []byte, cfgDisplay string, fsys fs.FS, wname, wdisplay string, o *options) (*Model, error) {
+func readConfigAndWeights(cfg []byte, cfgDisplay string, fsys fs.FS, wname, wdisplay string, o *options) (*convert.Model, error) {
 	ra, size, closer, err := openReaderAt(fsys, wname, wdisplay)
 	if err != nil {
 		return nil, err
@@ -108,16 +131,16 @@ func loadConfigAndWeights(cfg []byte, cfgDisplay string, fsys fs.FS, wname, wdis
 	if desc.File == "" {
 		desc.File = wdisplay
 	}
-	return build(desc, o)
+	return desc, nil
 }
 
-func loadFS(fsys fs.FS, name, display string, o *options) (*Model, error) {
+func readFS(fsys fs.FS, name, display string, o *options) (*convert.Model, error) {
 	fi, err := fs.Stat(fsys, name)
 	if err != nil {
 		return nil, fmt.Errorf("keras: %w", err)
 	}
 	if fi.IsDir() {
-		return loadDir(fsys, name, display, o)
+		return readDir(fsys, name, display, o)
 	}
 	ra, size, closer, err := openReaderAt(fsys, name, display)
 	if err != nil {
@@ -138,7 +161,7 @@ func loadFS(fsys fs.FS, name, display string, o *options) (*Model, error) {
 			err = fmt.Errorf("keras: %w", err)
 		}
 	case looksLikeJSON(head):
-		return loadJSON(fsys, name, display, io.NewSectionReader(ra, 0, size), size, o)
+		return readJSON(fsys, name, display, io.NewSectionReader(ra, 0, size), size, o)
 	default:
 		return nil, fmt.Errorf("keras: %s: not a Keras model: neither HDF5, a .keras zip, a SavedModel directory nor TF.js JSON (starts with % x): %w", display, head, ErrFormat)
 	}
@@ -148,17 +171,17 @@ func loadFS(fsys fs.FS, name, display string, o *options) (*Model, error) {
 	if desc.File == "" {
 		desc.File = display
 	}
-	return build(desc, o)
+	return desc, nil
 }
 
-// loadDir loads a SavedModel directory or a directory holding a TF.js
+// readDir reads a SavedModel directory or a directory holding a TF.js
 // model.json.
-func loadDir(fsys fs.FS, dir, display string, o *options) (*Model, error) {
+func readDir(fsys fs.FS, dir, display string, o *options) (*convert.Model, error) {
 	if _, err := fs.Stat(fsys, path.Join(dir, "saved_model.pb")); err == nil {
-		return loadSavedModel(fsys, dir, display, o)
+		return readSavedModel(fsys, dir, display, o)
 	}
 	if _, err := fs.Stat(fsys, path.Join(dir, "model.json")); err == nil {
-		return loadFS(fsys, path.Join(dir, "model.json"), filepath.Join(display, "model.json"), o)
+		return readFS(fsys, path.Join(dir, "model.json"), filepath.Join(display, "model.json"), o)
 	}
 	return nil, fmt.Errorf("keras: %s: directory holds neither saved_model.pb (SavedModel) nor model.json (TF.js): %w", display, ErrFormat)
 }
@@ -210,9 +233,9 @@ func looksLikeJSON(head []byte) bool {
 	return len(t) > 0 && t[0] == '{' || len(t) == 0 && len(head) > 0
 }
 
-// loadJSON handles a JSON file given to Load: a TF.js model.json loads;
+// readJSON handles a JSON file given to Load: a TF.js model.json loads;
 // an architecture-only JSON gets a clear error.
-func loadJSON(fsys fs.FS, name, display string, r io.Reader, size int64, o *options) (*Model, error) {
+func readJSON(fsys fs.FS, name, display string, r io.Reader, size int64, o *options) (*convert.Model, error) {
 	if size > maxJSONSize {
 		return nil, fmt.Errorf("keras: %s: JSON file of %d bytes exceeds the %d-byte limit", display, size, maxJSONSize)
 	}
@@ -228,7 +251,7 @@ func loadJSON(fsys fs.FS, name, display string, r io.Reader, size int64, o *opti
 	_, manifest := top["weightsManifest"]
 	switch {
 	case topo && manifest:
-		return loadTFJS(fsys, name, display, o)
+		return readTFJS(fsys, name, display, o)
 	case top["class_name"] != nil && top["config"] != nil:
 		return nil, fmt.Errorf("keras: %s: architecture JSON without weights: load it with LoadConfigAndWeights and the weights file: %w", display, ErrFormat)
 	}

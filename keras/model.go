@@ -42,7 +42,13 @@ type Model struct {
 func newModel(desc *convert.Model, b *bound) *Model {
 	m := &Model{desc: desc, graph: b.graph, nodes: b.nodes}
 	m.pool.New = func() any { return runtime.NewContext(false) }
-	g := desc.Graph
+	m.inputs, m.outputs = specs(desc.Graph)
+	return m
+}
+
+// specs describes a graph's inputs (from their InputLayers) and outputs
+// (names only: output shapes need a run).
+func specs(g *convert.Graph) (inputs, outputs []TensorSpec) {
 	byName := make(map[string]*convert.Layer, len(g.Layers))
 	for _, l := range g.Layers {
 		byName[l.Name] = l
@@ -62,12 +68,12 @@ func newModel(desc *convert.Model, b *bound) *Model {
 				spec.DType = dt
 			}
 		}
-		m.inputs = append(m.inputs, spec)
+		inputs = append(inputs, spec)
 	}
 	for _, r := range g.Outputs {
-		m.outputs = append(m.outputs, TensorSpec{Name: r.Layer, DType: "float32"})
+		outputs = append(outputs, TensorSpec{Name: r.Layer, DType: "float32"})
 	}
-	return m
+	return inputs, outputs
 }
 
 // Inputs describes the model's inputs in Keras order.

@@ -2,6 +2,8 @@ package keras
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/rnnkit/rnnkit/convert"
@@ -148,19 +150,12 @@ func mergeShapes(a, b []int) []int {
 // different batch sizes and sequence lengths (the first Summary or Outputs
 // call pays for them); when those runs fail, ShapeError says why.
 func (m *Model) Summary() *Summary {
-	g := m.desc.Graph
-	s := &Summary{
-		Name:         g.Name,
-		ClassName:    g.ClassName,
-		Format:       m.desc.Format,
-		KerasVersion: m.desc.KerasVersion,
-		Backend:      m.desc.Backend,
-		Inputs:       m.Inputs(),
-		Outputs:      m.Outputs(),
-	}
+	s := describe(m.desc)
+	s.Outputs = m.Outputs()
 	si, err := m.shapeInfo()
 	if err != nil {
 		s.ShapeError = err.Error()
+		return s
 	}
 	first := make(map[string]int) // layer name -> bound node of its first call
 	for i, n := range m.nodes {
@@ -168,23 +163,47 @@ func (m *Model) Summary() *Summary {
 			first[n.layer.Name] = i
 		}
 	}
+	for i := range s.Layers {
+		l := &s.Layers[i]
+		if n, ok := first[l.Name]; ok && si.nodes[n] != nil {
+			l.OutputShapes = si.nodes[n]
+		}
+	}
+	return s
+}
+
+// describe summarizes a model description without running it: layers,
+// classes, inbound tensors, parameter counts, and the input shapes the
+// InputLayers declare.
+func describe(desc *convert.Model) *Summary {
+	g := desc.Graph
+	inputs, outputs := specs(g)
+	s := &Summary{
+		Name:         g.Name,
+		ClassName:    g.ClassName,
+		Format:       desc.Format,
+		KerasVersion: desc.KerasVersion,
+		Backend:      desc.Backend,
+		Inputs:       inputs,
+		Outputs:      outputs,
+	}
 	inputShape := make(map[string][]int)
-	for _, in := range s.Inputs {
+	for _, in := range inputs {
 		inputShape[in.Name] = in.Shape
 	}
 	for _, l := range g.Layers {
 		ls := LayerSummary{Name: l.Name, ClassName: l.ClassName, Params: countParams(l)}
-		if l.ClassName == "InputLayer" {
-			if sh, ok := inputShape[l.Name]; ok && sh != nil {
-				ls.OutputShapes = [][]int{sh}
-			}
-		} else if i, ok := first[l.Name]; ok && si != nil && si.nodes[i] != nil {
-			ls.OutputShapes = si.nodes[i]
+		if sh, ok := inputShape[l.Name]; ok && sh != nil && l.ClassName == "InputLayer" {
+			ls.OutputShapes = [][]int{sh}
 		}
 		for _, n := range l.Nodes {
 			var refs []string
 			add := func(a convert.Arg) {
 				for _, r := range a.Tensors {
+					if r.Layer == "" {
+						refs = append(refs, "None")
+						continue
+					}
 					refs = append(refs, fmt.Sprintf("%s[%d][%d]", r.Layer, r.Node, r.Index))
 				}
 			}
@@ -200,6 +219,46 @@ func (m *Model) Summary() *Summary {
 		s.Layers = append(s.Layers, ls)
 	}
 	return s
+}
+
+// Describe reads a model like Load but stops before building its layers.
+// Its Summary lists the layers, classes, inbound tensors and parameter
+// counts, without output shapes; it works on models whose layers rnnkit
+// cannot build, which is what rnnconvert inspect falls back on.
+func Describe(path string, opts ...Option) (*Summary, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("keras: %w", err)
+	}
+	desc, err := readPath(path, fi.IsDir(), collectOptions(opts))
+	if err != nil {
+		return nil, err
+	}
+	return describe(desc), nil
+}
+
+// DescribeConfigAndWeights is Describe for an architecture JSON with its
+// weights file; see LoadConfigAndWeights.
+func DescribeConfigAndWeights(configPath, weightsPath string, opts ...Option) (*Summary, error) {
+	o := collectOptions(opts)
+	cdir, cbase := filepath.Split(configPath)
+	wdir, wbase := filepath.Split(weightsPath)
+	cfg, err := readAllFS(os.DirFS(orDot(cdir)), cbase, configPath, maxJSONSize)
+	if err != nil {
+		return nil, err
+	}
+	desc, err := readConfigAndWeights(cfg, configPath, os.DirFS(orDot(wdir)), wbase, weightsPath, o)
+	if err != nil {
+		return nil, err
+	}
+	return describe(desc), nil
+}
+
+func orDot(dir string) string {
+	if dir == "" {
+		return "."
+	}
+	return dir
 }
 
 func sortedKeys(m map[string]convert.Arg) []string {
@@ -294,13 +353,15 @@ func (s *Summary) String() string {
 		}
 	}
 	for ri, r := range rows {
+		var line strings.Builder
 		for i, c := range r {
 			if i == len(r)-1 {
-				b.WriteString(c)
+				line.WriteString(c)
 			} else {
-				fmt.Fprintf(&b, "%-*s  ", widths[i], c)
+				fmt.Fprintf(&line, "%-*s  ", widths[i], c)
 			}
 		}
+		b.WriteString(strings.TrimRight(line.String(), " "))
 		b.WriteString("\n")
 		if ri == 0 {
 			total := 0

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -41,6 +42,18 @@ func (mf *modelFlags) load(pos []string) (*keras.Model, error) {
 	return nil, errUsage("want exactly one MODEL (or --config and --weights), got %d arguments", len(pos))
 }
 
+// describe reads the model's description without building it.
+func (mf *modelFlags) describe(pos []string) (*keras.Summary, error) {
+	var opts []keras.Option
+	if mf.kerasVersion != "" {
+		opts = append(opts, keras.WithKerasVersion(mf.kerasVersion))
+	}
+	if mf.config != "" {
+		return keras.DescribeConfigAndWeights(mf.config, mf.weights, opts...)
+	}
+	return keras.Describe(pos[0], opts...)
+}
+
 type usageErr struct{ msg string }
 
 func (e usageErr) Error() string { return "rnnconvert: " + e.msg }
@@ -66,19 +79,33 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 		return parseFailed(err)
 	}
 	m, err := mf.load(pos)
-	if err != nil {
+	var s *keras.Summary
+	switch {
+	case err == nil:
+		s = m.Summary()
+	case errors.Is(err, keras.ErrUnsupported):
+		// A model rnnkit cannot build can still be described from its
+		// configuration and weights, without output shapes: show that,
+		// then fail with the reason.
+		var derr error
+		if s, derr = mf.describe(pos); derr != nil {
+			return status(stderr, err)
+		}
+	default:
 		return status(stderr, err)
 	}
-	s := m.Summary()
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(s); err != nil {
 			return fail(stderr, err)
 		}
-		return 0
+	} else {
+		fmt.Fprint(stdout, s.String())
 	}
-	fmt.Fprint(stdout, s.String())
+	if err != nil {
+		return status(stderr, err)
+	}
 	return 0
 }
 

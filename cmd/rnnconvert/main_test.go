@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -134,5 +135,33 @@ func TestH5Dispatch(t *testing.T) {
 	code, out, errs := runCmd("h5", filepath.Join(caseDir, "model.weights.h5"))
 	if code != 0 || !strings.Contains(out, "layers/gru/cell/vars") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+}
+
+// inspect still describes a model with a layer rnnkit cannot build, then
+// fails naming it.
+func TestInspectUnsupported(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(caseDir, "model.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	c := cfg["config"].(map[string]any)
+	ls := c["layers"].([]any)
+	custom := map[string]any{"module": "my.layers", "class_name": "MyIdentity", "registered_name": "MyIdentity",
+		"config": map[string]any{"name": "my_identity", "trainable": true}}
+	c["layers"] = append(ls[:3:3], append([]any{custom}, ls[3:]...)...)
+	raw, _ = json.Marshal(cfg)
+	p := filepath.Join(t.TempDir(), "model.json")
+	if err := os.WriteFile(p, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCmd("inspect", "--config", p, "--weights", filepath.Join(caseDir, "model.weights.h5"))
+	if code != 1 || !strings.Contains(out, "my_identity (MyIdentity)") || !strings.Contains(out, "Total params: 834") ||
+		!strings.Contains(errs, `1 unsupported layer: "my_identity" (MyIdentity)`) {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
 }
