@@ -209,6 +209,10 @@ type RNN struct {
 	// kerasMajor is the writer's Keras major version: Keras 3 does not
 	// pass an input's mask to an RNN called with initial_state.
 	kerasMajor int
+	stateSizes []int
+	// scratchStates is the address under which a Context keeps final
+	// states nobody asked for.
+	scratchStates byte
 }
 
 func buildRecurrent(spec *convert.Layer, env *Env) (runtime.Layer, error) {
@@ -252,6 +256,11 @@ func buildRecurrent(spec *convert.Layer, env *Env) (runtime.Layer, error) {
 		l.cells = cells
 	default:
 		return nil, fmt.Errorf("layer %q: class %s is not recurrent: %w", spec.Name, spec.ClassName, convert.ErrUnsupported)
+	}
+	for _, c := range l.cells {
+		for range c.numStates() {
+			l.stateSizes = append(l.stateSizes, c.units)
+		}
 	}
 	for i := 1; i < len(l.cells); i++ {
 		if l.cells[i].inputDim != l.cells[i-1].units {
@@ -329,15 +338,7 @@ func (l *RNN) InputDim() int { return l.cells[0].inputDim }
 
 // StateSizes returns the size of each state tensor in Keras order (LSTM:
 // h, c; stacked cells: every cell's states in order).
-func (l *RNN) StateSizes() []int {
-	var s []int
-	for _, c := range l.cells {
-		for range c.numStates() {
-			s = append(s, c.units)
-		}
-	}
-	return s
-}
+func (l *RNN) StateSizes() []int { return append([]int(nil), l.stateSizes...) }
 
 // ResetState drops the state the layer keeps in ctx.
 func (l *RNN) ResetState(ctx *runtime.Context) { ctx.SetState(l, nil) }
@@ -367,21 +368,55 @@ func (l *RNN) Run(ctx *runtime.Context, x *runtime.Tensor, opt RNNOptions) (*run
 	if x == nil || x.Rank() != 3 {
 		return nil, nil, fmt.Errorf("layer %q: input %v: want [batch, time, features]", l.name, x)
 	}
+	out := l.NewOutput(x.Shape[0], x.Shape[1])
+	final := make([]*runtime.Tensor, len(l.stateSizes))
+	for i, s := range l.stateSizes {
+		final[i] = runtime.NewTensor(x.Shape[0], s)
+	}
+	if err := l.RunInto(ctx, x, opt, out, final); err != nil {
+		return nil, nil, err
+	}
+	return out, final, nil
+}
+
+// NewOutput returns a zero output tensor for a batch of sequences of the
+// given length: [batch, time, units] with ReturnSequences, else
+// [batch, units].
+func (l *RNN) NewOutput(batch, time int) *runtime.Tensor {
+	if l.ReturnSequences {
+		return runtime.NewTensor(batch, time, l.Units())
+	}
+	return runtime.NewTensor(batch, l.Units())
+}
+
+// RunInto is Run writing into tensors the caller owns: out shaped as
+// NewOutput says, and final holding one [batch, size] tensor per state, or
+// nil when the caller does not need the final states. Once a stateful
+// layer (or any layer in a streaming ctx) has stored its state and its
+// scratch buffers exist, RunInto allocates nothing: the steady state of a
+// streaming loop.
+func (l *RNN) RunInto(ctx *runtime.Context, x *runtime.Tensor, opt RNNOptions, out *runtime.Tensor, final []*runtime.Tensor) error {
+	if x == nil || x.Rank() != 3 {
+		return fmt.Errorf("layer %q: input %v: want [batch, time, features]", l.name, x)
+	}
 	B, T, D := x.Shape[0], x.Shape[1], x.Shape[2]
 	if D != l.InputDim() {
-		return nil, nil, fmt.Errorf("layer %q: input shape %v: want %d features", l.name, x.Shape, l.InputDim())
+		return fmt.Errorf("layer %q: input shape %v: want %d features", l.name, x.Shape, l.InputDim())
 	}
 	if T == 0 {
-		return nil, nil, fmt.Errorf("layer %q: input shape %v: want at least one time step", l.name, x.Shape)
+		return fmt.Errorf("layer %q: input shape %v: want at least one time step", l.name, x.Shape)
+	}
+	if want := B * T * l.Units(); out == nil || (l.ReturnSequences && out.Len() != want) || (!l.ReturnSequences && out.Len() != B*l.Units()) {
+		return fmt.Errorf("layer %q: output tensor %v does not fit batch %d, time %d", l.name, out, B, T)
 	}
 	var mask []float32
 	if opt.Mask != nil {
 		if opt.Mask.Len() != B*T || opt.Mask.Rank() < 2 || opt.Mask.Shape[0] != B || opt.Mask.Shape[1] != T {
-			return nil, nil, fmt.Errorf("layer %q: mask shape %v: want [%d, %d]", l.name, opt.Mask.Shape, B, T)
+			return fmt.Errorf("layer %q: mask shape %v: want [%d, %d]", l.name, opt.Mask.Shape, B, T)
 		}
 		mask = opt.Mask.Data
 	}
-	sizes := l.StateSizes()
+	sizes := l.stateSizes
 	keep := l.Stateful || ctx.Streaming()
 	init := opt.InitialState
 	var stored []*runtime.Tensor
@@ -389,7 +424,7 @@ func (l *RNN) Run(ctx *runtime.Context, x *runtime.Tensor, opt RNNOptions) (*run
 		stored = ctx.State(l)
 		if !statesFit(stored, B, sizes) {
 			if stored != nil && init == nil {
-				return nil, nil, fmt.Errorf("layer %q: stored state is for batch %d, input has batch %d: reset the states first",
+				return fmt.Errorf("layer %q: stored state is for batch %d, input has batch %d: reset the states first",
 					l.name, stored[0].Shape[0], B)
 			}
 			stored = nil
@@ -399,34 +434,43 @@ func (l *RNN) Run(ctx *runtime.Context, x *runtime.Tensor, opt RNNOptions) (*run
 		}
 	}
 	if init != nil && !statesFit(init, B, sizes) {
-		return nil, nil, fmt.Errorf("layer %q: initial_state: got %s, want %d tensors of [%d, size] with sizes %v",
+		return fmt.Errorf("layer %q: initial_state: got %s, want %d tensors of [%d, size] with sizes %v",
 			l.name, describeStates(init), len(sizes), B, sizes)
 	}
-	final := make([]*runtime.Tensor, len(sizes))
-	for i, s := range sizes {
-		final[i] = runtime.NewTensor(B, s)
+	if final != nil && !statesFit(final, B, sizes) {
+		return fmt.Errorf("layer %q: final state tensors %s do not fit batch %d, sizes %v", l.name, describeStates(final), B, sizes)
 	}
-	u := l.Units()
-	var out *runtime.Tensor
-	if l.ReturnSequences {
-		out = runtime.NewTensor(B, T, u)
-	} else {
-		out = runtime.NewTensor(B, u)
-	}
-	l.run(ctx, x.Data, B, T, mask, init, opt.ZeroOutputForMask, out.Data, final)
-	if keep {
-		if stored == nil {
-			stored = make([]*runtime.Tensor, len(sizes))
-			for i, s := range sizes {
-				stored[i] = runtime.NewTensor(B, s)
-			}
-			ctx.SetState(l, stored)
+	if keep && stored == nil {
+		stored = make([]*runtime.Tensor, len(sizes))
+		for i, s := range sizes {
+			stored[i] = runtime.NewTensor(B, s)
 		}
+		ctx.SetState(l, stored)
+	}
+	dst := final
+	if dst == nil {
+		if keep {
+			// run reads the initial state before it writes the final one,
+			// so the stored tensors can take the result directly.
+			dst = stored
+		} else {
+			dst = ctx.State(&l.scratchStates)
+			if !statesFit(dst, B, sizes) {
+				dst = make([]*runtime.Tensor, len(sizes))
+				for i, s := range sizes {
+					dst[i] = runtime.NewTensor(B, s)
+				}
+				ctx.SetState(&l.scratchStates, dst)
+			}
+		}
+	}
+	l.run(ctx, x.Data, B, T, mask, init, opt.ZeroOutputForMask, out.Data, dst)
+	if keep && final != nil {
 		for i := range final {
 			copy(stored[i].Data, final[i].Data)
 		}
 	}
-	return out, final, nil
+	return nil
 }
 
 // statesFit reports whether s holds one [b, size] tensor per size.
@@ -491,7 +535,20 @@ func (l *RNN) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, e
 		}
 		mask = a.Values[0].T
 	}
-	out, states, err := l.Run(ctx, x.T, RNNOptions{Mask: mask, InitialState: init, ZeroOutputForMask: l.ZeroOutputForMask})
+	if x.T.Rank() != 3 {
+		return nil, fmt.Errorf("layer %q: input %v: want [batch, time, features]", l.name, x.T)
+	}
+	opt := RNNOptions{Mask: mask, InitialState: init, ZeroOutputForMask: l.ZeroOutputForMask}
+	var out *runtime.Tensor
+	var states []*runtime.Tensor
+	var err error
+	if l.ReturnState {
+		out, states, err = l.Run(ctx, x.T, opt)
+	} else {
+		// Without return_state the final states stay in ctx.
+		out = l.NewOutput(x.T.Shape[0], x.T.Shape[1])
+		err = l.RunInto(ctx, x.T, opt, out, nil)
+	}
 	if err != nil {
 		return nil, err
 	}
