@@ -10,6 +10,13 @@ type Context struct {
 	streaming bool
 	states    map[any][]*Tensor
 	scratch   map[scratchKey][]float32
+	// owners indexes scratch buffers by owner and small slot number, and
+	// last caches the most recent owner: a layer asks for several buffers
+	// in a row every step, and hashing an interface key each time showed
+	// up in the streaming-step profile.
+	owners    map[any]*ownerScratch
+	lastOwner any
+	last      *ownerScratch
 	// frames holds each Graph's reusable slot values and calls (graph.go).
 	frames map[*Graph]*graphFrame
 }
@@ -17,6 +24,14 @@ type Context struct {
 type scratchKey struct {
 	owner any
 	slot  int
+}
+
+// maxFastSlot bounds the slot numbers kept in ownerScratch's slice; others
+// go through the scratch map.
+const maxFastSlot = 64
+
+type ownerScratch struct {
+	bufs [][]float32
 }
 
 // NewContext returns an empty context. With streaming set, every recurrent
@@ -51,14 +66,37 @@ func (c *Context) ResetStates() {
 // are unspecified; a later call with the same key may return the same
 // memory, so results that outlive the call must not live in it.
 func (c *Context) Scratch(owner any, slot, n int) []float32 {
-	k := scratchKey{owner, slot}
-	if buf, ok := c.scratch[k]; ok && cap(buf) >= n {
+	if slot < 0 || slot >= maxFastSlot {
+		k := scratchKey{owner, slot}
+		if buf, ok := c.scratch[k]; ok && cap(buf) >= n {
+			return buf[:n]
+		}
+		if c.scratch == nil {
+			c.scratch = make(map[scratchKey][]float32)
+		}
+		buf := make([]float32, n)
+		c.scratch[k] = buf
+		return buf
+	}
+	o := c.last
+	if o == nil || c.lastOwner != owner {
+		o = c.owners[owner]
+		if o == nil {
+			if c.owners == nil {
+				c.owners = make(map[any]*ownerScratch)
+			}
+			o = &ownerScratch{}
+			c.owners[owner] = o
+		}
+		c.lastOwner, c.last = owner, o
+	}
+	if slot >= len(o.bufs) {
+		o.bufs = append(o.bufs, make([][]float32, slot+1-len(o.bufs))...)
+	}
+	if buf := o.bufs[slot]; cap(buf) >= n {
 		return buf[:n]
 	}
-	if c.scratch == nil {
-		c.scratch = make(map[scratchKey][]float32)
-	}
 	buf := make([]float32, n)
-	c.scratch[k] = buf
+	o.bufs[slot] = buf
 	return buf
 }

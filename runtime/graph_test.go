@@ -388,3 +388,30 @@ func TestGraphConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestContextScratch(t *testing.T) {
+	ctx := NewContext(false)
+	a, b := new(int), new(int)
+	a0 := ctx.Scratch(a, 0, 4)
+	a1 := ctx.Scratch(a, 1, 4)
+	b0 := ctx.Scratch(b, 0, 4)
+	big := ctx.Scratch(a, 1000, 2)
+	neg := ctx.Scratch(b, -3, 2)
+	a0[0], a1[0], b0[0], big[0], neg[0] = 1, 2, 3, 4, 5
+	// Same keys give the same memory back, whatever was asked in between.
+	if ctx.Scratch(a, 0, 3)[0] != 1 || ctx.Scratch(b, 0, 4)[0] != 3 || ctx.Scratch(a, 1, 4)[0] != 2 ||
+		ctx.Scratch(a, 1000, 2)[0] != 4 || ctx.Scratch(b, -3, 1)[0] != 5 {
+		t.Fatal("scratch buffers not kept per (owner, slot)")
+	}
+	// Growing returns a buffer of the new size.
+	if got := len(ctx.Scratch(a, 0, 100)); got != 100 {
+		t.Fatalf("len = %d, want 100", got)
+	}
+	if allocs := testing.AllocsPerRun(100, func() {
+		ctx.Scratch(a, 0, 50)
+		ctx.Scratch(b, 0, 4)
+		ctx.Scratch(a, 1, 4)
+	}); allocs != 0 {
+		t.Fatalf("steady-state Scratch allocates %v times", allocs)
+	}
+}
