@@ -216,7 +216,10 @@ func FuzzMetadata(f *testing.F) {
 			}
 		}
 		if g, err := parseTrackableGraph(b, indexFile); err == nil {
-			g.bfsPaths()
+			paths := g.bfsPaths(maxKerasDepth)
+			for id := range g.nodes {
+				paths(id)
+			}
 			g.follow(0, []string{"layer_with_weights-0", "cell", "kernel"})
 		}
 	})

@@ -146,13 +146,17 @@ func parseSavedModelKeras(b []byte, file string) ([]*kerasNode, error) {
 	if err := og.check(); err != nil {
 		return nil, err
 	}
-	paths := og.bfsPaths()
+	paths := og.bfsPaths(maxKerasDepth)
 	var out []*kerasNode
 	for id, n := range og.nodes {
-		if !strings.HasPrefix(n.userIdentifier, "_tf_keras") || n.userMetadata == "" || paths[id] == "" {
+		if !strings.HasPrefix(n.userIdentifier, "_tf_keras") || n.userMetadata == "" {
 			continue
 		}
-		k := &kerasNode{path: paths[id], identifier: n.userIdentifier, metadata: []byte(n.userMetadata)}
+		p, ok := paths(id)
+		if !ok {
+			continue
+		}
+		k := &kerasNode{path: p, identifier: n.userIdentifier, metadata: []byte(n.userMetadata)}
 		if err := k.decode(file); err != nil {
 			return nil, err
 		}
@@ -161,21 +165,47 @@ func parseSavedModelKeras(b []byte, file string) ([]*kerasNode, error) {
 	return out, nil
 }
 
-// bfsPaths returns each node's first breadth-first path from node 0 as
-// "root.a.b", or "" for unreachable nodes.
-func (g *objectGraph) bfsPaths() []string {
-	paths := make([]string, len(g.nodes))
-	paths[0] = "root"
+// maxKerasDepth bounds the depth of Keras object paths rebuilt from
+// saved_model.pb. Real paths are a few edges deep (root.layer-0.cell,
+// nested models a few more); the bound keeps a hostile chain of objects
+// from building quadratically many path bytes.
+const maxKerasDepth = 64
+
+// bfsPaths returns a function giving each node's first breadth-first path
+// from node 0 as "root.a.b", with ok false for unreachable nodes and
+// those deeper than maxDepth. Only parents are stored, so the search is
+// linear in the graph size.
+func (g *objectGraph) bfsPaths(maxDepth int) func(id int) (string, bool) {
+	type step struct {
+		parent, depth int
+		edge          string
+	}
+	steps := make([]step, len(g.nodes))
+	for i := range steps {
+		steps[i].parent = -2 // unreached
+	}
+	steps[0] = step{parent: -1}
 	queue := []int{0}
 	for len(queue) > 0 {
 		id := queue[0]
 		queue = queue[1:]
 		for _, c := range g.nodes[id].children {
-			if paths[c.node] == "" {
-				paths[c.node] = paths[id] + "." + c.name
+			if steps[c.node].parent == -2 {
+				steps[c.node] = step{parent: id, depth: steps[id].depth + 1, edge: c.name}
 				queue = append(queue, c.node)
 			}
 		}
 	}
-	return paths
+	return func(id int) (string, bool) {
+		if steps[id].parent == -2 || steps[id].depth > maxDepth {
+			return "", false
+		}
+		parts := make([]string, steps[id].depth+1)
+		for i := steps[id].depth; i > 0; i-- {
+			parts[i] = steps[id].edge
+			id = steps[id].parent
+		}
+		parts[0] = "root"
+		return strings.Join(parts, "."), true
+	}
 }

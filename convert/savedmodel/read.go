@@ -93,7 +93,7 @@ func Read(fsys fs.FS, dir string, opt convert.ParseOptions) (*convert.Model, err
 	if err != nil {
 		return nil, err
 	}
-	a := &assigner{file: file, nodes: nodes, graph: og, bundle: b}
+	a := newAssigner(file, nodes, og, b)
 	groups, err := a.layerGroups(graph)
 	if err != nil {
 		return nil, err
@@ -129,20 +129,28 @@ func readKerasNodes(fsys fs.FS, dir, file string) ([]*kerasNode, error) {
 // assigner gives each layer of a parsed graph its variables.
 type assigner struct {
 	file   string
-	nodes  []*kerasNode
 	graph  *objectGraph
 	bundle *Bundle
+	// layers maps a model path and a layer name to the layer's Keras object.
+	layers map[[2]string]*kerasNode
+}
+
+func newAssigner(file string, nodes []*kerasNode, og *objectGraph, b *Bundle) *assigner {
+	a := &assigner{file: file, graph: og, bundle: b, layers: map[[2]string]*kerasNode{}}
+	for _, n := range nodes {
+		key := [2]string{n.parent(), n.name}
+		if n.identifier == "_tf_keras_metric" || a.layers[key] != nil {
+			continue
+		}
+		a.layers[key] = n
+	}
+	return a
 }
 
 // findLayer returns the Keras object for the layer named name directly
 // under the model at modelPath.
 func (a *assigner) findLayer(modelPath, name string) *kerasNode {
-	for _, n := range a.nodes {
-		if n.name == name && n.parent() == modelPath && n.identifier != "_tf_keras_metric" {
-			return n
-		}
-	}
-	return nil
+	return a.layers[[2]string{modelPath, name}]
 }
 
 // layerGroups lists, for each top-level layer of g, the variables of its

@@ -11,6 +11,23 @@ import (
 type assigner struct {
 	file    string
 	weights []*manifestWeight
+	// byDir maps every directory prefix of a weight name ("a/", "a/b/"
+	// for "a/b/c") to the weights under it, in manifest order, so that
+	// lookups stay linear in the manifest size.
+	byDir map[string][]*manifestWeight
+}
+
+func newAssigner(file string, weights []*manifestWeight) *assigner {
+	a := &assigner{file: file, weights: weights, byDir: map[string][]*manifestWeight{}}
+	for _, w := range weights {
+		for i := 0; i < len(w.Name); i++ {
+			if w.Name[i] == '/' {
+				dir := w.Name[:i+1]
+				a.byDir[dir] = append(a.byDir[dir], w)
+			}
+		}
+	}
+	return a
 }
 
 // take returns, in manifest order, the unused weights named
@@ -18,10 +35,9 @@ type assigner struct {
 // them used.
 func (a *assigner) take(prefixes []string, layer string) []convert.Weight {
 	for _, p := range prefixes {
-		want := p + layer + "/"
 		var out []convert.Weight
-		for _, w := range a.weights {
-			if !w.used && strings.HasPrefix(w.Name, want) {
+		for _, w := range a.byDir[p+layer+"/"] {
+			if !w.used {
 				w.used = true
 				out = append(out, w.Weight)
 			}

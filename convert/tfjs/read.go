@@ -133,7 +133,7 @@ func Read(fsys fs.FS, modelJSON string, opt convert.ParseOptions) (*convert.Mode
 	if err != nil {
 		return nil, err
 	}
-	a := &assigner{file: file, weights: weights}
+	a := newAssigner(file, weights)
 	if err := convert.AssignModelWeights(graph, a.layerGroups(graph), file); err != nil {
 		return nil, err
 	}
