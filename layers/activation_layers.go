@@ -10,7 +10,8 @@ import (
 )
 
 // This file holds Keras' activation layers (keras/src/layers/activations):
-// Activation, ReLU, LeakyReLU, PReLU, ELU and Softmax. All of them support
+// Activation, ReLU, LeakyReLU, PReLU, ELU and Softmax (and Keras 2's
+// ThresholdedReLU). All of them support
 // masking: the output carries the input's mask.
 
 func init() { builtins = append(builtins, registerActivationLayers) }
@@ -21,6 +22,7 @@ func registerActivationLayers(r *Registry) {
 	r.Register("LeakyReLU", buildLeakyReLU)
 	r.Register("PReLU", buildPReLU)
 	r.Register("ELU", buildELU)
+	r.Register("ThresholdedReLU", buildThresholdedReLU)
 	r.Register("Softmax", buildSoftmax)
 }
 
@@ -179,6 +181,25 @@ func buildELU(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 			return v
 		}
 		return float32(alpha * math.Expm1(float64(v)))
+	}}, nil
+}
+
+// buildThresholdedReLU builds Keras 2's ThresholdedReLU: x if x > theta
+// else 0.
+func buildThresholdedReLU(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
+	if err := noWeights(spec); err != nil {
+		return nil, err
+	}
+	r := spec.Config.Reader(spec.Name)
+	theta := float32(r.Float("theta", 1))
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	return &elementwise{idOf(spec), func(v float32) float32 {
+		if v > theta {
+			return v
+		}
+		return 0
 	}}, nil
 }
 

@@ -54,6 +54,12 @@ func TestElementwiseActivationLayers(t *testing.T) {
 		{"LeakyReLU", convert.Config{"negative_slope": 0.15}, func(v float64) float64 { return math.Max(v, float64(float32(0.15))*v) }},
 		{"LeakyReLU", convert.Config{"alpha": 0.1}, func(v float64) float64 { return math.Max(v, float64(float32(0.1))*v) }},
 		{"LeakyReLU", convert.Config{}, func(v float64) float64 { return math.Max(v, float64(float32(0.3))*v) }},
+		{"ThresholdedReLU", convert.Config{"theta": 0.3}, func(v float64) float64 {
+			if v > float64(float32(0.3)) {
+				return v
+			}
+			return 0
+		}},
 		{"ELU", convert.Config{"alpha": 0.7}, func(v float64) float64 {
 			if v > 0 {
 				return v

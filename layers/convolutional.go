@@ -41,12 +41,18 @@ type Conv1D struct {
 
 func buildConv1D(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 	r := spec.Config.Reader(spec.Name)
-	filters := r.Int("filters", 0)
-	ks := r.Ints("kernel_size", nil)
-	strides := r.Ints("strides", []int{1})
+	// Keras 1 names: nb_filter, filter_length, subsample_length,
+	// border_mode; Keras 2 and 3 use the names read last.
+	filters := r.Int("nb_filter", 0)
+	filters = r.Int("filters", filters)
+	ks := r.Ints("filter_length", nil)
+	ks = r.Ints("kernel_size", ks)
+	strides := r.Ints("subsample_length", []int{1})
+	strides = r.Ints("strides", strides)
 	dil := r.Ints("dilation_rate", []int{1})
 	groups := r.Int("groups", 1)
-	padding := r.String("padding", "valid")
+	padding := r.String("border_mode", "valid")
+	padding = r.String("padding", padding)
 	actName := r.String("activation", "linear")
 	useBias := r.Bool("use_bias", true)
 	if err := r.Err(); err != nil {

@@ -138,6 +138,17 @@ func TestConv1DChannelsFirst(t *testing.T) {
 	xClose(t, "channels_first", out[0].T, []int{2, 4, outLen}, want)
 }
 
+func TestConv1DKeras1Names(t *testing.T) {
+	rng := rand.New(rand.NewPCG(37, 38))
+	x, xf := xTensor(rng, 1, 6, 2)
+	kw, kf := xWeight(rng, "kernel", 2, 2, 3)
+	bw, bf := xWeight(rng, "bias", 3)
+	cfg := convert.Config{"nb_filter": 3.0, "filter_length": 2.0, "subsample_length": 2.0, "border_mode": "same"}
+	out := xCall(t, xBuild(t, "1.2.2", "Convolution1D", cfg, kw, bw), nil, runtime.Value{T: x})
+	want, outLen := refConv1D(xf, 1, 6, 2, kf, 2, 3, 1, bf, 2, 1, "same", func(v float64) float64 { return v })
+	xClose(t, "Keras 1 Convolution1D", out[0].T, []int{1, outLen, 3}, want)
+}
+
 func TestConv1DErrors(t *testing.T) {
 	rng := rand.New(rand.NewPCG(35, 36))
 	kw, _ := xWeight(rng, "kernel", 3, 4, 6)

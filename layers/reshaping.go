@@ -218,6 +218,9 @@ func (l *RepeatVector) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.V
 		return nil, fmt.Errorf("input shape %v: want [batch, features]", x.Shape)
 	}
 	b, f := x.Shape[0], x.Shape[1]
+	if err := checkExpanded(b, l.N, f); err != nil {
+		return nil, err
+	}
 	out := runtime.NewTensor(b, l.N, f)
 	for i := 0; i < b; i++ {
 		row := x.Data[i*f : (i+1)*f]
@@ -281,6 +284,9 @@ func (l *ZeroPadding1D) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.
 	}
 	b, t, f := x.Shape[0], x.Shape[1], x.Shape[2]
 	nt := t + l.Padding[0] + l.Padding[1]
+	if err := checkExpanded(b, nt, f); err != nil {
+		return nil, err
+	}
 	out := runtime.NewTensor(b, nt, f)
 	for i := 0; i < b; i++ {
 		copy(out.Data[(i*nt+l.Padding[0])*f:], x.Data[i*t*f:(i+1)*t*f])
@@ -361,6 +367,9 @@ func (l *UpSampling1D) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.V
 	}
 	b, t, f := x.Shape[0], x.Shape[1], x.Shape[2]
 	nt := t * l.Size
+	if err := checkExpanded(b, nt, f); err != nil {
+		return nil, err
+	}
 	out := runtime.NewTensor(b, nt, f)
 	for i := 0; i < b; i++ {
 		for s := 0; s < t; s++ {
@@ -371,6 +380,23 @@ func (l *UpSampling1D) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.V
 		}
 	}
 	return []runtime.Value{{T: out}}, nil
+}
+
+// maxExpandedElems bounds the output of layers that enlarge their input
+// by a factor read from the model file (RepeatVector, UpSampling1D,
+// ZeroPadding1D), so that a hostile config cannot demand unbounded memory.
+const maxExpandedElems = 1 << 28
+
+// checkExpanded rejects an output shape whose size exceeds maxExpandedElems.
+func checkExpanded(shape ...int) error {
+	n := 1
+	for _, d := range shape {
+		if d < 0 || (d > 0 && n > maxExpandedElems/d) {
+			return fmt.Errorf("output shape %v exceeds %d values", shape, maxExpandedElems)
+		}
+		n *= d
+	}
+	return nil
 }
 
 // shapeSize is the number of elements of shape.

@@ -79,6 +79,11 @@ func TestRepeatVector(t *testing.T) {
 		}
 	}
 	xClose(t, "RepeatVector", out[0].T, []int{2, 4, 3}, want)
+	// A hostile repetition count is refused instead of allocated.
+	big := xBuild(t, "", "RepeatVector", convert.Config{"n": float64(1 << 24)})
+	if _, err := xTryCall(big, nil, runtime.Value{T: runtime.NewTensor(64, 64)}); err == nil {
+		t.Fatal("RepeatVector to 2^36 values: want an error")
+	}
 	if _, err := xTryBuild("", "RepeatVector", convert.Config{"n": -1.0}); !errors.Is(err, convert.ErrConfig) {
 		t.Fatalf("n=-1: got %v, want ErrConfig", err)
 	}
