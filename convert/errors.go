@@ -33,6 +33,7 @@ type Error struct {
 	Err error
 }
 
+// Error formats "convert: FILE: PATH: message: cause".
 func (e *Error) Error() string {
 	s := "convert: "
 	if e.File != "" {
