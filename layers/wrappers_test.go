@@ -264,3 +264,24 @@ func TestTimeDistributed(t *testing.T) {
 		t.Fatalf("no inner layer: got %v, want ErrConfig", err)
 	}
 }
+
+// BenchmarkBidirectionalLSTM mirrors perf workload W4's recurrent part:
+// Bidirectional(LSTM(128)) over 200 steps of 128 features, batch 32.
+func BenchmarkBidirectionalLSTM(b *testing.B) {
+	rng := rand.New(rand.NewPCG(79, 80))
+	const batch, tt, d, u = 32, 200, 128, 128
+	fwd := xRNNSpec(rng, "LSTM", "forward_lstm", d, u, nil)
+	bwd := xRNNSpec(rng, "LSTM", "backward_lstm", d, u, convert.Config{"go_backwards": true})
+	l := xBuildSpec(b, "3.16.0", &convert.Layer{Name: "bidi", ClassName: "Bidirectional", Config: convert.Config{"layer": fwd, "backward_layer": bwd}})
+	x, _ := xTensor(rng, batch, tt, d)
+	ctx := runtime.NewContext(false)
+	call := &runtime.Call{Args: []runtime.Arg{{Values: []runtime.Value{{T: x}}}}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := l.Call(ctx, call); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "seq/s")
+}
