@@ -610,10 +610,7 @@ func (ea *extArray) entry(i uint64) (chunkEntry, error) {
 			return chunkEntry{}, err
 		}
 		dblkAddr = sup.dblks[k]
-		if paged {
-			w := (npages + 7) / 8
-			pageInit = sup.bitmap[k*w : (k+1)*w]
-		}
+		pageInit = sup.bitmap
 	}
 	if dblkAddr == undef {
 		return none, nil
@@ -625,8 +622,12 @@ func (ea *extArray) entry(i uint64) (chunkEntry, error) {
 	if !paged {
 		return f.decodeEntry(db.data[j*ea.entrySize:(j+1)*ea.entrySize], ea.filtered, ea.path)
 	}
+	// The super block's page-init bits run continuously over its data
+	// blocks (bit k*npages + p, most significant bit first), although each
+	// block is given ceil(npages/8) bytes of room.
 	p := j / pageN
-	if pageInit == nil || pageInit[p/8]&(0x80>>(p%8)) == 0 {
+	bit := k*npages + p
+	if pageInit == nil || bit/8 >= uint64(len(pageInit)) || pageInit[bit/8]&(0x80>>(bit%8)) == 0 {
 		return none, nil
 	}
 	page, ok := db.pages[p]

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"testing"
 )
 
@@ -28,6 +29,8 @@ type expectedObject struct {
 	Filters    []int          `json:"filters"`
 	ChunkIndex string         `json:"chunk_index"`
 	Data       []any          `json:"data"`
+	// DataNonzero lists the only nonzero values of big sparse datasets.
+	DataNonzero map[string]float64 `json:"data_nonzero"`
 }
 
 type expectedFile struct {
@@ -256,6 +259,16 @@ func checkDataset(t *testing.T, d *Dataset, o expectedObject) {
 		return
 	}
 	got := jsonish(v)
+	if o.DataNonzero != nil {
+		for i, x := range got.([]any) {
+			want, ok := o.DataNonzero[strconv.Itoa(i)]
+			if !ok && x != 0.0 || ok && x != want {
+				t.Errorf("%s: value %d = %v, want %v", o.Path, i, x, want)
+				return
+			}
+		}
+		return
+	}
 	if o.Data == nil {
 		return
 	}

@@ -20,6 +20,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXPECTED = {}      # file -> {"objects": [...]}
 CHUNK_INDEX = {}   # (file, path) -> expected chunk index name
+SPARSE = set()     # (file, path) of big mostly-zero datasets: only nonzero values are listed
 
 
 def jval(v):
@@ -90,7 +91,11 @@ def dump(fname):
                 idx = CHUNK_INDEX.get((fname, rec["path"]))
                 if idx:
                     rec["chunk_index"] = idx
-                if obj.shape is None:
+                if (fname, rec["path"]) in SPARSE:
+                    data = obj[()].reshape(-1)
+                    nz = np.nonzero(data)[0]
+                    rec["data_nonzero"] = {str(i): jval(data[i]) for i in nz}
+                elif obj.shape is None:
                     rec["data"] = None
                 else:
                     data = obj[()]
@@ -168,6 +173,7 @@ def datasets(g):
         g.create_dataset("d" + dt.replace("<", "le_").replace(">", "be_"), data=v)
     g.create_dataset("scalar", data=np.float32(3.5))
     g.create_dataset("empty", shape=(0, 4), dtype="<f4")
+    g.create_dataset("null", data=h5py.Empty("<f8"))
     g.create_dataset("unwritten", shape=(2, 3), dtype="<f4", fillvalue=7.5)
     g.create_dataset("vlen_strings", data=[b"kernel", b"recurrent_kernel", b"bias"], dtype=h5py.string_dtype("ascii"))
     g.create_dataset("fixed_strings", data=np.array([b"ab", b"cde"], dtype="S3"))
@@ -259,6 +265,15 @@ def chunked(f, libver, fname):
     d = ds("ext_sparse", "extensible array", shape=(5000,), maxshape=(None,), dtype="<f4", chunks=(1,), fillvalue=3.0)
     d[4000] = 9.0
     d[10] = 8.0
+    # Far into an extensible array: super blocks whose data blocks are paged.
+    # (super block 13 starts at element 131060 and has 2048-element data
+    # blocks in 1024-element pages).
+    d = ds("ext_paged", "extensible array", shape=(140000,), maxshape=(None,), dtype="<u1", chunks=(1,))
+    d[70000] = 5
+    d[70001:70010] = 6
+    d[135000] = 7
+    d[139999] = 8
+    SPARSE.add((fname, "/ext_paged"))
     d = ds("bt2", "v2 B-tree", shape=(9, 7), maxshape=(None, None), dtype="<f8", chunks=(4, 3))
     d[...] = rng.standard_normal((9, 7))
     d = ds("bt2_gzip", "v2 B-tree", shape=(30, 20), maxshape=(None, None), dtype="<f4", chunks=(2, 2), compression="gzip", shuffle=True)
@@ -278,6 +293,15 @@ def chunked(f, libver, fname):
     did = h5py.h5d.create(f.id, b"implicit", h5py.h5t.IEEE_F32LE, h5py.h5s.create_simple((10, 9)), dcpl=dcpl)
     did.write(h5py.h5s.ALL, h5py.h5s.ALL, base[:10, :9].copy())
     CHUNK_INDEX[(fname, "/implicit")] = "implicit" if latest else "v1 B-tree"
+    # An optional filter libhdf5 does not have (305): every chunk is stored
+    # with filter-mask bit 0 set, so readers must skip it and still inflate.
+    dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+    dcpl.set_chunk((4,))
+    dcpl.set_filter(305, h5py.h5z.FLAG_OPTIONAL, ())
+    dcpl.set_deflate(4)
+    did = h5py.h5d.create(f.id, b"optional_missing_filter", h5py.h5t.IEEE_F32LE, h5py.h5s.create_simple((10,)), dcpl=dcpl)
+    did.write(h5py.h5s.ALL, h5py.h5s.ALL, np.arange(10, dtype="<f4") / 3)
+    CHUNK_INDEX[(fname, "/optional_missing_filter")] = "fixed array" if latest else "v1 B-tree"
 
 
 def make_chunked(libver, name):
@@ -328,6 +352,37 @@ def make_variants():
         dump(name)
 
 
+def make_seeds():
+    """Small files (a few KB) covering the same structures, as fuzz seeds:
+    the Go fuzzer is slow on inputs of hundreds of KB."""
+    rng = np.random.default_rng(4)
+    small = rng.standard_normal((6, 5)).astype("<f4")
+    for libver in ["earliest", "latest"]:
+        name = "seed_chunked_%s.h5" % libver
+        latest = libver == "latest"
+        with h5py.File(os.path.join(HERE, name), "w", libver=libver) as f:
+            def ds(n, idx, **kw):
+                CHUNK_INDEX[(name, "/" + n)] = idx if latest else "v1 B-tree"
+                return f.create_dataset(n, **kw)
+            ds("fa", "fixed array", data=small, chunks=(4, 3))
+            ds("filters", "fixed array", data=small, chunks=(3, 5), compression="gzip", shuffle=True, fletcher32=True)
+            ds("lzf", "fixed array", data=small, chunks=(6, 2), compression="lzf")
+            ds("single", "single chunk", data=small, chunks=(6, 5))
+            d = ds("ea", "extensible array", shape=(7,), maxshape=(None,), dtype="<i2", chunks=(2,), fillvalue=4)
+            d[0:3] = [1, 2, 3]
+            d = ds("bt2", "v2 B-tree", shape=(3, 3), maxshape=(None, None), dtype="<f8", chunks=(2, 2))
+            d[...] = np.arange(9).reshape(3, 3)
+        dump(name)
+    with h5py.File(os.path.join(HERE, "seed_dense_latest.h5"), "w", libver="latest") as f:
+        g = f.create_group("g")
+        for i in range(9):
+            g.create_group("m%d" % i)
+            g.attrs["a%d" % i] = np.int16(i)
+        g.attrs["long"] = "y" * 5000
+        f.attrs["vlen"] = ["p", "q"]
+    dump("seed_dense_latest.h5")
+
+
 def main():
     for fn in os.listdir(HERE):
         if fn.endswith(".h5"):
@@ -338,6 +393,7 @@ def main():
         make_chunked(libver, "chunked_%s.h5" % sfx)
     make_groups("earliest", "groups_track_order.h5", True)
     make_variants()
+    make_seeds()
     with open(os.path.join(HERE, "expected.json"), "w") as fh:
         json.dump({"generator": "gen_fixtures.py", "h5py": h5py.version.version,
                    "hdf5": h5py.version.hdf5_version, "files": EXPECTED}, fh, indent=0, sort_keys=True)
