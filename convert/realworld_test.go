@@ -121,3 +121,54 @@ func TestRealworld(t *testing.T) {
 		})
 	}
 }
+
+// TestRealworldCuDNNWeights loads textgenrnn's CuDNNLSTM weights-only
+// file (realworld 18) under an architecture written from textgenrnn's
+// model code (testdata/convert/textgenrnn_arch.json): the CuDNN layers
+// become LSTMs with summed biases, and the custom attention layer keeps
+// its weight for a user-registered builder.
+func TestRealworldCuDNNWeights(t *testing.T) {
+	needShared(t)
+	path := filepath.Join(sharedDir, "realworld", "18_textgenrnn_cudnn_weights", "textgenrnn_weights.hdf5")
+	if _, err := os.Stat(path); err != nil {
+		t.Skip("artifact absent")
+	}
+	cfg, err := os.ReadFile(filepath.Join(fixtureDir, "textgenrnn_arch.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hf := openH5(t, path)
+	m, err := ReadConfigAndWeights(cfg, hf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.KerasVersion != "2.1.5" || m.Backend != "tensorflow" {
+		t.Errorf("version %q backend %q", m.KerasVersion, m.Backend)
+	}
+	raw, err := hf.Root().Dataset("rnn_1/rnn_1/bias:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rawBias, err := raw.ReadFloat32()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"rnn_1", "rnn_2"} {
+		l := findLayer(m.Graph, name)
+		if l.ClassName != "LSTM" || l.OriginalClassName() != "CuDNNLSTM" || len(l.Weights) != 3 {
+			t.Fatalf("%s: %s with %d weights", name, l.ClassName, len(l.Weights))
+		}
+		if !equalInts(l.Weights[2].Shape, []int{512}) || !equalInts(l.Weights[1].Shape, []int{128, 512}) {
+			t.Errorf("%s: shapes %v %v", name, l.Weights[1].Shape, l.Weights[2].Shape)
+		}
+	}
+	b := findLayer(m.Graph, "rnn_1").Weights[2].Data
+	for i := range b {
+		if b[i] != rawBias[i]+rawBias[512+i] {
+			t.Fatalf("bias[%d] = %v, want %v + %v", i, b[i], rawBias[i], rawBias[512+i])
+		}
+	}
+	if a := findLayer(m.Graph, "attention"); len(a.Weights) != 1 || !equalInts(a.Weights[0].Shape, []int{356, 1}) {
+		t.Errorf("custom layer weights %v", a.Weights)
+	}
+}
