@@ -172,3 +172,46 @@ func TestRealworldCuDNNWeights(t *testing.T) {
 		t.Errorf("custom layer weights %v", a.Weights)
 	}
 }
+
+// TestRealworldKeras1WeightsOnly loads the Keras 1 weights-only file of
+// realworld 04 (no version attribute, 12 per-gate LSTM arrays) under the
+// architecture its notebook builds (testdata/convert/aind2rnn_arch.json).
+func TestRealworldKeras1WeightsOnly(t *testing.T) {
+	needShared(t)
+	path := filepath.Join(sharedDir, "realworld", "04_aind2rnn_keras1_lstm_weights", "best_RNN_large_textdata_weights.hdf5")
+	if _, err := os.Stat(path); err != nil {
+		t.Skip("artifact absent")
+	}
+	cfg, err := os.ReadFile(filepath.Join(fixtureDir, "aind2rnn_arch.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hf := openH5(t, path)
+	m, err := ReadConfigAndWeights(cfg, hf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.KerasVersion != "1.2.2" {
+		t.Errorf("version %q", m.KerasVersion)
+	}
+	l := findLayer(m.Graph, "lstm_1")
+	if len(l.Weights) != 3 || !equalInts(l.Weights[0].Shape, []int{33, 800}) || l.Config["recurrent_activation"] != "hard_sigmoid_keras2" {
+		t.Fatalf("lstm_1: %d weights, config %v", len(l.Weights), l.Config)
+	}
+	// Column block 1 of the kernel is the forget gate: W_f.
+	wf, err := hf.Root().Dataset("lstm_1/lstm_1_W_f:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := wf.ReadFloat32()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 33; i++ {
+		for j := 0; j < 200; j++ {
+			if got, want := l.Weights[0].Data[i*800+200+j], f[i*200+j]; got != want {
+				t.Fatalf("kernel[%d][%d] = %v, want W_f %v", i, 200+j, got, want)
+			}
+		}
+	}
+}
