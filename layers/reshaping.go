@@ -99,14 +99,20 @@ func buildReshape(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 	if ts == nil {
 		return nil, fmt.Errorf("layer %q: missing target_shape: %w", spec.Name, convert.ErrConfig)
 	}
-	unknown := 0
+	unknown, known := 0, 1
 	for _, d := range ts {
 		if d < -1 {
 			return nil, fmt.Errorf("layer %q: target_shape %v: negative dimension: %w", spec.Name, ts, convert.ErrConfig)
 		}
 		if d == -1 {
 			unknown++
+			continue
 		}
+		// Keep the product exact: it is compared with the input's size.
+		if d > 0 && known > (1<<62)/d {
+			return nil, fmt.Errorf("layer %q: target_shape %v: too many values: %w", spec.Name, ts, convert.ErrConfig)
+		}
+		known *= d
 	}
 	if unknown > 1 {
 		return nil, fmt.Errorf("layer %q: target_shape %v: more than one unknown dimension: %w", spec.Name, ts, convert.ErrConfig)

@@ -35,7 +35,7 @@ func TestFlattenReshape(t *testing.T) {
 	if _, err := xTryCall(xBuild(t, "", "Reshape", convert.Config{"target_shape": []any{5.0}}), nil, runtime.Value{T: x}); err == nil {
 		t.Fatal("Reshape 12 values to 5: want an error")
 	}
-	for _, ts := range []any{nil, []any{-1.0, -1.0}, []any{-3.0}} {
+	for _, ts := range []any{nil, []any{-1.0, -1.0}, []any{-3.0}, []any{float64(1 << 40), float64(1 << 40)}} {
 		if _, err := xTryBuild("", "Reshape", convert.Config{"target_shape": ts}); !errors.Is(err, convert.ErrConfig) {
 			t.Errorf("target_shape %v: got %v, want ErrConfig", ts, err)
 		}
