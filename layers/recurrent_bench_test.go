@@ -39,7 +39,7 @@ func benchSequence(b *testing.B, class string, batch, T, dim, units int) {
 
 var seqSizes = []struct{ batch, T, dim, units int }{
 	{1, 100, 128, 128},
-	{1, 100, 128, 256}, // W2
+	{1, 100, 128, 256},  // W2
 	{64, 100, 128, 256}, // W3
 	{32, 200, 128, 128}, // W4's recurrent part, one direction
 }
