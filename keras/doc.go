@@ -1,0 +1,30 @@
+// Package keras is rnnkit's public API: it loads a Keras model from the
+// files Keras writes and runs it with Keras' numbers.
+//
+// Load detects the format from the content (legacy HDF5 full models of
+// Keras 1, 2, tf.keras and Keras 3, Keras 3 .keras zips, tf.keras
+// SavedModel directories, TF.js layers models); LoadConfigAndWeights
+// takes an architecture JSON with its weights file. Both build every layer
+// at load time, so a model with layers rnnkit lacks fails at once with an
+// UnsupportedLayersError naming all of them; WithLayer plugs in builders
+// for custom layers.
+//
+// A Model is immutable. Predict runs a batch from zero recurrent states
+// and is safe from many goroutines. A Session (NewSession) carries the
+// states of stateful layers from call to call as Keras' predict does, and a
+// stream (NewStream) carries every recurrent layer's state, for feeding a
+// sequence in pieces such as text generation one token at a time.
+//
+// Tensors are runtime.Tensor: row-major float32 with a shape. Inputs are
+// [batch, time, features] for sequences of vectors and [batch, time] for
+// token ids (ids travel as float32). Semantics follow the Keras version
+// that wrote the file (Keras 2's hard_sigmoid, GRU reset_after defaults,
+// Keras 1 and CuDNN weight layouts); WithKerasVersion overrides it.
+//
+// Errors can be tested with errors.Is against ErrFormat, ErrConfig,
+// ErrWeights, ErrUnsupported, ErrNoArchitecture and ErrInput, and every
+// message names the file and the object concerned.
+//
+// Case, Compare and the .npy helpers run reference cases (inputs and
+// outputs computed by Keras) the way rnnconvert verify does.
+package keras
