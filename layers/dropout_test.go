@@ -171,3 +171,60 @@ func TestMasking(t *testing.T) {
 		t.Fatalf("string mask_value: got %v, want ErrConfig", err)
 	}
 }
+
+// TestHostileConfigs builds every issue-4 layer class from odd option
+// values and weights and calls it on a few inputs: each step may fail, but
+// none may panic, since all of it comes from a model file.
+func TestHostileConfigs(t *testing.T) {
+	classes := []string{
+		"Dropout", "Masking", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "ThresholdedReLU",
+		"Flatten", "Reshape", "Permute", "RepeatVector", "ZeroPadding1D", "Cropping1D", "UpSampling1D",
+		"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
+		"Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling1D",
+		"LayerNormalization", "BatchNormalization", "Attention", "AdditiveAttention", "MultiHeadAttention",
+		"Bidirectional", "TimeDistributed",
+	}
+	values := []any{nil, -1.0, 0.0, 1.0, 3.0, 1e12, 0.5, "same", "x", true, []any{}, []any{2.0, -1.0}, []any{1.0, 2.0, 3.0}, map[string]any{}}
+	keys := []string{"axis", "axes", "n", "padding", "cropping", "size", "target_shape", "dims", "pool_size", "strides",
+		"filters", "kernel_size", "dilation_rate", "groups", "num_heads", "key_dim", "value_dim", "merge_mode",
+		"layer", "shared_axes", "max_value", "epsilon", "activation", "use_bias", "center", "scale", "score_mode", "data_format"}
+	rng := rand.New(rand.NewPCG(91, 92))
+	inputs := [][]int{{2, 3, 4}, {2, 4}, {1, 1, 1}, {2, 0, 3}, {3, 2, 2, 2}}
+	for _, class := range classes {
+		for trial := 0; trial < 60; trial++ {
+			cfg := convert.Config{}
+			for i := 0; i < 3; i++ {
+				cfg[keys[rng.IntN(len(keys))]] = values[rng.IntN(len(values))]
+			}
+			var weights []convert.Weight
+			for i := rng.IntN(4); i > 0; i-- {
+				shape := make([]int, rng.IntN(4))
+				for j := range shape {
+					shape[j] = rng.IntN(5)
+				}
+				w, _ := xWeight(rng, "w", shape...)
+				weights = append(weights, w)
+			}
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Fatalf("%s with %v and %d weights: panic %v", class, cfg, len(weights), r)
+					}
+				}()
+				l, err := xTryBuild("", class, cfg, weights...)
+				if err != nil {
+					return
+				}
+				for _, shape := range inputs {
+					x, _ := xTensor(rng, shape...)
+					var m *runtime.Tensor
+					if len(shape) >= 2 && rng.IntN(2) == 0 {
+						m = runtime.NewTensor(shape[:2]...)
+					}
+					xTryCall(l, nil, runtime.Value{T: x, Mask: m})
+					xTryCall(l, nil, runtime.Value{T: x, Mask: m}, runtime.Value{T: x})
+				}
+			}()
+		}
+	}
+}
