@@ -30,7 +30,9 @@ func weightVector(spec *convert.Layer, w convert.Weight, n int) ([]float32, erro
 
 // LayerNormalization normalizes each sample over Axis:
 // y = (x - mean) / sqrt(var + epsilon) · gamma + beta, with the biased
-// (1/n) variance. With rms_scaling, y = x / sqrt(mean(x²) + epsilon) · gamma.
+// (1/n) variance. Keras 3's rms_scaling computes y = x / sqrt(var + epsilon)
+// · gamma: the variance, not the mean square (Keras warns about it), and
+// no beta.
 type LayerNormalization struct {
 	layerIdent
 	Axis       []int
@@ -58,8 +60,8 @@ func buildLayerNormalization(spec *convert.Layer, _ *Env) (runtime.Layer, error)
 		return nil, fmt.Errorf("layer %q: epsilon %v: want ≥ 0: %w", spec.Name, eps, convert.ErrConfig)
 	}
 	if rms {
-		// Keras 3: rms_scaling uses gamma only.
-		center = false
+		// Keras 3: rms_scaling always has gamma and never beta.
+		scale, center = true, false
 	}
 	want := 0
 	if scale {
@@ -135,21 +137,18 @@ func (l *LayerNormalization) Call(_ *runtime.Context, call *runtime.Call) ([]run
 func (l *LayerNormalization) normalizeRow(row []float32) {
 	n := float64(len(row))
 	var mean, sq float64
-	if l.RMSScaling {
-		for _, v := range row {
-			sq += float64(v) * float64(v)
-		}
-	} else {
-		for _, v := range row {
-			mean += float64(v)
-		}
-		mean /= n
-		for _, v := range row {
-			d := float64(v) - mean
-			sq += d * d
-		}
+	for _, v := range row {
+		mean += float64(v)
+	}
+	mean /= n
+	for _, v := range row {
+		d := float64(v) - mean
+		sq += d * d
 	}
 	inv := 1 / math.Sqrt(sq/n+l.Epsilon)
+	if l.RMSScaling {
+		mean = 0 // Keras scales x itself
+	}
 	for i, v := range row {
 		y := (float64(v) - mean) * inv
 		if l.Gamma != nil {

@@ -23,11 +23,11 @@ func TestLayerNormalization(t *testing.T) {
 			for _, e := range row {
 				mean += e / 4
 			}
-			if rms {
-				mean = 0
-			}
 			for _, e := range row {
 				v += (e - mean) * (e - mean) / 4
+			}
+			if rms {
+				mean = 0 // Keras 3 rms_scaling: x / sqrt(var + eps) · gamma
 			}
 			for i, e := range row {
 				y := (e - mean) / math.Sqrt(v+eps)
@@ -48,7 +48,7 @@ func TestLayerNormalization(t *testing.T) {
 	xMaskEq(t, "LayerNormalization mask", out[0].Mask, m.Data)
 	out = xCall(t, xBuild(t, "", "LayerNormalization", convert.Config{"epsilon": 0.1, "center": false, "scale": false}), nil, runtime.Value{T: x})
 	xClose(t, "LayerNormalization plain", out[0].T, []int{2, 3, 4}, ref(0.1, nil, nil, false))
-	out = xCall(t, xBuild(t, "", "LayerNormalization", convert.Config{"rms_scaling": true}, gamma), nil, runtime.Value{T: x})
+	out = xCall(t, xBuild(t, "", "LayerNormalization", convert.Config{"rms_scaling": true, "scale": false}, gamma), nil, runtime.Value{T: x})
 	xClose(t, "LayerNormalization rms", out[0].T, []int{2, 3, 4}, ref(1e-3, gf, nil, true))
 
 	// Over axes [1, 2]: one group per sample, gamma of shape [3, 4].
