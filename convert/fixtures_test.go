@@ -47,6 +47,20 @@ func findLayer(g *Graph, path string) *Layer {
 		if l.Inner != nil {
 			return findLayer(l.Inner, parts[1])
 		}
+		return findSub(l, parts[1])
+	}
+	return nil
+}
+
+// findSub finds a layer nested in l's config (wrapped layer, RNN cell).
+func findSub(l *Layer, name string) *Layer {
+	for _, s := range subLayers(l) {
+		if s.Name == name {
+			return s
+		}
+		if f := findSub(s, name); f != nil {
+			return f
+		}
 	}
 	return nil
 }
@@ -67,13 +81,15 @@ func TestLegacyFixtures(t *testing.T) {
 		t.Run(file, func(t *testing.T) {
 			var m *Model
 			var err error
-			if file == "keras1_weights.h5" {
-				cfg, rerr := os.ReadFile(filepath.Join(fixtureDir, "keras1.json"))
+			switch file {
+			case "keras1_weights.h5", "tfkeras_ckptdeps.weights.h5":
+				arch := map[string]string{"keras1_weights.h5": "keras1.json", "tfkeras_ckptdeps.weights.h5": "configs/stacked_rnn_cells.json"}[file]
+				cfg, rerr := os.ReadFile(filepath.Join(fixtureDir, arch))
 				if rerr != nil {
 					t.Fatal(rerr)
 				}
 				m, err = ReadConfigAndWeights(cfg, openFixture(t, file))
-			} else {
+			default:
 				m, err = ReadHDF5Model(openFixture(t, file))
 			}
 			if err != nil {

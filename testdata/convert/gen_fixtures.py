@@ -205,5 +205,20 @@ slices = [slice(None, None, -1)] * ck.ndim
 slices[-2:] = [slice(None, None), slice(None, None)]
 record("theano_conv.h5", "conv1d_1", [np.copy(ck[tuple(slices)]), cb])
 
+# 6. tf.keras 2.12-2.15 .weights.h5 layout: the layer tree sits under
+#    "_layer_checkpoint_dependencies" instead of "layers" (Keras' loader
+#    falls back to it). Architecture: configs/stacked_rnn_cells.json.
+sk = [rand(5, 32), rand(8, 32), rand(32)]
+sg = [rand(8, 18), rand(6, 18), rand(2, 18)]
+with h5py.File(os.path.join(HERE, "tfkeras_ckptdeps.weights.h5"), "w") as f:
+    f.create_group("vars")
+    base = "_layer_checkpoint_dependencies/rnn/cell/cells/"
+    for name, ws in (("lstm_cell", sk), ("gru_cell", sg)):
+        for i, w in enumerate(ws):
+            f.create_dataset(base + name + "/vars/%d" % i, data=w)
+    f.create_group("_layer_checkpoint_dependencies/rnn/vars")
+record("tfkeras_ckptdeps.weights.h5", "rnn/lstm_cell", sk)
+record("tfkeras_ckptdeps.weights.h5", "rnn/gru_cell", sg)
+
 with open(os.path.join(HERE, "expected.json"), "w") as f:
     json.dump(expected, f, indent=0)
