@@ -146,7 +146,7 @@ func buildReLU(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 	return &elementwise{idOf(spec), f}, nil
 }
 
-func buildLeakyReLU(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
+func buildLeakyReLU(spec *convert.Layer, env *Env) (runtime.Layer, error) {
 	if err := noWeights(spec); err != nil {
 		return nil, err
 	}
@@ -159,6 +159,11 @@ func buildLeakyReLU(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 		return nil, err
 	}
 	s := float32(slope)
+	if env == nil || kerasAtLeast(env.KerasVersion, 3, 0) {
+		// Keras 3: max(x, slope·x), which differs only for slopes above 1.
+		return &elementwise{idOf(spec), func(v float32) float32 { return max(v, s*v) }}, nil
+	}
+	// Keras 1/2: relu(x) - alpha·relu(-x).
 	return &elementwise{idOf(spec), func(v float32) float32 {
 		if v >= 0 {
 			return v

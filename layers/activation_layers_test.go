@@ -78,6 +78,12 @@ func TestElementwiseActivationLayers(t *testing.T) {
 		xClose(t, c.class, out[0].T, x.Shape, want)
 		xMaskEq(t, c.class+" mask", out[0].Mask, m.Data)
 	}
+	// A slope above 1: Keras 3 takes max(x, slope·x), Keras 2 the branches.
+	x2 := &runtime.Tensor{Shape: []int{1, 2}, Data: []float32{-1, 2}}
+	out := xCall(t, xBuild(t, "3.16.0", "LeakyReLU", convert.Config{"negative_slope": 2.0}), nil, runtime.Value{T: x2})
+	xClose(t, "LeakyReLU 3", out[0].T, []int{1, 2}, []float64{-1, 4})
+	out = xCall(t, xBuild(t, "2.15.0", "LeakyReLU", convert.Config{"alpha": 2.0}), nil, runtime.Value{T: x2})
+	xClose(t, "LeakyReLU 2", out[0].T, []int{1, 2}, []float64{-2, 2})
 	for _, cfg := range []convert.Config{{"max_value": -1.0}, {"negative_slope": -0.5}, {"threshold": "x"}} {
 		if _, err := xTryBuild("", "ReLU", cfg); !errors.Is(err, convert.ErrConfig) {
 			t.Errorf("ReLU %v: got %v, want ErrConfig", cfg, err)
