@@ -135,13 +135,8 @@ func buildReLU(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 		return y
 	}
 	if slope != 0 && !hasMax && threshold == 0 {
-		// Keras takes the leaky_relu shortcut here.
-		f = func(v float32) float32 {
-			if v >= 0 {
-				return v
-			}
-			return slope * v
-		}
+		// Keras takes the leaky_relu shortcut here: max(x, slope·x).
+		f = func(v float32) float32 { return max(v, slope*v) }
 	}
 	return &elementwise{idOf(spec), f}, nil
 }
