@@ -41,6 +41,11 @@ func sigmoidAVX2(dst, src *float32, n int)
 //go:noescape
 func tanhAVX2(dst, src *float32, n int)
 
+// packB16 copies kc rows of 16 floats, ldb apart in src, to dst[:16*kc].
+//
+//go:noescape
+func packB16(dst, src *float32, kc, ldb int)
+
 // axpyAVX2, dotAVX2, mulAVX2 and addAVX2 are axpyGo, dotGo, mulGo and
 // addGo for n a multiple of 8.
 //
@@ -125,39 +130,45 @@ func matMul(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32
 	}
 	buf := gemmPool.Get().(*gemmBuf)
 	defer gemmPool.Put(buf)
-	var tile [gemmMR * gemmNR]float32
 	for jc := 0; jc < n; jc += gemmNC {
 		nc := min(gemmNC, n-jc)
 		for pc := 0; pc < k; pc += gemmKC {
 			kc := min(gemmKC, k-pc)
-			acc := accumulate || pc > 0
 			packB(buf.b[:], b[pc*ldb+jc:], ldb, kc, nc)
-			for ic := 0; ic < m; ic += gemmMC {
-				mc := min(gemmMC, m-ic)
-				packA(buf.a[:], a[ic*lda+pc:], lda, mc, kc)
-				for jr := 0; jr < nc; jr += gemmNR {
-					nr := min(gemmNR, nc-jr)
-					bp := &buf.b[jr*kc]
-					for ir := 0; ir < mc; ir += gemmMR {
-						mr := min(gemmMR, mc-ir)
-						ap := &buf.a[ir*kc]
-						ci := (ic+ir)*ldc + jc + jr
-						if mr == gemmMR && nr == gemmNR {
-							gemm6x16(kc, ap, bp, &c[ci], ldc, acc)
-							continue
-						}
-						// An edge tile: compute all 6×16 (the packing
-						// padded with zeros) and keep the part inside c.
-						gemm6x16(kc, ap, bp, &tile[0], gemmNR, false)
-						for r := 0; r < mr; r++ {
-							row := c[ci+r*ldc : ci+r*ldc+nr]
-							t := tile[r*gemmNR : r*gemmNR+nr]
-							if acc {
-								addGo(row, row, t)
-							} else {
-								copy(row, t)
-							}
-						}
+			gemmBlock(m, nc, kc, a[pc:], lda, buf.b[:], c[jc:], ldc, accumulate || pc > 0, buf)
+		}
+	}
+}
+
+// gemmBlock computes c[m×n] (+)= a[m×kc] · b, where b holds the kc×n block
+// packed by packB, with the micro-kernel over 6-row panels of a packed
+// gemmMC rows at a time into buf.
+func gemmBlock(m, n, kc int, a []float32, lda int, b []float32, c []float32, ldc int, acc bool, buf *gemmBuf) {
+	var tile [gemmMR * gemmNR]float32
+	for ic := 0; ic < m; ic += gemmMC {
+		mc := min(gemmMC, m-ic)
+		packA(buf.a[:], a[ic*lda:], lda, mc, kc)
+		for jr := 0; jr < n; jr += gemmNR {
+			nr := min(gemmNR, n-jr)
+			bp := &b[jr*kc]
+			for ir := 0; ir < mc; ir += gemmMR {
+				mr := min(gemmMR, mc-ir)
+				ap := &buf.a[ir*kc]
+				ci := (ic+ir)*ldc + jr
+				if mr == gemmMR && nr == gemmNR {
+					gemm6x16(kc, ap, bp, &c[ci], ldc, acc)
+					continue
+				}
+				// An edge tile: compute all 6×16 (the packing padded
+				// with zeros) and keep the part inside c.
+				gemm6x16(kc, ap, bp, &tile[0], gemmNR, false)
+				for r := 0; r < mr; r++ {
+					row := c[ci+r*ldc : ci+r*ldc+nr]
+					t := tile[r*gemmNR : r*gemmNR+nr]
+					if acc {
+						addGo(row, row, t)
+					} else {
+						copy(row, t)
 					}
 				}
 			}
@@ -171,6 +182,12 @@ func packB(dst, b []float32, ldb, kc, nc int) {
 	for jr := 0; jr < nc; jr += gemmNR {
 		nr := min(gemmNR, nc-jr)
 		d := dst[jr*kc : jr*kc+kc*gemmNR]
+		if nr == gemmNR && useAVX2 {
+			// Bounds for the assembly: the last row read ends inside b.
+			_ = b[(kc-1)*ldb+jr+gemmNR-1]
+			packB16(&d[0], &b[jr], kc, ldb)
+			continue
+		}
 		for p := 0; p < kc; p++ {
 			row := d[p*gemmNR : p*gemmNR+gemmNR]
 			copy(row, b[p*ldb+jr:p*ldb+jr+nr])
@@ -303,4 +320,36 @@ func add(dst, a, b []float32) {
 		}
 	}
 	addGo(dst[n:], a[n:], b[n:])
+}
+
+// packPanels lays b out as matMulPanels reads it: for each block of gemmKC
+// rows, the 16-column panels that packB makes, one after another. It
+// returns nil when the CPU lacks the kernels.
+func packPanels(k, n int, b []float32, ldb int) []float32 {
+	if !useAVX2 {
+		return nil
+	}
+	width := (n + gemmNR - 1) &^ (gemmNR - 1)
+	panels := make([]float32, k*width)
+	for pc := 0; pc < k; pc += gemmKC {
+		kc := min(gemmKC, k-pc)
+		packB(panels[pc*width:], b[pc*ldb:], ldb, kc, n)
+	}
+	return panels
+}
+
+func matMulPacked(m int, a []float32, lda int, p *PackedMatrix, c []float32, ldc int, accumulate bool) {
+	if p.panels == nil || m < gemmMinRows {
+		matMul(m, p.n, p.k, a, lda, p.b, p.ldb, c, ldc, accumulate)
+		return
+	}
+	buf := gemmPool.Get().(*gemmBuf)
+	defer gemmPool.Put(buf)
+	n, k := p.n, p.k
+	width := (n + gemmNR - 1) &^ (gemmNR - 1)
+	for pc := 0; pc < k; pc += gemmKC {
+		kc := min(gemmKC, k-pc)
+		block := p.panels[pc*width:]
+		gemmBlock(m, n, kc, a[pc:], lda, block, c, ldc, accumulate || pc > 0, buf)
+	}
 }

@@ -744,3 +744,29 @@ add_loop:
 add_done:
 	VZEROUPPER
 	RET
+
+// func packB16(dst, src *float32, kc, ldb int)
+// Copies kc rows of 16 values, ldb floats apart in src, to dst contiguously:
+// one full 16-column panel of packB.
+TEXT ·packB16(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ kc+16(FP), CX
+	MOVQ ldb+24(FP), DX
+	SHLQ $2, DX
+	TESTQ CX, CX
+	JEQ  pack_done
+
+pack_loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    DX, SI
+	ADDQ    $64, DI
+	DECQ    CX
+	JNE     pack_loop
+
+pack_done:
+	VZEROUPPER
+	RET

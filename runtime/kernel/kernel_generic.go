@@ -20,3 +20,10 @@ func sigmoid(dst, src []float32)         { sigmoidGo(dst, src) }
 
 // Accelerated reports whether the assembly fast paths are in use.
 func Accelerated() bool { return false }
+
+// packPanels has no packed layout to make without the assembly kernels.
+func packPanels(k, n int, b []float32, ldb int) []float32 { return nil }
+
+func matMulPacked(m int, a []float32, lda int, p *PackedMatrix, c []float32, ldc int, accumulate bool) {
+	matMulGo(m, p.n, p.k, a, lda, p.b, p.ldb, c, ldc, accumulate)
+}

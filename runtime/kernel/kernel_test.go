@@ -48,12 +48,27 @@ func TestMatMul(t *testing.T) {
 	// Sizes that cross the blocking of the packed fast path (k blocks of
 	// 256, n blocks of 1024, m blocks of 96) and partial edge tiles.
 	sizes = append(sizes, size{64, 130, 300}, size{97, 517, 261}, size{6, 1024, 256}, size{200, 40, 3}, size{8, 1100, 20}, size{12, 2064, 513})
+	type matMulFunc = func(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool)
+	fs := []struct {
+		name string
+		f    matMulFunc
+	}{
+		{"packed", func(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+			MatMulPacked(m, a, lda, PackMatrix(k, n, b, ldb), c, ldc, accumulate)
+		}},
+	}
 	for _, im := range impls {
+		fs = append(fs, struct {
+			name string
+			f    matMulFunc
+		}{im.name, im.matMul})
+	}
+	for _, im := range fs {
 		for _, sz := range sizes {
 			for _, pad := range []int{0, 3} {
 				for _, acc := range []bool{false, true} {
 					name := fmt.Sprintf("%s/m%d_n%d_k%d_pad%d_acc%v", im.name, sz.m, sz.n, sz.k, pad, acc)
-					checkMatMul(t, r, name, im.matMul, sz.m, sz.n, sz.k, pad, acc)
+					checkMatMul(t, r, name, im.f, sz.m, sz.n, sz.k, pad, acc)
 				}
 			}
 		}
@@ -378,6 +393,13 @@ func TestPanics(t *testing.T) {
 		{"axpy short y", errShortY, func() { Axpy(1, make([]float32, 2), make([]float32, 1)) }},
 		{"add short dst", errShortDst, func() { Add(make([]float32, 1), make([]float32, 2), make([]float32, 2)) }},
 		{"mul short b", errShortB, func() { Mul(make([]float32, 2), make([]float32, 2), make([]float32, 1)) }},
+		{"pack short b", errShortB, func() { PackMatrix(2, 2, make([]float32, 3), 2) }},
+		{"packed short a", errShortA, func() {
+			MatMulPacked(2, make([]float32, 3), 2, PackMatrix(2, 2, make([]float32, 4), 2), make([]float32, 4), 2, false)
+		}},
+		{"packed short c", errShortC, func() {
+			MatMulPacked(2, make([]float32, 4), 2, PackMatrix(2, 2, make([]float32, 4), 2), make([]float32, 3), 2, false)
+		}},
 		{"bias rows", errBias, func() { AddBias(make([]float32, 5), make([]float32, 2)) }},
 	}
 	for _, c := range cases {
@@ -401,8 +423,10 @@ func TestNoAllocs(t *testing.T) {
 	m, n, k := 64, 256, 128
 	a, b, c := randVec(m*k), randVec(k*n), make([]float32, m*n)
 	x, y := randVec(k), make([]float32, n)
+	pb := PackMatrix(k, n, b, n)
 	cases := map[string]func(){
 		"MatMul":  func() { MatMul(m, n, k, a, k, b, n, c, n, true) },
+		"Packed":  func() { MatMulPacked(m, a, k, pb, c, n, true) },
 		"VecMat":  func() { VecMat(y, x, b, k, n, false) },
 		"Sigmoid": func() { Sigmoid(c, a) },
 		"Tanh":    func() { Tanh(c, a) },
