@@ -82,8 +82,9 @@ func TestLegacyFixtures(t *testing.T) {
 			var m *Model
 			var err error
 			switch file {
-			case "keras1_weights.h5", "tfkeras_ckptdeps.weights.h5":
-				arch := map[string]string{"keras1_weights.h5": "keras1.json", "tfkeras_ckptdeps.weights.h5": "configs/stacked_rnn_cells.json"}[file]
+			case "keras1_weights.h5", "tfkeras_ckptdeps.weights.h5", "keras1_conv_weights.h5":
+				arch := map[string]string{"keras1_weights.h5": "keras1.json", "tfkeras_ckptdeps.weights.h5": "configs/stacked_rnn_cells.json",
+					"keras1_conv_weights.h5": "keras1_conv.json"}[file]
 				cfg, rerr := os.ReadFile(filepath.Join(fixtureDir, arch))
 				if rerr != nil {
 					t.Fatal(rerr)
@@ -148,6 +149,20 @@ func TestLegacySemantics(t *testing.T) {
 	}
 	if g := findLayer(m.Graph, "gru_1"); g.Config["reset_after"] != false || g.Config["recurrent_activation"] != "hard_sigmoid_keras2" || m.KerasVersion != "1.2.2" {
 		t.Errorf("Keras 1 GRU %v, version %q", g.Config, m.KerasVersion)
+	}
+	cfg, err = os.ReadFile(filepath.Join(fixtureDir, "keras1_conv.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err = ReadConfigAndWeights(cfg, openFixture(t, "keras1_conv_weights.h5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := findLayer(m.Graph, "conv_a")
+	r := c.Config.Reader(c.Name)
+	if c.ClassName != "Conv1D" || r.Int("filters", 0) != 4 || r.Int("kernel_size", 0) != 3 || r.String("padding", "") != "same" ||
+		r.Int("strides", 0) != 1 || !r.Bool("use_bias", false) || r.Err() != nil {
+		t.Errorf("Keras 1 Convolution1D config: %s %v", c.ClassName, c.Config)
 	}
 	// A weights-only file has no architecture.
 	if _, err := ReadHDF5Model(openFixture(t, "keras1_weights.h5")); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "weights-only") {

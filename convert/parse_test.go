@@ -338,3 +338,61 @@ func TestParseSequentialStartingWithModel(t *testing.T) {
 		t.Errorf("inner model %+v", inner.Inner)
 	}
 }
+
+func TestParseKeras3ArgEncodings(t *testing.T) {
+	kt := func(name string) string {
+		return `{"class_name": "__keras_tensor__", "config": {"shape": [null, 3], "dtype": "float32", "keras_history": ["` + name + `", 0, 0]}}`
+	}
+	model := func(args, kwargs string) string {
+		return `{"class_name": "Functional", "config": {"name": "f", "layers": [
+		  {"class_name": "InputLayer", "name": "a", "config": {"name": "a", "batch_shape": [null, 3]}, "inbound_nodes": []},
+		  {"class_name": "InputLayer", "name": "b", "config": {"name": "b", "batch_shape": [null, 3]}, "inbound_nodes": []},
+		  {"class_name": "Attention", "name": "op", "config": {"name": "op"},
+		   "inbound_nodes": [{"args": ` + args + `, "kwargs": ` + kwargs + `}]}],
+		 "input_layers": [["a", 0, 0], ["b", 0, 0]], "output_layers": [["op", 0, 0]]}}`
+	}
+	g := mustParse(t, model(`[[`+kt("a")+`, `+kt("b")+`], {"class_name": "__numpy__", "config": {"value": [1, 2], "dtype": "int32"}}]`,
+		`{"mask": [null, `+kt("b")+`], "scale": {"class_name": "__tensor__", "config": {"value": 0.5, "dtype": "float32"}}, "name": {"class_name": "__bytes__", "config": {"value": "x"}}}`), ParseOptions{})
+	n := layerByName(t, g, "op").Nodes[0]
+	want := Node{
+		Args: []Arg{{Tensors: []TensorRef{ref("a", 0, 0), ref("b", 0, 0)}, IsList: true}, {Const: []any{1.0, 2.0}}},
+		Kwargs: map[string]Arg{
+			"mask":  {Tensors: []TensorRef{{}, ref("b", 0, 0)}, IsList: true},
+			"scale": {Const: 0.5},
+			"name":  {Const: "x"},
+		},
+	}
+	if !reflect.DeepEqual(n, want) {
+		t.Errorf("node\n got %+v\nwant %+v", n, want)
+	}
+	for _, tc := range []struct{ args, kwargs, msg string }{
+		{`[[` + kt("a") + `, 3]]`, `{}`, "mixes tensors and constants"},
+		{`[{"x": ` + kt("a") + `}]`, `{}`, "dict argument"},
+		{`[{"class_name": "__keras_tensor__", "config": {"keras_history": ["a", 0]}}]`, `{}`, "keras_history"},
+	} {
+		_, err := ParseModelConfig([]byte(model(tc.args, tc.kwargs)), ParseOptions{})
+		if err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: got %v, want %q", tc.args, err, tc.msg)
+		}
+	}
+}
+
+func TestParseLegacyKwargs(t *testing.T) {
+	g := mustParse(t, `{"class_name": "Model", "keras_version": "2.6.0", "config": {"name": "m", "layers": [
+	  {"class_name": "InputLayer", "name": "a", "config": {"name": "a", "batch_input_shape": [null, 3, 2]}, "inbound_nodes": []},
+	  {"class_name": "InputLayer", "name": "h", "config": {"name": "h", "batch_input_shape": [null, 4]}, "inbound_nodes": []},
+	  {"class_name": "SimpleRNN", "name": "r", "config": {"name": "r", "units": 4},
+	   "inbound_nodes": [[["a", 0, 0, {"initial_state": [["h", 0, 0]], "training": false, "axes": [1, 2]}]]]},
+	  {"class_name": "TFOpLambda", "name": "c", "config": {"name": "c", "function": "math.add"},
+	   "inbound_nodes": [["_CONSTANT_VALUE", -1, 2.0, {"y": ["r", 0, 0]}]]}],
+	 "input_layers": [["a", 0, 0], ["h", 0, 0]], "output_layers": [["c", 0, 0]]}}`, ParseOptions{})
+	r := layerByName(t, g, "r").Nodes[0]
+	if !reflect.DeepEqual(r.Kwargs["initial_state"], Arg{Tensors: []TensorRef{ref("h", 0, 0)}, IsList: true}) ||
+		r.Kwargs["training"].Const != false || !reflect.DeepEqual(r.Kwargs["axes"].Const, []any{1.0, 2.0}) {
+		t.Errorf("kwargs %+v", r.Kwargs)
+	}
+	c := layerByName(t, g, "c").Nodes[0]
+	if !reflect.DeepEqual(c.Args, []Arg{{Const: 2.0}}) || !reflect.DeepEqual(c.Kwargs["y"], Arg{Tensors: []TensorRef{ref("r", 0, 0)}}) {
+		t.Errorf("constant node %+v", c)
+	}
+}

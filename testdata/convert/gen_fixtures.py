@@ -220,5 +220,25 @@ with h5py.File(os.path.join(HERE, "tfkeras_ckptdeps.weights.h5"), "w") as f:
 record("tfkeras_ckptdeps.weights.h5", "rnn/lstm_cell", sk)
 record("tfkeras_ckptdeps.weights.h5", "rnn/gru_cell", sg)
 
+# 7. Keras 1 Convolution1D kernels, in the Keras 1.2 layout (filter_length,
+#    1, input_dim, nb_filter) and the Keras 1.1 one (nb_filter, input_dim,
+#    filter_length, 1), converted as preprocess_weights_for_loading does.
+k12, k11, kb = rand(3, 1, 2, 4), rand(4, 2, 3, 1), rand(4)
+conv_cfg = {"class_name": "Sequential", "keras_version": "1.2.2", "config": [
+    {"class_name": "Convolution1D", "config": {"name": "conv_a", "nb_filter": 4, "filter_length": 3,
+                                               "border_mode": "same", "subsample_length": 1, "bias": True,
+                                               "activation": "relu", "batch_input_shape": [None, 6, 2]}},
+    {"class_name": "Convolution1D", "config": {"name": "conv_b", "nb_filter": 4, "filter_length": 3,
+                                               "border_mode": "valid", "subsample_length": 1, "bias": True,
+                                               "activation": "linear"}},
+]}
+with open(os.path.join(HERE, "keras1_conv.json"), "w") as f:
+    json.dump(conv_cfg, f, indent=1)
+with h5py.File(os.path.join(HERE, "keras1_conv_weights.h5"), "w") as f:
+    write_weights(f, [("conv_a", [("conv_a_W", k12), ("conv_a_b", kb)], 1),
+                      ("conv_b", [("conv_b_W", k11), ("conv_b_b", kb)], 1)])
+record("keras1_conv_weights.h5", "conv_a", [k12[:, 0, :, :], kb])
+record("keras1_conv_weights.h5", "conv_b", [np.transpose(k11, (2, 3, 1, 0))[:, 0, :, :], kb])
+
 with open(os.path.join(HERE, "expected.json"), "w") as f:
     json.dump(expected, f, indent=0)
