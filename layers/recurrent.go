@@ -573,15 +573,8 @@ func (l *RNN) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, e
 
 // Scratch slots of a cell's run, under the cell's pointer.
 const (
-	slotProj = iota // input projection [B*T, gates*units], then gate pre-activations
-	slotH
-	slotHNew
-	slotC
-	slotCNew
-	slotTmp  // GRU candidate recurrent term [B, units]
-	slotTmp2 // GRU r*h for reset_after=False [B, units]
-	slotPrev // previous outputs for unrolled masked runs [B, units]
-	slotSeq  // this cell's output sequence when it feeds a stacked cell
+	slotProj = iota // input projection [B*T, gates*units] and the states
+	slotSeq         // this cell's output sequence when it feeds a stacked cell
 )
 
 // run runs every cell over the sequence and writes the last cell's output
@@ -653,31 +646,33 @@ func (p *cellPass) run() {
 	// Row b*T+t holds step t of sequence b; the recurrent term is then
 	// accumulated in place, so the rows of one step form a matrix with
 	// leading dimension T*G.
-	xp := ctx.Scratch(c, slotProj, B*T*G)
+	// One scratch buffer holds everything, carved below: one Context
+	// lookup per call keeps a streaming step cheap.
+	const small = 8 // h, h', c, c', GRU tmp and tmp2, prev: [B, U] each
+	buf := ctx.Scratch(c, slotProj, B*T*G+small*B*U)
+	xp, rest := buf[:B*T*G], buf[B*T*G:]
+	carve := func() []float32 {
+		v := rest[:B*U:B*U]
+		rest = rest[B*U:]
+		return v
+	}
 	kernel.MatMul(B*T, G, D, p.x, D, c.kernel, G, xp, G, false)
 	if c.inBias != nil {
 		kernel.AddBias(xp, c.inBias)
 	}
-	h := ctx.Scratch(c, slotH, B*U)
-	hn := ctx.Scratch(c, slotHNew, B*U)
+	h, hn := carve(), carve()
 	initState(h, p.h0)
 	var cs, cn []float32
 	if c.kind == lstmCell {
-		cs = ctx.Scratch(c, slotC, B*U)
-		cn = ctx.Scratch(c, slotCNew, B*U)
+		cs, cn = carve(), carve()
 		initState(cs, p.c0)
 	}
-	var tmp, tmp2, prev []float32
-	if c.kind == gruCell {
-		tmp = ctx.Scratch(c, slotTmp, B*U)
-		if !c.resetAfter {
-			tmp2 = ctx.Scratch(c, slotTmp2, B*U)
-		}
-	}
+	tmp, tmp2 := carve(), carve()
+	var prev []float32
 	if p.mask != nil && p.unroll {
 		// Keras' unrolled loop repeats the previous output, starting from
 		// zeros, where the scan loop repeats the state.
-		prev = ctx.Scratch(c, slotPrev, B*U)
+		prev = carve()
 		clear(prev)
 	}
 	for s := range T {
