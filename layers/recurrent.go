@@ -652,7 +652,7 @@ func (p *cellPass) run() {
 	buf := ctx.Scratch(c, slotProj, B*T*G+small*B*U)
 	xp, rest := buf[:B*T*G], buf[B*T*G:]
 	carve := func() []float32 {
-		v := rest[:B*U:B*U]
+		v := rest[: B*U : B*U]
 		rest = rest[B*U:]
 		return v
 	}
