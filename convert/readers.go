@@ -291,6 +291,10 @@ func ReadKerasZip(r io.ReaderAt, size int64, name string, opts ...ParseOptions) 
 }
 
 func readZipAll(f *zip.File, limit uint64) ([]byte, error) {
+	// Deflate expands at most ~1032:1; a larger claim is a zip bomb.
+	if f.Method != zip.Store && f.CompressedSize64 < limit/1100 {
+		limit = f.CompressedSize64*1100 + 1<<20
+	}
 	if f.UncompressedSize64 > limit {
 		return nil, fmt.Errorf("member %s is %d bytes, more than %d", f.Name, f.UncompressedSize64, limit)
 	}
