@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/rnnkit/rnnkit/convert"
 	"github.com/rnnkit/rnnkit/runtime"
@@ -35,8 +36,9 @@ func withOption(spec *convert.Layer, key string, v any) *convert.Layer {
 //
 // Keras: the backward output sequence is flipped back to input time order
 // before merging; merge_mode is concat (last axis), sum, ave, mul or None
-// (two outputs). Both RNNs get zero_output_for_mask = return_sequences, so
-// masked steps output zeros in returned sequences. With return_state the
+// (two outputs). Both RNNs get zero_output_for_mask = return_sequences
+// (from tf.keras 2.2.4-tf / Keras 2.3 on), so masked steps output zeros in
+// returned sequences. With return_state the
 // outputs are [merged..., forward states..., backward states...]. An
 // initial_state list is split in halves: forward first.
 type Bidirectional struct {
@@ -107,16 +109,37 @@ func buildBidirectional(spec *convert.Layer, env *Env) (runtime.Layer, error) {
 	if ff.seq != bf.seq || ff.state != bf.state || ff.stateful != bf.stateful {
 		return nil, fmt.Errorf("layer %q: forward and backward layers differ in return_sequences, return_state or stateful: %w", spec.Name, convert.ErrConfig)
 	}
+	version := ""
+	if env != nil {
+		version = env.KerasVersion
+	}
 	l := &Bidirectional{layerIdent: idOf(spec), MergeMode: mode, ReturnSequences: ff.seq, ReturnState: ff.state,
-		keras3: env == nil || kerasAtLeast(env.KerasVersion, 3, 0)}
-	// Keras forces zero_output_for_mask to return_sequences in both RNNs.
-	if l.Forward, err = env.Build(withOption(fwd, "zero_output_for_mask", ff.seq)); err != nil {
+		keras3: kerasAtLeast(version, 3, 0)}
+	// Keras forces zero_output_for_mask to return_sequences in both RNNs;
+	// older writers kept each RNN's own setting.
+	if forcesZeroOutput(version) {
+		fwd = withOption(fwd, "zero_output_for_mask", ff.seq)
+		bwd = withOption(bwd, "zero_output_for_mask", bf.seq)
+	}
+	if l.Forward, err = env.Build(fwd); err != nil {
 		return nil, fmt.Errorf("layer %q: forward layer: %w", spec.Name, err)
 	}
-	if l.Backward, err = env.Build(withOption(bwd, "zero_output_for_mask", bf.seq)); err != nil {
+	if l.Backward, err = env.Build(bwd); err != nil {
 		return nil, fmt.Errorf("layer %q: backward layer: %w", spec.Name, err)
 	}
 	return l, nil
+}
+
+// forcesZeroOutput reports whether the writer's Bidirectional forced
+// zero_output_for_mask on its RNNs. tf.keras did from its 2.2.4-tf
+// version (TF 1.13), multi-backend Keras from 2.3, and so does Keras 3.
+// Keras 1 and multi-backend Keras 2.0-2.2 RNNs repeated the previous output
+// at masked steps inside Bidirectional too (keras-team/keras#7695).
+func forcesZeroOutput(version string) bool {
+	if kerasAtLeast(version, 2, 3) {
+		return true
+	}
+	return kerasAtLeast(version, 2, 2) && strings.HasSuffix(version, "-tf")
 }
 
 // Call runs both directions on x: [batch, time, features].

@@ -202,6 +202,30 @@ func TestBidirectionalStatesAndMasks(t *testing.T) {
 	xClose(t, "after reset", third[0].T, first[0].T.Shape, f64(first[0].T))
 }
 
+func TestForcesZeroOutput(t *testing.T) {
+	for v, want := range map[string]bool{"": true, "3.16.0": true, "2.15.0": true, "2.3.1": true, "2.2.4-tf": true,
+		"2.2.4": false, "2.1.6-tf": false, "2.1.2": false, "2.0.8": false, "1.2.2": false} {
+		if got := forcesZeroOutput(v); got != want {
+			t.Errorf("forcesZeroOutput(%q) = %v, want %v", v, got, want)
+		}
+	}
+	// An old writer's Bidirectional repeats the previous output at masked
+	// steps, like the RNN on its own.
+	rng := rand.New(rand.NewPCG(81, 82))
+	fwd := xRNNSpec(rng, "GRU", "forward_gru", 3, 2, convert.Config{"return_sequences": true, "reset_after": false})
+	fwd.Weights[2], _ = xWeight(rng, "bias", 6)
+	bwd := xRNNSpec(rng, "GRU", "backward_gru", 3, 2, convert.Config{"return_sequences": true, "reset_after": false, "go_backwards": true})
+	bwd.Weights[2], _ = xWeight(rng, "bias", 6)
+	l := xBuildSpec(t, "2.1.2", &convert.Layer{Name: "bidi", ClassName: "Bidirectional", Config: convert.Config{"layer": fwd, "backward_layer": bwd, "merge_mode": nil}})
+	x, _ := xTensor(rng, 1, 4, 3)
+	mask := xMask([]float32{1, 1, 0, 0})
+	got := xCall(t, l, nil, runtime.Value{T: x, Mask: mask})
+	y := got[0].T.Data
+	if y[4] != y[2] || y[5] != y[3] || y[6] != y[2] || (y[2] == 0 && y[3] == 0) {
+		t.Fatalf("Keras 2.1 forward output at masked steps: %v, want the last valid output repeated", y)
+	}
+}
+
 func TestBidirectionalErrors(t *testing.T) {
 	rng := rand.New(rand.NewPCG(75, 76))
 	fwd := xRNNSpec(rng, "GRU", "f", 3, 2, nil)
