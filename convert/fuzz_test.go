@@ -69,3 +69,18 @@ func FuzzReadHDF5(f *testing.F) {
 		_, _ = ReadConfigAndWeights(cfg, hf)
 	})
 }
+
+// FuzzReadKerasZip feeds mutated .keras archives (golden cases copied to
+// testdata/goldens) to the zip reader: errors, never panics.
+func FuzzReadKerasZip(f *testing.F) {
+	for _, c := range []string{"lstm_seq", "bidi_gru_concat_seq", "nested_sequential_in_functional"} {
+		b, err := os.ReadFile(filepath.Join("..", "testdata", "goldens", c, "model.keras"))
+		if err != nil {
+			continue
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, _ = ReadKerasZip(bytes.NewReader(data), int64(len(data)), "fuzz.keras")
+	})
+}

@@ -211,6 +211,23 @@ func TestGoldenWeights(t *testing.T) {
 					t.Errorf("unknown format %q", format)
 					continue
 				}
+				if err == nil && format == "h5" {
+					// A full-model file also serves as the weights of an
+					// architecture JSON.
+					if cfg, rerr := os.ReadFile(filepath.Join(dir, "model.json")); rerr == nil {
+						hf, herr := h5.Open(filepath.Join(dir, files[0]))
+						if herr != nil {
+							t.Fatal(herr)
+						}
+						m2, err2 := ReadConfigAndWeights(cfg, hf)
+						hf.Close()
+						if err2 != nil {
+							t.Errorf("model.json + model.h5: %v", err2)
+						} else if !reflect.DeepEqual(weightData(collectWeights(m.Graph)), weightData(collectWeights(m2.Graph))) {
+							t.Errorf("model.json + model.h5 give other weights than model.h5")
+						}
+					}
+				}
 				if err != nil {
 					t.Errorf("%s: %v", format, err)
 					continue
