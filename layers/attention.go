@@ -298,8 +298,12 @@ func buildMultiHeadAttention(spec *convert.Layer, _ *Env) (runtime.Layer, error)
 	valueDim := r.Int("value_dim", keyDim)
 	useBias := r.Bool("use_bias", true)
 	axes := r.Ints("attention_axes", nil)
+	outShape := r.Ints("output_shape", nil)
 	if err := r.Err(); err != nil {
 		return nil, err
+	}
+	if len(outShape) > 1 {
+		return nil, fmt.Errorf("layer %q: output_shape %v: only one output axis: %w", spec.Name, outShape, convert.ErrUnsupported)
 	}
 	if heads < 1 || keyDim < 1 || valueDim < 1 {
 		return nil, fmt.Errorf("layer %q: num_heads %d, key_dim %d, value_dim %d: want positive: %w", spec.Name, heads, keyDim, valueDim, convert.ErrConfig)
@@ -348,6 +352,9 @@ func buildMultiHeadAttention(spec *convert.Layer, _ *Env) (runtime.Layer, error)
 		return nil, fmt.Errorf("layer %q: weight %q: got shape %v, want [%d %d out]: %w", spec.Name, ok.Name, ok.Shape, heads, valueDim, convert.ErrWeights)
 	}
 	l.Wo, l.OutDim = ok.Data, ok.Shape[2]
+	if len(outShape) == 1 && outShape[0] != l.OutDim {
+		return nil, fmt.Errorf("layer %q: weight %q: got shape %v, want output_shape %d last: %w", spec.Name, ok.Name, ok.Shape, outShape[0], convert.ErrWeights)
+	}
 	if useBias {
 		if l.Bo, err = weightVector(spec, next(), l.OutDim); err != nil {
 			return nil, err

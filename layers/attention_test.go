@@ -288,6 +288,14 @@ func TestMultiHeadAttention(t *testing.T) {
 	if _, err := xTryBuild("", "MultiHeadAttention", noBias, ws[0], ws[2], ws[4], ws[6]); err != nil {
 		t.Fatalf("use_bias=false with 4 kernels: %v", err)
 	}
+	wrongOut := convert.Config{"num_heads": float64(h), "key_dim": float64(kd), "value_dim": float64(vd), "output_shape": 3.0}
+	if _, err := xTryBuild("", "MultiHeadAttention", wrongOut, ws...); !errors.Is(err, convert.ErrWeights) {
+		t.Fatalf("output_shape 3 with a 7-wide output kernel: got %v, want ErrWeights", err)
+	}
+	okOut := convert.Config{"num_heads": float64(h), "key_dim": float64(kd), "value_dim": float64(vd), "output_shape": []any{float64(fo)}}
+	if _, err := xTryBuild("", "MultiHeadAttention", okOut, ws...); err != nil {
+		t.Fatalf("output_shape [%d]: %v", fo, err)
+	}
 	axes := convert.Config{"num_heads": float64(h), "key_dim": float64(kd), "attention_axes": []any{1.0, 2.0}}
 	if _, err := xTryBuild("", "MultiHeadAttention", axes, ws...); !errors.Is(err, convert.ErrUnsupported) {
 		t.Fatalf("attention_axes [1 2]: got %v, want ErrUnsupported", err)
