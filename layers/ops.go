@@ -333,6 +333,9 @@ func buildExpandDimsOp(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 			if err != nil {
 				return nil, err
 			}
+			if insert[n] {
+				return nil, fmt.Errorf("axis %d repeated in %v", ax, axes)
+			}
 			insert[n] = true
 		}
 		shape := make([]int, 0, rank)

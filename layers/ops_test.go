@@ -101,6 +101,10 @@ func TestShapeOps(t *testing.T) {
 	x := []float32{1, 2, 3, 4}
 	got := runOp(t, buildOp(t, "ExpandDims", convert.Config{"axis": -1.0}), tensorArg(x, 2, 2))
 	wantTensor(t, got, []int{2, 2, 1}, x)
+	if _, err := buildOp(t, "ExpandDims", convert.Config{"axis": []any{0.0, 0.0}}).Call(runtime.NewContext(false),
+		&runtime.Call{Args: []runtime.Arg{tensorArg(x, 4)}}); err == nil {
+		t.Error("repeated ExpandDims axis: want an error")
+	}
 	got = runOp(t, buildOp(t, "Squeeze", nil), tensorArg(x, 1, 4, 1))
 	wantTensor(t, got, []int{4}, x)
 	got = runOp(t, buildOp(t, "Squeeze", convert.Config{"axis": 0.0}), tensorArg(x, 1, 4, 1))

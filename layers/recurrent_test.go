@@ -684,3 +684,37 @@ func TestRNNCallErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestRNNConcurrent runs one layer from several goroutines, each with its
+// own Context, as concurrent Predict calls do (meaningful under -race).
+func TestRNNConcurrent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	l, _ := buildRNNLayer(t, rng, testCells[4], convert.Config{"return_sequences": true})
+	x, _ := randSeq(rng, 2, 7, testCells[4].dim)
+	want, err := l.Call(runtime.NewContext(false), oneArg(x))
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			ctx := runtime.NewContext(false)
+			for range 20 {
+				got, err := l.Call(ctx, oneArg(x))
+				if err == nil {
+					err = closeTo(got[0].T.Data, want[0].T.Data, 0, 0)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
