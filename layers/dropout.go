@@ -8,8 +8,8 @@ import (
 )
 
 // This file holds the regularization family (Dropout, SpatialDropout1D,
-// GaussianNoise, GaussianDropout, AlphaDropout, ActivityRegularization), which
-// is the identity at inference, and Masking, which creates a sequence mask.
+// GaussianNoise, GaussianDropout, AlphaDropout, ActivityRegularization, and
+// Keras 3's Identity), which is the identity at inference, and Masking, which creates a sequence mask.
 // It also holds the small helpers the issue-4 layer files share: the layer
 // identity, input and mask resolution.
 
@@ -19,6 +19,7 @@ func registerDropout(r *Registry) {
 	for _, class := range []string{
 		"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
 		"GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization",
+		"Identity", // Keras 3's keras.layers.Identity
 	} {
 		r.Register(class, buildIdentityLayer)
 	}

@@ -132,7 +132,7 @@ func TestIdentityLayers(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	x, xf := xTensor(rng, 2, 3, 4)
 	m := xMask([]float32{1, 1, 0}, []float32{1, 0, 0})
-	for _, class := range []string{"Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization"} {
+	for _, class := range []string{"Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization", "Identity"} {
 		l := xBuild(t, "", class, convert.Config{"rate": 0.5})
 		out := xCall(t, l, nil, runtime.Value{T: x, Mask: m})
 		xClose(t, class, out[0].T, []int{2, 3, 4}, xf)
