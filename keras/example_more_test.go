@@ -86,10 +86,10 @@ func ExampleWithLayer() {
 }
 
 // PredictValues returns the mask Keras attaches to each output: here an
-// Embedding with mask_zero=True feeding an LSTM with return_sequences, so
-// the output is masked where the input ids are 0 (post-padding).
+// Embedding with mask_zero=True, whose mask is false where the input ids
+// are 0 (post-padding).
 func ExampleModel_PredictValues() {
-	const dir = "../testdata/goldens/emb_lstm_mask_post_seq/"
+	const dir = "../testdata/goldens/embedding_mask_zero_alone/"
 	m, err := keras.Load(dir + "model.keras")
 	if err != nil {
 		log.Fatal(err)
@@ -102,12 +102,15 @@ func ExampleModel_PredictValues() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	if out[0].Mask == nil {
+		log.Fatal("no output mask")
+	}
 	fmt.Println("output", out[0].T.Shape, "mask", out[0].Mask.Shape)
 	fmt.Println("row 1 ids: ", x.Data[7:14])
 	fmt.Println("row 1 mask:", out[0].Mask.Data[7:14])
 	// Output:
-	// output [3 7 8] mask [3 7]
-	// row 1 ids:  [29 1 8 0 0 0 0]
+	// output [3 7 6] mask [3 7]
+	// row 1 ids:  [22 10 3 0 0 0 0]
 	// row 1 mask: [1 1 1 0 0 0 0]
 }
 
