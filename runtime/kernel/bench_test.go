@@ -89,6 +89,14 @@ func BenchmarkMatMul(b *testing.B) {
 			}
 			reportFlops(b, flops)
 		})
+		pb := PackMatrix(s.k, s.n, bm, s.n)
+		b.Run("packed/"+s.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				MatMulPacked(s.m, a, s.k, pb, c, s.n, false)
+			}
+			reportFlops(b, flops)
+		})
 		b.Run("go/"+s.name, func(b *testing.B) {
 			for b.Loop() {
 				matMulGo(s.m, s.n, s.k, a, s.k, bm, s.n, c, s.n, false)
