@@ -1,6 +1,7 @@
 package keras_test
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -22,7 +23,17 @@ func loadWorkload(b *testing.B, name string) (*keras.Model, *runtime.Tensor) {
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		b.Skipf("%s absent", dir)
 	}
-	m, err := keras.Load(filepath.Join(dir, "model.keras"))
+	// W3 reuses W2's model: case.json names it.
+	modelPath := filepath.Join(dir, "model.keras")
+	if raw, err := os.ReadFile(filepath.Join(dir, "case.json")); err == nil {
+		var c struct {
+			Model string `json:"model"`
+		}
+		if json.Unmarshal(raw, &c) == nil && c.Model != "" {
+			modelPath = filepath.Join(dir, filepath.FromSlash(c.Model))
+		}
+	}
+	m, err := keras.Load(modelPath)
 	if err != nil {
 		b.Fatal(err)
 	}
