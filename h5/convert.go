@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"math"
 	"strings"
-	"unicode/utf8"
 )
 
 // Conversions from file element bytes to Go values. raw holds whole elements
@@ -254,5 +253,3 @@ func (f *File) decodeStrings(t *Datatype, raw []byte, nelem int, path string) ([
 	}
 	return out, nil
 }
-
-var _ = utf8.ValidString

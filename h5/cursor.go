@@ -2,7 +2,6 @@ package h5
 
 import (
 	"encoding/binary"
-	"fmt"
 	"math"
 )
 
@@ -173,5 +172,3 @@ func mulOK(a, b, limit uint64) (uint64, bool) {
 	}
 	return a * b, true
 }
-
-var _ = fmt.Sprintf

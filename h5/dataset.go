@@ -1,8 +1,8 @@
 package h5
 
 import (
-	"encoding/binary"
-	"math"
+	"errors"
+	"io"
 )
 
 // Layout classes (Spec IV.A.2.i).
@@ -503,7 +503,7 @@ func (d *Dataset) readContiguous(fn func(raw []byte, off uint64) error) error {
 	for off := uint64(0); off < total; off += piece {
 		n := min(piece, total-off)
 		b := buf[:n]
-		if _, err := f.r.ReadAt(b, start+int64(off)); err != nil && !(err.Error() == "EOF" && uint64(len(b)) == n) {
+		if m, err := f.r.ReadAt(b, start+int64(off)); err != nil && !(errors.Is(err, io.EOF) && uint64(m) == n) {
 			return f.formatErr(d.obj.path, "contiguous data", start+int64(off), "read: %v", err)
 		}
 		if err := fn(b, off); err != nil {
@@ -517,7 +517,7 @@ func (d *Dataset) readContiguous(fn func(raw []byte, off uint64) error) error {
 // float32, float64 or integers), flattened in row-major order.
 func (d *Dataset) ReadFloat32() ([]float32, error) {
 	f := d.obj.f
-	t, per, err := f.numericType(&d.dtype, d.obj.path, "float32")
+	t, _, err := f.numericType(&d.dtype, d.obj.path, "float32")
 	if err != nil {
 		return nil, err
 	}
@@ -527,7 +527,6 @@ func (d *Dataset) ReadFloat32() ([]float32, error) {
 	out := make([]float32, d.Len())
 	es := uint64(t.Size)
 	if d.layout.class == layoutContiguous {
-		_ = per
 		err := d.readContiguous(func(raw []byte, off uint64) error {
 			decodeFloat32(t, raw, out[off/es:off/es+uint64(len(raw))/es])
 			return nil
@@ -588,8 +587,3 @@ func (d *Dataset) ReadStrings() ([]string, error) {
 	n, _ := d.space.count()
 	return d.obj.f.decodeStrings(&d.dtype, raw, int(n), d.obj.path)
 }
-
-var (
-	_ = binary.LittleEndian
-	_ = math.MaxInt
-)

@@ -140,7 +140,6 @@ func (f *File) parseDatatype(c *cursor, depth int) Datatype {
 		c.fail("datatype nested deeper than %d", maxTypeDepth)
 		return t
 	}
-	start := c.pos
 	b0 := c.u8()
 	bf := uint32(c.u8()) | uint32(c.u8())<<8 | uint32(c.u8())<<16
 	t.Size = int(c.u32())
@@ -283,7 +282,6 @@ func (f *File) parseDatatype(c *cursor, depth int) Datatype {
 	default:
 		c.fail("datatype class %d", t.Class)
 	}
-	_ = start
 	return t
 }
 

@@ -137,7 +137,7 @@ func (f *File) readAbs(off int64, n uint64, path, structure string) ([]byte, err
 	if n == 0 {
 		return b, nil
 	}
-	if _, err := f.r.ReadAt(b, off); err != nil && !(err == io.EOF) {
+	if m, err := f.r.ReadAt(b, off); err != nil && !(err == io.EOF && uint64(m) == n) {
 		return nil, f.formatErr(path, structure, off, "read: %v", err)
 	}
 	return b, nil

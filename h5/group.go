@@ -1,7 +1,6 @@
 package h5
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -41,19 +40,12 @@ type object struct {
 	f    *File
 	path string
 	addr uint64
-	hdr  *objectHeader
 }
 
+// header returns the object header from the file's cache (not kept in the
+// object, so that one *Group or *Dataset can be used from many goroutines).
 func (o *object) header() (*objectHeader, error) {
-	if o.hdr != nil {
-		return o.hdr, nil
-	}
-	h, err := o.f.header(o.addr, o.path)
-	if err != nil {
-		return nil, err
-	}
-	o.hdr = h
-	return h, nil
+	return o.f.header(o.addr, o.path)
 }
 
 // Addr returns the object header address, which identifies the object (two
@@ -95,10 +87,7 @@ func kindOf(h *objectHeader) (Kind, bool) {
 	case h.find(msgDatatype) != nil:
 		return KindDatatype, true
 	}
-	// An old-style empty object with no recognisable message: HDF5 treats
-	// headers without layout or datatype as groups only when they carry
-	// group messages, so report it as unknown.
-	return 0, false
+	return 0, false // no message that tells
 }
 
 // Group is an HDF5 group.
@@ -504,9 +493,6 @@ func (g *Group) resolve(p string) (*object, error) {
 		}
 		cur = object{f: f, path: child, addr: l.addr}
 	}
-	if cur.hdr == nil && cur.addr == g.obj.addr {
-		cur.hdr = g.obj.hdr
-	}
 	cur.path = display
 	return &cur, nil
 }
@@ -527,5 +513,3 @@ func joinPath(parent, name string) string {
 	}
 	return parent + "/" + name
 }
-
-var _ = errors.Is
