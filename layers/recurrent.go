@@ -447,6 +447,9 @@ func (l *RNN) RunInto(ctx *runtime.Context, x *runtime.Tensor, opt RNNOptions, o
 		}
 		ctx.SetState(l, stored)
 	}
+	if B == 0 {
+		return nil // an empty batch: nothing to compute, no state to change
+	}
 	dst := final
 	if dst == nil {
 		if keep {

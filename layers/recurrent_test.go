@@ -718,3 +718,101 @@ func TestRNNConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileSpecsDoNotPanic builds layers from random, mostly
+// inconsistent configs and weights (as a damaged file would give) and
+// calls the ones that build on random inputs: every path must return an
+// error or a result, never panic.
+func TestHostileSpecsDoNotPanic(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	classes := []string{"SimpleRNN", "LSTM", "GRU", "Dense", "Embedding"}
+	dim := func() int { return rng.IntN(5) - 1 }
+	reg := Standard()
+	built := 0
+	for i := range 3000 {
+		class := classes[rng.IntN(len(classes))]
+		cfg := convert.Config{
+			"units": float64(rng.IntN(5) - 1), "input_dim": float64(rng.IntN(5) - 1), "output_dim": float64(rng.IntN(4)),
+			"use_bias": rng.IntN(2) == 0, "reset_after": rng.IntN(2) == 0, "return_sequences": rng.IntN(2) == 0,
+			"return_state": rng.IntN(2) == 0, "go_backwards": rng.IntN(2) == 0, "unroll": rng.IntN(2) == 0,
+		}
+		u, d := rng.IntN(3)+1, rng.IntN(3)+1
+		cfg["units"], cfg["input_dim"], cfg["output_dim"] = float64(u), float64(d), float64(u)
+		var ws []convert.Weight
+		add := func(shape ...int) {
+			n := 1
+			for _, v := range shape {
+				n *= v
+			}
+			ws = append(ws, convert.Weight{Name: "w", Shape: shape, Data: make([]float32, n)})
+		}
+		g := map[string]int{"SimpleRNN": 1, "LSTM": 4, "GRU": 3, "Dense": 1, "Embedding": 1}[class]
+		switch class {
+		case "Embedding":
+			add(d, u)
+		case "Dense":
+			add(d, u)
+			if cfg["use_bias"] == true {
+				add(u)
+			}
+		default:
+			add(d, g*u)
+			add(u, g*u)
+			if cfg["use_bias"] == true {
+				if class == "GRU" && cfg["reset_after"] == true {
+					add(2, g*u)
+				} else {
+					add(g * u)
+				}
+			}
+		}
+		// Damage it the way a broken file could.
+		switch rng.IntN(6) {
+		case 0:
+			if len(ws) > 0 {
+				w := &ws[rng.IntN(len(ws))]
+				w.Shape[rng.IntN(len(w.Shape))] = dim()
+			}
+		case 1:
+			if len(ws) > 0 {
+				w := &ws[rng.IntN(len(ws))]
+				w.Data = w.Data[:rng.IntN(len(w.Data)+1)]
+			}
+		case 2:
+			ws = ws[:rng.IntN(len(ws)+1)]
+		case 3:
+			cfg["units"] = float64(dim())
+		}
+		spec := &convert.Layer{Name: fmt.Sprintf("l%d", i), ClassName: class, Config: cfg, Weights: ws}
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatalf("%s %v weights %v: panic %v", class, cfg, ws, r)
+				}
+			}()
+			l, err := reg.Build(spec, &Env{})
+			if err != nil {
+				return
+			}
+			built++
+			for range 5 {
+				shape := make([]int, rng.IntN(4))
+				for k := range shape {
+					shape[k] = rng.IntN(4)
+				}
+				x := runtime.NewTensor(shape...)
+				for k := range x.Data {
+					x.Data[k] = float32(rng.IntN(6) - 1)
+				}
+				var mask *runtime.Tensor
+				if len(shape) >= 2 && rng.IntN(2) == 0 {
+					mask = runtime.NewTensor(shape[:2]...)
+				}
+				l.Call(runtime.NewContext(rng.IntN(2) == 0), &runtime.Call{Args: []runtime.Arg{{Values: []runtime.Value{{T: x, Mask: mask}}}}})
+			}
+		}()
+	}
+	if built < 30 {
+		t.Errorf("only %d of 3000 random specs built; the test exercises too little", built)
+	}
+}
