@@ -174,8 +174,9 @@ func (g *Graph) Nodes() []GraphNode {
 // Run executes the graph on inputs, one Value per graph input (each keeps
 // the mask it carries), and returns the output Values.
 //
-// The returned slice and the tensors in it may live in ctx's reusable
-// memory: they stay valid until ctx is used again. Session.Run copies them.
+// The returned slice is reused by the next run of g on ctx, and the tensors
+// in it may live in ctx's scratch memory: both stay valid until ctx is used
+// again. Session.Run copies them. A nil ctx runs with a fresh Context.
 func (g *Graph) Run(ctx *Context, inputs []Value) ([]Value, error) {
 	return g.RunObserved(ctx, inputs, nil)
 }
@@ -186,6 +187,9 @@ func (g *Graph) Run(ctx *Context, inputs []Value) ([]Value, error) {
 func (g *Graph) RunObserved(ctx *Context, inputs []Value, observe func(node int, outs []Value)) ([]Value, error) {
 	if len(inputs) != len(g.inputs) {
 		return nil, fmt.Errorf("model %q: got %d inputs, want %d", g.name, len(inputs), len(g.inputs))
+	}
+	if ctx == nil {
+		ctx = NewContext(false)
 	}
 	for i, v := range inputs {
 		if v.T == nil {
@@ -239,7 +243,9 @@ func (g *Graph) RunObserved(ctx *Context, inputs []Value, observe func(node int,
 
 // Call runs the graph as a nested model: the first positional argument
 // holds its inputs. As in Keras' Functional.call, an explicit mask keyword
-// argument replaces the inputs' own masks where it gives one.
+// argument replaces the inputs' own masks where it gives one. Unlike Run,
+// it returns a slice of its own, so a caller may hold it across another
+// call of the same graph.
 func (g *Graph) Call(ctx *Context, call *Call) ([]Value, error) {
 	inputs := call.Inputs()
 	if m, ok := call.Kwarg("mask"); ok && len(m.Values) > 0 {
@@ -255,7 +261,11 @@ func (g *Graph) Call(ctx *Context, call *Call) ([]Value, error) {
 		}
 		inputs = masked
 	}
-	return g.Run(ctx, inputs)
+	outs, err := g.Run(ctx, inputs)
+	if err != nil {
+		return nil, err
+	}
+	return append([]Value(nil), outs...), nil
 }
 
 // ResetState resets every layer in the graph, nested graphs included, that

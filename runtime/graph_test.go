@@ -415,3 +415,31 @@ func TestContextScratch(t *testing.T) {
 		t.Fatalf("steady-state Scratch allocates %v times", allocs)
 	}
 }
+
+// TestNestedCallsKeepOutputs calls one nested graph twice in a row (a
+// shared sub-model) and checks that the first call's outputs survive.
+func TestNestedCallsKeepOutputs(t *testing.T) {
+	inner := mustGraph(t, "enc", 2, []int{0}, []GraphNode{
+		{Layer: &scaleLayer{"s"}, Args: []ArgRef{one(0), {Const: 2.0}}, Outputs: []int{1, -1}},
+	}, []int{1})
+	ctx := NewContext(false)
+	first, err := inner.Call(ctx, &Call{Args: []Arg{{Values: []Value{vec(1)}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inner.Call(ctx, &Call{Args: []Arg{{Values: []Value{vec(5)}}}}); err != nil {
+		t.Fatal(err)
+	}
+	wantData(t, "first call's output", first[0].T, 2)
+	// A siamese outer graph: the shared encoder on two inputs, then added.
+	outer := mustGraph(t, "siamese", 5, []int{0, 1}, []GraphNode{
+		{Layer: inner, Args: []ArgRef{one(0)}, Outputs: []int{2}},
+		{Layer: inner, Args: []ArgRef{one(1)}, Outputs: []int{3}},
+		{Layer: &addLayer{"add"}, Args: []ArgRef{{Slots: []int{2, 3}, IsList: true}}, Outputs: []int{4}},
+	}, []int{4})
+	outs, err := outer.Run(nil, []Value{vec(1), vec(10)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantData(t, "siamese", outs[0].T, 22)
+}
