@@ -14,6 +14,19 @@ const (
 	errBias     = "kernel: x is not whole rows of bias"
 )
 
+// fits reports whether a slice of length l holds rows rows of cols values
+// ld apart, that is (rows-1)*ld + cols <= l, without overflowing: the
+// assembly kernels trust these checks. ld ≥ max(1, cols) and all are ≥ 0.
+func fits(l, rows, ld, cols int) bool {
+	if rows == 0 || cols == 0 {
+		return true
+	}
+	if cols > l {
+		return false
+	}
+	return rows-1 <= (l-cols)/ld
+}
+
 // MatMul computes c[m×n] (+)= a[m×k] · b[k×n], all row-major with leading
 // dimensions lda, ldb and ldc. With accumulate false c is overwritten
 // (a k of 0 then zeroes c). It computes
@@ -40,7 +53,7 @@ func MatMul(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32
 	if m == 0 || n == 0 {
 		return
 	}
-	if len(c) < (m-1)*ldc+n {
+	if !fits(len(c), m, ldc, n) {
 		panic(errShortC)
 	}
 	if k == 0 {
@@ -51,10 +64,10 @@ func MatMul(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32
 		}
 		return
 	}
-	if len(a) < (m-1)*lda+k {
+	if !fits(len(a), m, lda, k) {
 		panic(errShortA)
 	}
-	if len(b) < (k-1)*ldb+n {
+	if !fits(len(b), k, ldb, n) {
 		panic(errShortB)
 	}
 	matMul(m, n, k, a, lda, b, ldb, c, ldc, accumulate)
@@ -83,7 +96,7 @@ func VecMat(y, x, w []float32, k, n int, accumulate bool) {
 	if len(x) < k {
 		panic(errShortX)
 	}
-	if len(w) < k*n {
+	if !fits(len(w), k, n, n) {
 		panic(errShortW)
 	}
 	if n == 0 {
@@ -254,7 +267,7 @@ func PackMatrix(k, n int, b []float32, ldb int) *PackedMatrix {
 	if ldb < max(1, n) {
 		panic(errLd)
 	}
-	if k > 0 && n > 0 && len(b) < (k-1)*ldb+n {
+	if !fits(len(b), k, ldb, n) {
 		panic(errShortB)
 	}
 	p := &PackedMatrix{k: k, n: n, b: b, ldb: ldb}
@@ -284,7 +297,7 @@ func MatMulPacked(m int, a []float32, lda int, b *PackedMatrix, c []float32, ldc
 	if m == 0 || n == 0 {
 		return
 	}
-	if len(c) < (m-1)*ldc+n {
+	if !fits(len(c), m, ldc, n) {
 		panic(errShortC)
 	}
 	if k == 0 {
@@ -295,7 +308,7 @@ func MatMulPacked(m int, a []float32, lda int, b *PackedMatrix, c []float32, ldc
 		}
 		return
 	}
-	if len(a) < (m-1)*lda+k {
+	if !fits(len(a), m, lda, k) {
 		panic(errShortA)
 	}
 	matMulPacked(m, a, lda, b, c, ldc, accumulate)

@@ -471,3 +471,26 @@ func TestConcurrentMatMul(t *testing.T) {
 		}
 	}
 }
+
+func TestFits(t *testing.T) {
+	const huge = int(^uint(0) >> 1)
+	cases := []struct {
+		l, rows, ld, cols int
+		want              bool
+	}{
+		{0, 0, 1, 5, true}, {0, 3, 1, 0, true}, {6, 2, 3, 3, true}, {5, 2, 3, 3, false},
+		{7, 2, 4, 3, true}, {6, 2, 4, 3, false}, {10, 1, 100, 10, true}, {9, 1, 100, 10, false},
+		{100, huge/2 + 2, 2, 2, false}, {100, 3, huge / 2, 1, false},
+	}
+	for _, c := range cases {
+		if got := fits(c.l, c.rows, c.ld, c.cols); got != c.want {
+			t.Errorf("fits(%d, %d, %d, %d) = %v, want %v", c.l, c.rows, c.ld, c.cols, got, c.want)
+		}
+	}
+	defer func() {
+		if r := recover(); r != errShortA {
+			t.Errorf("MatMul with (m-1)·lda overflowing: panic %v, want %q", r, errShortA)
+		}
+	}()
+	MatMul(2, 1, 1, make([]float32, 4), huge, make([]float32, 1), 1, make([]float32, 2), 1, false)
+}
