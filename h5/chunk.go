@@ -16,6 +16,7 @@ type chunkReader struct {
 	es         uint64
 	chunkBytes uint64
 	grid       []uint64 // chunks per dimension over the current extent
+	budget     uint64   // bytes of chunks still allowed to be decoded
 }
 
 func (d *Dataset) readChunked(out []byte) error {
@@ -30,6 +31,9 @@ func (d *Dataset) readChunked(out []byte) error {
 		}
 	}
 	cr.chunkBytes = cb
+	// Hostile indexes can list the same small compressed chunk many times;
+	// the total decoded is held to the data limit like the output.
+	cr.budget = f.dataLimit()
 	cr.grid = make([]uint64, len(cr.dims))
 	for i := range cr.dims {
 		cr.grid[i] = (cr.dims[i] + l.chunk[i] - 1) / l.chunk[i]
@@ -237,6 +241,10 @@ func (cr *chunkReader) chunkAt(scaled []uint64, addr, size uint64, mask uint32) 
 	if addr == undef {
 		return nil // never written: keep the fill value
 	}
+	if cr.budget < cr.chunkBytes {
+		return f.formatErr(d.obj.path, "chunk index", -1, "chunks decode to more than the limit of %d bytes (SetDataLimit)", f.dataLimit())
+	}
+	cr.budget -= cr.chunkBytes
 	if len(d.filters) == 0 && size < cr.chunkBytes {
 		return f.formatErr(d.obj.path, "chunk", -1, "chunk %v stored in %d bytes, want %d", scaled, size, cr.chunkBytes)
 	}
@@ -520,8 +528,10 @@ func (f *File) openExtArray(addr uint64, path string, l *layout) (*extArray, err
 	ea.arrOffBytes = int(ea.maxBits+7) / 8
 	// Super block table (H5EA__hdr_init).
 	nsblks := 1 + int(ea.maxBits) - (bits.Len64(ea.minElems) - 1)
+	// Super blocks past 2^48 elements cannot be addressed in any file
+	// (and their sizes would overflow), so the table stops there.
 	var start, startDblk uint64
-	for s := 0; s < nsblks; s++ {
+	for s := 0; s < nsblks && start < 1<<48; s++ {
 		sb := eaSuper{ndblks: 1 << uint(s/2), dblkElems: ea.minElems << uint((s+1)/2), start: start, startDblk: startDblk}
 		ea.sblks = append(ea.sblks, sb)
 		start += sb.ndblks * sb.dblkElems
@@ -537,6 +547,9 @@ func (f *File) openExtArray(addr uint64, path string, l *layout) (*extArray, err
 	}
 	ndblk := 2 * (ea.minPtrs - 1)
 	nsblk := uint64(nsblks - ea.iblkSblks)
+	if ea.iblkSblks > len(ea.sblks) {
+		return nil, c.errorf("%d index block super blocks of %d", ea.iblkSblks, len(ea.sblks))
+	}
 	const ist = "extensible array index block"
 	size := uint64(4+1+1+O) + ea.idxElems*ea.entrySize + (ndblk+nsblk)*uint64(O) + 4
 	b, off, err = f.read(iblk, size, path, ist)
@@ -586,6 +599,9 @@ func (ea *extArray) entry(i uint64) (chunkEntry, error) {
 	}
 	k := (i - sb.start) / sb.dblkElems // data block within the super block
 	j := (i - sb.start) % sb.dblkElems // element within the data block
+	if k >= sb.ndblks {
+		return none, nil
+	}
 	var dblkAddr uint64
 	var pageInit []byte
 	pageN := uint64(1) << ea.pageBits
@@ -601,6 +617,9 @@ func (ea *extArray) entry(i uint64) (chunkEntry, error) {
 		}
 		dblkAddr = ea.dblkAddrs[n]
 	} else {
+		if s-ea.iblkSblks >= len(ea.sblkAddrs) {
+			return none, nil
+		}
 		sa := ea.sblkAddrs[s-ea.iblkSblks]
 		if sa == undef {
 			return none, nil
@@ -608,6 +627,9 @@ func (ea *extArray) entry(i uint64) (chunkEntry, error) {
 		sup, err := ea.superBlock(sa, sb, npages)
 		if err != nil {
 			return chunkEntry{}, err
+		}
+		if k >= uint64(len(sup.dblks)) {
+			return chunkEntry{}, f.formatErr(ea.path, "extensible array super block", -1, "data block %d of %d", k, len(sup.dblks))
 		}
 		dblkAddr = sup.dblks[k]
 		pageInit = sup.bitmap
@@ -620,6 +642,10 @@ func (ea *extArray) entry(i uint64) (chunkEntry, error) {
 		return chunkEntry{}, err
 	}
 	if !paged {
+		// A block shared by two super blocks in a hostile file may be shorter.
+		if (j+1)*ea.entrySize > uint64(len(db.data)) {
+			return chunkEntry{}, f.formatErr(ea.path, "extensible array data block", -1, "element %d beyond the block", j)
+		}
 		return f.decodeEntry(db.data[j*ea.entrySize:(j+1)*ea.entrySize], ea.filtered, ea.path)
 	}
 	// The super block's page-init bits run continuously over its data
@@ -661,6 +687,9 @@ func (ea *extArray) superBlock(addr uint64, sb eaSuper, npages uint64) (*eaSuper
 	if npages > 0 {
 		bm = sb.ndblks * ((npages + 7) / 8)
 	}
+	if sb.ndblks > uint64(f.size)/uint64(f.sizeOffsets) || bm > uint64(f.size) {
+		return nil, f.formatErr(ea.path, st, -1, "super block of %d data blocks exceeds the file", sb.ndblks)
+	}
 	size := uint64(4+1+1+f.sizeOffsets+ea.arrOffBytes) + bm + sb.ndblks*uint64(f.sizeOffsets) + 4
 	b, off, err := f.read(addr, size, ea.path, st)
 	if err != nil {
@@ -696,6 +725,9 @@ func (ea *extArray) dataBlock(addr uint64, sb eaSuper, paged bool) (*eaDataBlock
 	const st = "extensible array data block"
 	size := uint64(4+1+1+f.sizeOffsets+ea.arrOffBytes) + 4
 	if !paged {
+		if sb.dblkElems > uint64(f.size)/ea.entrySize {
+			return nil, f.formatErr(ea.path, st, -1, "data block of %d elements exceeds the file", sb.dblkElems)
+		}
 		size += sb.dblkElems * ea.entrySize
 	}
 	b, off, err := f.read(addr, size, ea.path, st)

@@ -215,12 +215,12 @@ func (f *File) decodeStrings(t *Datatype, raw []byte, nelem int, path string) ([
 		return nil, f.unsupported(path, "conversion of %s data to strings", t.describe())
 	}
 	n := nelem * per
-	out := make([]string, 0, n)
 	if s.VarLenString {
 		stride := 4 + f.sizeOffsets + 4
-		if len(raw) < n*stride {
+		if len(raw)/stride < n {
 			return nil, f.formatErr(path, "variable-length data", -1, "%d bytes hold fewer than %d references", len(raw), n)
 		}
+		out := make([]string, 0, n)
 		for i := 0; i < n; i++ {
 			c := f.newCursor(raw[i*stride:(i+1)*stride], -1, path, "variable-length string")
 			ln := uint64(c.u32())
@@ -245,9 +245,10 @@ func (f *File) decodeStrings(t *Datatype, raw []byte, nelem int, path string) ([
 		return out, nil
 	}
 	sz := s.Size
-	if len(raw) < n*sz {
+	if len(raw)/sz < n {
 		return nil, f.formatErr(path, "string data", -1, "%d bytes hold fewer than %d strings of %d bytes", len(raw), n, sz)
 	}
+	out := make([]string, 0, n)
 	for i := 0; i < n; i++ {
 		out = append(out, fixedString(s, raw[i*sz:(i+1)*sz]))
 	}

@@ -202,6 +202,16 @@ func TestDataLimit(t *testing.T) {
 	if _, err := d.ReadFloat32(); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "exceed the limit") {
 		t.Errorf("got %v", err)
 	}
+	// 37x23 float32 (3404 bytes) fits, but its 25 chunks of 8x5 decode to
+	// 4000 bytes: the decoding budget is the limit too.
+	f.SetDataLimit(3500)
+	if _, err := d.ReadFloat32(); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "chunks decode to more than the limit") {
+		t.Errorf("got %v", err)
+	}
+	f.SetDataLimit(4000)
+	if _, err := d.ReadFloat32(); err != nil {
+		t.Error(err)
+	}
 }
 
 func TestNotFoundAndKinds(t *testing.T) {
