@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -55,7 +54,7 @@ func runArtifact(t *testing.T, a artifact) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := loadArtifact(t, dir, a)
+	m, err := loadArtifact(t, dir, a, c)
 	if c.Reference != nil && !*c.Reference {
 		if err != nil {
 			if !errors.Is(err, keras.ErrNoArchitecture) && !errors.Is(err, keras.ErrUnsupported) {
@@ -81,63 +80,41 @@ func runArtifact(t *testing.T, a artifact) {
 
 var siblingRE = regexp.MustCompile(`sibling artifact (\S+)`)
 
-// loadArtifact loads an artifact the way its format asks.
-func loadArtifact(t *testing.T, dir string, a artifact) (*keras.Model, error) {
+// loadArtifact loads an artifact through Case.Load, except a weights-only
+// Keras 3 file whose architecture lives in a sibling artifact's .keras zip,
+// as its reference's case.json says (loaded_how).
+func loadArtifact(t *testing.T, dir string, a artifact, c *keras.Case) (*keras.Model, error) {
 	t.Helper()
-	files := make([]string, len(a.Files))
-	for i, f := range a.Files {
-		files[i] = f.Name
+	if a.Format != "keras3-weights-h5" {
+		return c.Load("artifact")
 	}
-	if len(files) == 0 {
-		t.Fatalf("artifact %s lists no files", a.ID)
+	raw, err := os.ReadFile(filepath.Join(dir, "expected", "case.json"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	switch a.Format {
-	case "keras-h5-full", "keras-h5-weights", "keras3-zip":
-		return keras.Load(filepath.Join(dir, files[0]))
-	case "keras-json+h5-weights", "keras3-json+weights-h5":
-		var cfg, w string
-		for _, f := range files {
-			if strings.HasSuffix(f, ".json") {
-				cfg = f
-			} else {
-				w = f
-			}
-		}
-		return keras.LoadConfigAndWeights(filepath.Join(dir, cfg), filepath.Join(dir, w))
-	case "tf-savedmodel":
-		return keras.Load(filepath.Join(dir, strings.Split(files[0], "/")[0]))
-	case "tfjs-layers":
-		return keras.Load(filepath.Join(dir, "model.json"))
-	case "keras3-weights-h5":
-		// The architecture lives in a sibling artifact's .keras zip, as the
-		// reference's case.json says (loaded_how).
-		raw, err := os.ReadFile(filepath.Join(dir, "expected", "case.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var cj struct {
-			LoadedHow string `json:"loaded_how"`
-		}
-		if err := json.Unmarshal(raw, &cj); err != nil {
-			t.Fatal(err)
-		}
-		sm := siblingRE.FindStringSubmatch(cj.LoadedHow)
-		if sm == nil {
-			t.Fatalf("no sibling architecture named in loaded_how %q", cj.LoadedHow)
-		}
-		cfg := configFromZip(t, filepath.Join(realworldDir, sm[1]))
-		weights, err := os.ReadFile(filepath.Join(dir, files[0]))
-		if err != nil {
-			t.Fatal(err)
-		}
-		fsys := fstest.MapFS{
-			"config.json":      {Data: cfg},
-			"model.weights.h5": {Data: weights},
-		}
-		return keras.LoadConfigAndWeightsFS(fsys, "config.json", "model.weights.h5")
+	var cj struct {
+		LoadedHow string `json:"loaded_how"`
 	}
-	t.Fatalf("artifact %s: unknown format %q", a.ID, a.Format)
-	return nil, nil
+	if err := json.Unmarshal(raw, &cj); err != nil {
+		t.Fatal(err)
+	}
+	sm := siblingRE.FindStringSubmatch(cj.LoadedHow)
+	if sm == nil {
+		t.Fatalf("no sibling architecture named in loaded_how %q", cj.LoadedHow)
+	}
+	cfg := configFromZip(t, filepath.Join(realworldDir, sm[1]))
+	if len(a.Files) != 1 {
+		t.Fatalf("artifact %s: want one weights file, got %d", a.ID, len(a.Files))
+	}
+	weights, err := os.ReadFile(filepath.Join(dir, a.Files[0].Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := fstest.MapFS{
+		"config.json":      {Data: cfg},
+		"model.weights.h5": {Data: weights},
+	}
+	return keras.LoadConfigAndWeightsFS(fsys, "config.json", "model.weights.h5")
 }
 
 // configFromZip returns config.json from the .keras zip in dir.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/rnnkit/rnnkit/runtime"
 )
@@ -44,6 +45,13 @@ type Case struct {
 	// Reference is false for a case without outputs (a model that must
 	// load, or fail clearly, but has nothing to compare with).
 	Reference *bool `json:"reference"`
+	// Artifact names the model files of a real-world case, whose
+	// case.json sits in an expected/ folder beside them; such a case has
+	// the single format "artifact".
+	Artifact *struct {
+		Files  []string `json:"files"`
+		Format string   `json:"format"`
+	} `json:"artifact"`
 }
 
 // CaseCall is one predict call of a Case.
@@ -63,6 +71,9 @@ func ReadCase(dir string) (*Case, error) {
 	if err := json.Unmarshal(data, c); err != nil {
 		return nil, fmt.Errorf("keras: case %s: case.json: %w", dir, err)
 	}
+	if len(c.Formats) == 0 && c.Artifact != nil && len(c.Artifact.Files) > 0 {
+		c.Formats = []string{"artifact"}
+	}
 	if c.Tolerance.Atol == 0 && c.Tolerance.Rtol == 0 {
 		c.Tolerance.Atol, c.Tolerance.Rtol = DefaultAtol, DefaultRtol
 	}
@@ -71,6 +82,9 @@ func ReadCase(dir string) (*Case, error) {
 
 // Load loads the case's model in one of its formats.
 func (c *Case) Load(format string, opts ...Option) (*Model, error) {
+	if format == "artifact" && c.Artifact != nil {
+		return c.loadArtifact(opts)
+	}
 	files := c.FormatFiles[format]
 	if len(files) == 0 {
 		switch format {
@@ -93,6 +107,36 @@ func (c *Case) Load(format string, opts ...Option) (*Model, error) {
 		return LoadConfigAndWeights(filepath.Join(c.Dir, cfg), filepath.Join(c.Dir, w), opts...)
 	}
 	return nil, fmt.Errorf("keras: case %s: format %q: no files", c.Name, format)
+}
+
+// loadArtifact loads a real-world case's model from the folder above its
+// expected/ folder.
+func (c *Case) loadArtifact(opts []Option) (*Model, error) {
+	dir := filepath.Dir(filepath.Clean(c.Dir))
+	files := c.Artifact.Files
+	if len(files) == 0 {
+		return nil, fmt.Errorf("keras: case %s: artifact lists no files", c.Name)
+	}
+	var jsonFile string
+	for _, f := range files {
+		if strings.HasSuffix(f, ".json") {
+			jsonFile = f
+		}
+	}
+	switch {
+	case strings.Contains(files[0], "/"):
+		// A SavedModel directory: its files are listed under it.
+		return Load(filepath.Join(dir, strings.Split(files[0], "/")[0]), opts...)
+	case strings.HasPrefix(c.Artifact.Format, "tfjs") && jsonFile != "":
+		return Load(filepath.Join(dir, jsonFile), opts...)
+	case len(files) == 2 && jsonFile != "":
+		w := files[0]
+		if w == jsonFile {
+			w = files[1]
+		}
+		return LoadConfigAndWeights(filepath.Join(dir, jsonFile), filepath.Join(dir, w), opts...)
+	}
+	return Load(filepath.Join(dir, files[0]), opts...)
 }
 
 // OutputResult is the comparison of one output tensor with Keras'.
