@@ -119,6 +119,26 @@ func (p *parser) normalize(l *Layer, cfg Config, path string) error {
 		class, cudnn = "LSTM", true
 	case "CuDNNGRU":
 		class, cudnn = "GRU", true
+	case "TimeDistributedDense":
+		// Keras 1's deprecated layer is TimeDistributed(Dense) with the
+		// same W, b weights.
+		inner := Config{"name": l.Name + "_dense"}
+		for _, k := range []string{"output_dim", "activation", "bias", "input_dim"} {
+			if v, ok := cfg[k]; ok {
+				inner[k] = v
+			}
+		}
+		d := &Layer{Name: l.Name + "_dense", ClassName: "Dense", origClass: "Dense"}
+		if err := p.normalize(d, inner, path+".layer"); err != nil {
+			return err
+		}
+		for _, k := range []string{"output_dim", "activation", "bias", "input_dim"} {
+			delete(cfg, k)
+		}
+		cfg["layer"] = d
+		l.ClassName = "TimeDistributed"
+		l.Config = cfg
+		return nil
 	case "Merge":
 		if ls, ok := cfg["layers"].([]any); ok && len(ls) > 0 {
 			return p.errf(ErrUnsupported, path, "Keras 1 Merge of Sequential branches")

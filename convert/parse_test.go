@@ -396,3 +396,22 @@ func TestParseLegacyKwargs(t *testing.T) {
 		t.Errorf("constant node %+v", c)
 	}
 }
+
+func TestParseTimeDistributedDense(t *testing.T) {
+	g := mustParse(t, `{"class_name": "Sequential", "keras_version": "1.2.2", "config": [
+	  {"class_name": "TimeDistributedDense", "config": {"name": "tdd", "output_dim": 3, "activation": "softmax", "bias": true,
+	   "batch_input_shape": [null, 4, 2], "input_dtype": "float32"}}]}`, ParseOptions{})
+	l := layerByName(t, g, "tdd")
+	in := l.Config.Reader(l.Name).Layer("layer")
+	if l.ClassName != "TimeDistributed" || in == nil || in.ClassName != "Dense" || in.Config["units"] != 3.0 ||
+		in.Config["activation"] != "softmax" || in.Config["use_bias"] != true {
+		t.Fatalf("TimeDistributedDense: %s %v", l.ClassName, l.Config)
+	}
+	if !reflect.DeepEqual(g.Layers[0].Config["batch_shape"], []any{nil, 4.0, 2.0}) {
+		t.Errorf("input %v", g.Layers[0].Config)
+	}
+	w := func(shape ...int) Weight { return Weight{Name: "w", Shape: shape, Data: make([]float32, shapeSize(shape))} }
+	if err := AssignWeights(l, []Weight{w(2, 3), w(3)}); err != nil || len(in.Weights) != 2 {
+		t.Errorf("weights: %v", err)
+	}
+}
