@@ -410,7 +410,9 @@ func TestParseTimeDistributedDense(t *testing.T) {
 	if !reflect.DeepEqual(g.Layers[0].Config["batch_shape"], []any{nil, 4.0, 2.0}) {
 		t.Errorf("input %v", g.Layers[0].Config)
 	}
-	w := func(shape ...int) Weight { return Weight{Name: "w", Shape: shape, Data: make([]float32, shapeSize(shape))} }
+	w := func(shape ...int) Weight {
+		return Weight{Name: "w", Shape: shape, Data: make([]float32, shapeSize(shape))}
+	}
 	if err := AssignWeights(l, []Weight{w(2, 3), w(3)}); err != nil || len(in.Weights) != 2 {
 		t.Errorf("weights: %v", err)
 	}
