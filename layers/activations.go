@@ -86,6 +86,8 @@ var activationTable = map[string]activationInfo{
 		return 0.5 * x * (1 + math.Erf(x/math.Sqrt2))
 	}), elementwise: true},
 	"gelu_approximate": {fn: actElementwise(actGeluTanhF), elementwise: true},
+	// TF.js names the tanh approximation gelu_new.
+	"gelu_new": {fn: actElementwise(actGeluTanhF), elementwise: true},
 	"squareplus": {fn: actElementwise(func(x float64) float64 {
 		return (x + math.Sqrt(x*x+4)) / 2 // b = 4
 	}), elementwise: true},
