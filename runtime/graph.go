@@ -46,7 +46,19 @@ type ArgRef struct {
 type graphFrame struct {
 	slots []Value
 	calls []Call
-	outs  []Value
+	// binds lists, node after node, where each tensor argument's values
+	// come from: bindAt[i]:bindAt[i+1] are node i's. Iterating these beats
+	// ranging over each node's kwargs map on every run.
+	binds  []binding
+	bindAt []int
+	outs   []Value
+}
+
+// binding fills an argument's Values (dst, shared with the frame's Call)
+// from slots.
+type binding struct {
+	slots []int
+	dst   []Value
 }
 
 // NewGraph checks and returns a graph with numSlots value slots. inputs are
@@ -177,6 +189,9 @@ func (g *Graph) Nodes() []GraphNode {
 // The returned slice is reused by the next run of g on ctx, and the tensors
 // in it may live in ctx's scratch memory: both stay valid until ctx is used
 // again. Session.Run copies them. A nil ctx runs with a fresh Context.
+//
+// Layers must treat the Call they get as read-only and not keep it: the
+// executor reuses it, and the slices in it, on the next run.
 func (g *Graph) Run(ctx *Context, inputs []Value) ([]Value, error) {
 	return g.RunObserved(ctx, inputs, nil)
 }
@@ -204,16 +219,9 @@ func (g *Graph) RunObserved(ctx *Context, inputs []Value, observe func(node int,
 	for ni := range g.nodes {
 		n := &g.nodes[ni]
 		call := &f.calls[ni]
-		for ai, a := range n.Args {
-			vals := call.Args[ai].Values
-			for vi, s := range a.Slots {
-				vals[vi] = f.slots[s]
-			}
-		}
-		for k, a := range n.Kwargs {
-			vals := call.Kwargs[k].Values
-			for vi, s := range a.Slots {
-				vals[vi] = f.slots[s]
+		for _, b := range f.binds[f.bindAt[ni]:f.bindAt[ni+1]] {
+			for vi, s := range b.slots {
+				b.dst[vi] = f.slots[s]
 			}
 		}
 		outs, err := n.Layer.Call(ctx, call)
@@ -284,9 +292,10 @@ func (c *Context) frame(g *Graph) *graphFrame {
 		return f
 	}
 	f := &graphFrame{
-		slots: make([]Value, g.numSlots),
-		calls: make([]Call, len(g.nodes)),
-		outs:  make([]Value, len(g.outputs)),
+		slots:  make([]Value, g.numSlots),
+		calls:  make([]Call, len(g.nodes)),
+		bindAt: make([]int, len(g.nodes)+1),
+		outs:   make([]Value, len(g.outputs)),
 	}
 	for ni, n := range g.nodes {
 		call := &f.calls[ni]
@@ -294,14 +303,22 @@ func (c *Context) frame(g *Graph) *graphFrame {
 			call.Args = make([]Arg, len(n.Args))
 			for ai, a := range n.Args {
 				call.Args[ai] = resolvedArg(a)
+				if len(a.Slots) > 0 {
+					f.binds = append(f.binds, binding{a.Slots, call.Args[ai].Values})
+				}
 			}
 		}
 		if n.Kwargs != nil {
 			call.Kwargs = make(map[string]Arg, len(n.Kwargs))
 			for k, a := range n.Kwargs {
-				call.Kwargs[k] = resolvedArg(a)
+				r := resolvedArg(a)
+				call.Kwargs[k] = r
+				if len(a.Slots) > 0 {
+					f.binds = append(f.binds, binding{a.Slots, r.Values})
+				}
 			}
 		}
+		f.bindAt[ni+1] = len(f.binds)
 	}
 	if c.frames == nil {
 		c.frames = make(map[*Graph]*graphFrame)
@@ -314,13 +331,8 @@ func (c *Context) frame(g *Graph) *graphFrame {
 // long-lived Context does not keep them from being collected.
 func (f *graphFrame) release() {
 	clear(f.slots)
-	for i := range f.calls {
-		for _, a := range f.calls[i].Args {
-			clear(a.Values)
-		}
-		for _, a := range f.calls[i].Kwargs {
-			clear(a.Values)
-		}
+	for _, b := range f.binds {
+		clear(b.dst)
 	}
 }
 

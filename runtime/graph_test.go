@@ -443,3 +443,27 @@ func TestNestedCallsKeepOutputs(t *testing.T) {
 	}
 	wantData(t, "siamese", outs[0].T, 22)
 }
+
+// BenchmarkGraphRun measures the executor's own cost per node, with layers
+// that do (almost) nothing.
+func BenchmarkGraphRun(b *testing.B) {
+	l := &noAllocLayer{outs: map[*Context][]Value{}}
+	const n = 20
+	var nodes []GraphNode
+	for i := 0; i < n; i++ {
+		nodes = append(nodes, GraphNode{Layer: l, Args: []ArgRef{one(i)}, Kwargs: map[string]ArgRef{"mask": one(i)}, Outputs: []int{i + 1}})
+	}
+	g, err := NewGraph("chain", "Functional", n+1, []int{0}, nodes, []int{n})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := NewContext(false)
+	in := []Value{vec(1)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := g.Run(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/n, "ns/node")
+}
