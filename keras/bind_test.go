@@ -264,3 +264,61 @@ func equalInts(a, b []int) bool {
 	}
 	return true
 }
+
+// recorder records which entries of its arguments are None.
+type recorder struct {
+	name string
+	seen *[]string
+}
+
+func (r *recorder) Name() string      { return r.name }
+func (r *recorder) ClassName() string { return "Recorder" }
+func (r *recorder) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+	desc := func(vals []runtime.Value) string {
+		s := ""
+		for _, v := range vals {
+			if v.T == nil {
+				s += "N"
+			} else {
+				s += "T"
+			}
+		}
+		return s
+	}
+	mask, _ := call.Kwarg("mask")
+	*r.seen = append(*r.seen, desc(call.Inputs())+"/"+desc(mask.Values))
+	return []runtime.Value{call.Inputs()[0]}, nil
+}
+
+// None entries of list arguments (Keras 3 Attention(mask=[None, m])) reach
+// the layer as Values without a tensor, in their positions.
+func TestBindNoneInListArgs(t *testing.T) {
+	var seen []string
+	rec := func(spec *convert.Layer, env *layers.Env) (runtime.Layer, error) {
+		return &recorder{name: spec.Name, seen: &seen}, nil
+	}
+	none := convert.TensorRef{}
+	g := &convert.Graph{
+		Name: "m", ClassName: "Functional",
+		Layers: []*convert.Layer{
+			inputLayer("q", -1, 2), inputLayer("v", -1, 2),
+			{Name: "att", ClassName: "Recorder", Nodes: []convert.Node{{
+				Args:   []convert.Arg{{Tensors: []convert.TensorRef{ref("q", 0), ref("v", 0)}, IsList: true}},
+				Kwargs: map[string]convert.Arg{"mask": {Tensors: []convert.TensorRef{none, ref("v", 0)}, IsList: true}},
+			}}},
+		},
+		Inputs:  []convert.TensorRef{ref("q", 0), ref("v", 0)},
+		Outputs: []convert.TensorRef{ref("att", 0)},
+	}
+	m, err := build(&convert.Model{File: "m.keras", Graph: g}, collectOptions([]Option{WithLayer("Recorder", rec)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := runtime.NewTensor(1, 2)
+	if _, err := m.Predict(x, x); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 1 || seen[0] != "TT/NT" {
+		t.Errorf("layer saw %v, want [TT/NT]", seen)
+	}
+}
