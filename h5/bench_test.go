@@ -81,6 +81,26 @@ func BenchmarkReadContiguous(b *testing.B) {
 	}
 }
 
+// BenchmarkReadContiguousInto is BenchmarkReadContiguous into a reused
+// buffer: no fresh 64 MiB to page in and zero each time.
+func BenchmarkReadContiguousInto(b *testing.B) {
+	data := weightsLike(benchFloats)
+	f := benchFile(b, []*testDataset{{name: "x", data: data}})
+	d, err := f.Root().Dataset("x")
+	if err != nil {
+		b.Fatal(err)
+	}
+	dst := make([]float32, d.Len())
+	b.SetBytes(4 * benchFloats)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := d.ReadFloat32Into(dst); err != nil || dst[12345] != data[12345] {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkReadAtAlone reads the same 64 MiB with one os.File.ReadAt into
 // a reused buffer: the floor for BenchmarkReadContiguous.
 func BenchmarkReadAtAlone(b *testing.B) {

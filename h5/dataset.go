@@ -517,28 +517,47 @@ func (d *Dataset) readContiguous(fn func(raw []byte, off uint64) error) error {
 // float32, float64 or integers), flattened in row-major order.
 func (d *Dataset) ReadFloat32() ([]float32, error) {
 	f := d.obj.f
-	t, _, err := f.numericType(&d.dtype, d.obj.path, "float32")
-	if err != nil {
+	if _, _, err := f.numericType(&d.dtype, d.obj.path, "float32"); err != nil {
 		return nil, err
 	}
 	if _, err := d.dataBytes(); err != nil {
 		return nil, err
 	}
 	out := make([]float32, d.Len())
+	if err := d.ReadFloat32Into(out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ReadFloat32Into is ReadFloat32 into a caller's buffer of exactly Len()
+// values, so that repeated reads allocate nothing of the data's size.
+func (d *Dataset) ReadFloat32Into(dst []float32) error {
+	f := d.obj.f
+	t, _, err := f.numericType(&d.dtype, d.obj.path, "float32")
+	if err != nil {
+		return err
+	}
+	if _, err := d.dataBytes(); err != nil {
+		return err
+	}
+	if len(dst) != d.Len() {
+		return f.formatErr(d.obj.path, "dataset", -1, "destination holds %d values, dataset has %d", len(dst), d.Len())
+	}
 	es := uint64(t.Size)
 	if d.layout.class == layoutContiguous {
-		err := d.readContiguous(func(raw []byte, off uint64) error {
-			decodeFloat32(t, raw, out[off/es:off/es+uint64(len(raw))/es])
+		// Stream in 1 MiB pieces: no second buffer of the data's size.
+		return d.readContiguous(func(raw []byte, off uint64) error {
+			decodeFloat32(t, raw, dst[off/es:off/es+uint64(len(raw))/es])
 			return nil
 		})
-		return out, err
 	}
 	raw, err := d.readRaw()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	decodeFloat32(t, raw, out)
-	return out, nil
+	decodeFloat32(t, raw, dst)
+	return nil
 }
 
 // ReadFloat64 returns every value converted to float64, flattened.

@@ -274,6 +274,9 @@ func TestNotFoundAndKinds(t *testing.T) {
 		t.Errorf("ReadFloat32 on strings: %v", err)
 	}
 	fd, _ := root.Dataset("data/dle_f4")
+	if err := fd.ReadFloat32Into(make([]float32, fd.Len()+1)); !errors.Is(err, ErrFormat) {
+		t.Errorf("ReadFloat32Into with a wrong length: %v", err)
+	}
 	if _, err := fd.ReadInt64(); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("ReadInt64 on floats: %v", err)
 	}
