@@ -95,9 +95,12 @@ const (
 	gemmKC = 256
 	gemmMC = 96
 	gemmNC = 1024
-	// Below this many rows of a, packing b costs more than it saves:
-	// each row streams b once through vecMatRows instead.
-	gemmMinRows = 4
+	// Below gemmMinRows rows of a, packing b costs more than it saves:
+	// each row streams b once through vecMatAVX2 instead (measured on
+	// 64×128 to 256×1024 b: rows win up to 8 rows, packing from 12).
+	// With b packed beforehand (MatMulPacked) the kernel wins from 4.
+	gemmMinRows   = 10
+	packedMinRows = 4
 
 	// vecMatPanelMax is the largest k·n that vecMatAVX2 runs through
 	// vecMatPanels (64 KiB of weights).
@@ -339,7 +342,7 @@ func packPanels(k, n int, b []float32, ldb int) []float32 {
 }
 
 func matMulPacked(m int, a []float32, lda int, p *PackedMatrix, c []float32, ldc int, accumulate bool) {
-	if p.panels == nil || m < gemmMinRows {
+	if p.panels == nil || m < packedMinRows {
 		matMul(m, p.n, p.k, a, lda, p.b, p.ldb, c, ldc, accumulate)
 		return
 	}
