@@ -165,3 +165,19 @@ func TestInspectUnsupported(t *testing.T) {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
 }
+
+func TestKerasVersionFlag(t *testing.T) {
+	code, out, errs := runCmd("inspect", "--keras-version", "3.16.0", "--json", "--config", filepath.Join(caseDir, "model.json"),
+		"--weights", filepath.Join(caseDir, "model.weights.h5"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var s keras.Summary
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatal(err)
+	}
+	// model.json alone does not record the exact version; the flag sets it.
+	if s.KerasVersion != "3.16.0" || s.Format != "json+weights" {
+		t.Errorf("keras_version %q, format %q", s.KerasVersion, s.Format)
+	}
+}
