@@ -28,12 +28,16 @@ type GraphNode struct {
 	Args   []ArgRef
 	Kwargs map[string]ArgRef
 	// Outputs are the slots the layer's outputs go to, in the layer's
-	// output order. A slot of -1 drops an output nothing reads.
+	// output order. A slot of -1 drops an output nothing reads, and so
+	// does a shorter list: outputs past its end are dropped (an LSTM with
+	// return_state whose states nobody reads).
 	Outputs []int
 }
 
 // ArgRef is an argument as the graph stores it: the slots of its tensors,
-// or a constant when Slots is empty.
+// or a constant when Slots is empty. A slot of -1 is a None entry of a list
+// argument (Keras 3's mask=[None, m]); the layer gets a Value without a
+// tensor at that position.
 type ArgRef struct {
 	Slots  []int
 	IsList bool
@@ -94,6 +98,9 @@ func NewGraph(name, className string, numSlots int, inputs []int, nodes []GraphN
 	}
 	checkArg := func(ni int, what string, a ArgRef) error {
 		for _, s := range a.Slots {
+			if s == -1 {
+				continue
+			}
 			if s < 0 || s >= numSlots {
 				return fmt.Errorf("node %d (layer %q): %s: slot %d out of range [0,%d)", ni, nodes[ni].Layer.Name(), what, s, numSlots)
 			}
@@ -221,6 +228,10 @@ func (g *Graph) RunObserved(ctx *Context, inputs []Value, observe func(node int,
 		call := &f.calls[ni]
 		for _, b := range f.binds[f.bindAt[ni]:f.bindAt[ni+1]] {
 			for vi, s := range b.slots {
+				if s < 0 {
+					b.dst[vi] = Value{} // None
+					continue
+				}
 				b.dst[vi] = f.slots[s]
 			}
 		}
@@ -228,7 +239,7 @@ func (g *Graph) RunObserved(ctx *Context, inputs []Value, observe func(node int,
 		if err != nil {
 			return nil, fmt.Errorf("layer %q (%s): %w", n.Layer.Name(), n.Layer.ClassName(), err)
 		}
-		if len(outs) != len(n.Outputs) {
+		if len(outs) < len(n.Outputs) {
 			return nil, fmt.Errorf("layer %q (%s): returned %d outputs, want %d", n.Layer.Name(), n.Layer.ClassName(), len(outs), len(n.Outputs))
 		}
 		for oi, s := range n.Outputs {

@@ -234,7 +234,7 @@ func TestGraphErrors(t *testing.T) {
 		}
 	}
 
-	// A layer returning the wrong number of outputs is caught at run time.
+	// A layer returning too few outputs is caught at run time.
 	g2 := mustGraph(t, "m", 3, []int{0}, []GraphNode{
 		{Layer: add, Args: []ArgRef{one(0)}, Outputs: []int{1, 2}},
 	}, []int{1})
@@ -466,4 +466,39 @@ func BenchmarkGraphRun(b *testing.B) {
 		}
 	}
 	b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/n, "ns/node")
+}
+
+// noneLayer reports which entries of its list argument carry a tensor.
+type noneLayer struct{}
+
+func (noneLayer) Name() string      { return "concat" }
+func (noneLayer) ClassName() string { return "Concatenate" }
+func (noneLayer) Call(ctx *Context, call *Call) ([]Value, error) {
+	m, _ := call.Kwarg("mask")
+	out := NewTensor(len(m.Values))
+	for i, v := range m.Values {
+		if v.T != nil {
+			out.Data[i] = 1
+		}
+	}
+	return []Value{{T: out}, {T: out}}, nil
+}
+
+// TestNoneSlotsAndDroppedOutputs checks slot -1 as a None list entry and
+// that outputs past a node's Outputs are dropped.
+func TestNoneSlotsAndDroppedOutputs(t *testing.T) {
+	g := mustGraph(t, "m", 3, []int{0, 1}, []GraphNode{
+		{Layer: noneLayer{}, Args: []ArgRef{{Slots: []int{0, 1}, IsList: true}},
+			Kwargs: map[string]ArgRef{"mask": {Slots: []int{-1, 1}, IsList: true}}, Outputs: []int{2}},
+	}, []int{2})
+	outs, err := g.Run(NewContext(false), []Value{vec(1), vec(2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantData(t, "tensor entries", outs[0].T, 0, 1)
+	if _, err := NewGraph("m", "Functional", 2, []int{0}, []GraphNode{
+		{Layer: noneLayer{}, Args: []ArgRef{{Slots: []int{-2}}}, Outputs: []int{1}},
+	}, []int{1}); err == nil {
+		t.Fatal("slot -2 accepted")
+	}
 }
