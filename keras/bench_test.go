@@ -93,3 +93,28 @@ func BenchmarkPredict(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLoad measures loading (format detection, HDF5 or zip, config
+// parsing, weight layout, layer building) of the largest workload model,
+// W4's 11 MB Embedding + Bidirectional LSTM.
+func BenchmarkLoad(b *testing.B) {
+	for _, f := range []string{"model.keras", "model.h5"} {
+		b.Run(f, func(b *testing.B) {
+			p := filepath.Join(perfDir, "W4_emb_bilstm_clf", f)
+			st, err := os.Stat(p)
+			if errors.Is(err, os.ErrNotExist) {
+				b.Skipf("%s absent", p)
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(st.Size())
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, err := keras.Load(p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
