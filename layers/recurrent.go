@@ -645,37 +645,52 @@ func (p *cellPass) run() {
 	c, ctx, B, T := p.c, p.ctx, p.b, p.t
 	U, G, D := c.units, c.gates*c.units, c.inputDim
 
-	// The input projection for all time steps as one matrix multiply.
-	// Row b*T+t holds step t of sequence b; the recurrent term is then
-	// accumulated in place, so the rows of one step form a matrix with
-	// leading dimension T*G.
+	// The input projection for all time steps as one matrix multiply,
+	// time-major: row t*B+b holds step t of sequence b, so the B rows of
+	// one step are contiguous, the recurrent term h·R accumulates into
+	// them in place with a plain leading dimension G, and the gate math
+	// reads them in order. Batch 1 needs no reordering of x.
 	// One scratch buffer holds everything, carved below: one Context
 	// lookup per call keeps a streaming step cheap.
 	const small = 8 // h, h', c, c', GRU tmp and tmp2, prev: [B, U] each
-	buf := ctx.Scratch(c, slotProj, B*T*G+small*B*U)
+	xtLen := 0
+	if B > 1 {
+		xtLen = B * T * D
+	}
+	buf := ctx.Scratch(c, slotProj, B*T*G+small*B*U+xtLen)
 	xp, rest := buf[:B*T*G], buf[B*T*G:]
-	carve := func() []float32 {
-		v := rest[: B*U : B*U]
-		rest = rest[B*U:]
+	carve := func(n int) []float32 {
+		v := rest[:n:n]
+		rest = rest[n:]
 		return v
 	}
-	kernel.MatMul(B*T, G, D, p.x, D, c.kernel, G, xp, G, false)
+	x := p.x
+	if B > 1 {
+		xt := carve(xtLen)
+		for b := range B {
+			for t := range T {
+				copy(xt[(t*B+b)*D:(t*B+b+1)*D], x[(b*T+t)*D:(b*T+t+1)*D])
+			}
+		}
+		x = xt
+	}
+	kernel.MatMul(B*T, G, D, x, D, c.kernel, G, xp, G, false)
 	if c.inBias != nil {
 		kernel.AddBias(xp, c.inBias)
 	}
-	h, hn := carve(), carve()
+	h, hn := carve(B*U), carve(B*U)
 	initState(h, p.h0)
 	var cs, cn []float32
 	if c.kind == lstmCell {
-		cs, cn = carve(), carve()
+		cs, cn = carve(B*U), carve(B*U)
 		initState(cs, p.c0)
 	}
-	tmp, tmp2 := carve(), carve()
+	tmp, tmp2 := carve(B*U), carve(B*U)
 	var prev []float32
 	if p.mask != nil && p.unroll {
 		// Keras' unrolled loop repeats the previous output, starting from
 		// zeros, where the scan loop repeats the state.
-		prev = carve()
+		prev = carve(B * U)
 		clear(prev)
 	}
 	for s := range T {
@@ -683,18 +698,18 @@ func (p *cellPass) run() {
 		if p.reverse {
 			t = T - 1 - s
 		}
-		step := xp[t*G:]
+		step := xp[t*B*G:]
 		switch c.kind {
 		case simpleRNNCell:
-			recurrentInto(step, h, c.recurrent, B, U, G, T*G, true)
+			recurrentInto(step, h, c.recurrent, B, U, G, G, true)
 			for b := range B {
-				row := step[b*T*G : b*T*G+U]
+				row := step[b*G : b*G+U]
 				c.act(hn[b*U:(b+1)*U], row, U)
 			}
 		case lstmCell:
-			recurrentInto(step, h, c.recurrent, B, U, G, T*G, true)
+			recurrentInto(step, h, c.recurrent, B, U, G, G, true)
 			for b := range B {
-				row := step[b*T*G : b*T*G+G]
+				row := step[b*G : b*G+G]
 				// Keras: i, f, c, o; c' = f*c + i*act(g); h' = o*act(c').
 				c.ract(row[:2*U], row[:2*U], U)
 				c.act(row[2*U:3*U], row[2*U:3*U], U)
@@ -709,9 +724,9 @@ func (p *cellPass) run() {
 			}
 		case gruCell:
 			// z and r: x·K + b + h·R (reset_after folds R's bias into b).
-			recurrentInto(step, h, c.recurrent, B, U, 2*U, T*G, true)
+			recurrentInto(step, h, c.recurrent, B, U, 2*U, G, true)
 			for b := range B {
-				row := step[b*T*G : b*T*G+2*U]
+				row := step[b*G : b*G+2*U]
 				c.ract(row, row, U)
 			}
 			if c.resetAfter {
@@ -722,24 +737,24 @@ func (p *cellPass) run() {
 					if c.recBiasH != nil {
 						kernel.Add(rec, rec, c.recBiasH)
 					}
-					row := step[b*T*G : b*T*G+G]
+					row := step[b*G : b*G+G]
 					kernel.Mul(rec, rec, row[U:2*U])
 					kernel.Add(row[2*U:], row[2*U:], rec)
 				}
 			} else {
 				// Keras: hh = act(x·Kh + bh + (r*h)·Rh).
 				for b := range B {
-					row := step[b*T*G : b*T*G+G]
+					row := step[b*G : b*G+G]
 					kernel.Mul(tmp2[b*U:(b+1)*U], row[U:2*U], h[b*U:(b+1)*U])
 				}
 				recurrentInto(tmp, tmp2, c.recurrentH, B, U, U, U, false)
 				for b := range B {
-					row := step[b*T*G : b*T*G+G]
+					row := step[b*G : b*G+G]
 					kernel.Add(row[2*U:], row[2*U:], tmp[b*U:(b+1)*U])
 				}
 			}
 			for b := range B {
-				row := step[b*T*G : b*T*G+G]
+				row := step[b*G : b*G+G]
 				hh := row[2*U : 3*U]
 				c.act(hh, hh, U)
 				z := row[:U]
