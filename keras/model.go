@@ -141,7 +141,8 @@ func (m *Model) PredictValues(inputs ...runtime.Value) ([]runtime.Value, error) 
 	}
 	ctx := m.pool.Get().(*runtime.Context)
 	// Stateful layers leave their final states in ctx; Predict always
-	// starts from zeros.
+	// starts from zeros, as a fresh Session does.
+	m.graph.ResetState(ctx)
 	ctx.ResetStates()
 	outs, err := m.graph.Run(ctx, inputs)
 	if err != nil {
