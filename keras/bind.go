@@ -113,11 +113,14 @@ func (b *binder) bind(g *convert.Graph) *bound {
 			forEachRef(&l.Nodes[i], use)
 		}
 	}
-	for _, r := range g.Inputs {
-		use(r)
-	}
-	for _, r := range g.Outputs {
-		use(r)
+	for _, refs := range [][]convert.TensorRef{g.Inputs, g.Outputs} {
+		for _, r := range refs {
+			if r.Layer == "" {
+				b.errs = append(b.errs, fmt.Errorf("model %q: a model input or output names no layer: %w", g.Name, ErrFormat))
+				return nil
+			}
+			use(r)
+		}
 	}
 	if refErr != nil {
 		b.errs = append(b.errs, refErr)
@@ -252,7 +255,9 @@ func (b *binder) bind(g *convert.Graph) *bound {
 		}
 		if len(n.Kwargs) > 0 {
 			gn.Kwargs = make(map[string]runtime.ArgRef, len(n.Kwargs))
-			for k, a := range n.Kwargs {
+			// Sorted, so that slot numbers do not depend on map order.
+			for _, k := range sortedKeys(n.Kwargs) {
+				a := n.Kwargs[k]
 				ar, nones := argRef(a)
 				gn.Kwargs[k] = ar
 				if len(nones) > 0 {

@@ -322,3 +322,14 @@ func TestBindNoneInListArgs(t *testing.T) {
 		t.Errorf("layer saw %v, want [TT/NT]", seen)
 	}
 }
+
+func TestBindEmptyInputName(t *testing.T) {
+	g := &convert.Graph{
+		Name: "m", ClassName: "Functional",
+		Layers: []*convert.Layer{inputLayer("in", -1, 2)},
+		Inputs: []convert.TensorRef{{}}, Outputs: []convert.TensorRef{ref("in", 0)},
+	}
+	if _, err := build(&convert.Model{File: "m.keras", Graph: g}, collectOptions(nil)); !errors.Is(err, ErrFormat) {
+		t.Errorf("error %v, want ErrFormat", err)
+	}
+}
