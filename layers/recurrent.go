@@ -52,13 +52,15 @@ type rnnCell struct {
 	act      ActivationFunc
 	ract     ActivationFunc // unused by SimpleRNN
 
-	// kernel is [inputDim, gates*units], Keras' layout.
+	// kernel is [inputDim, gates*units], Keras' layout except that LSTM
+	// gate blocks are reordered i, f, o, c.
 	kernel []float32
 	// inBias is added to the input projection: [gates*units], or nil. For
 	// a reset_after GRU it also holds the recurrent bias of z and r, which
 	// Keras adds outside the reset gate and so can be folded in.
 	inBias []float32
-	// recurrent is [units, gates*units]; for GRU only the z and r blocks,
+	// recurrent is [units, gates*units] (LSTM blocks reordered as kernel);
+	// for GRU only the z and r blocks,
 	// [units, 2*units], so the candidate's matmul can come after r.
 	recurrent []float32
 	// recurrentH is GRU's candidate block [units, units].
@@ -138,6 +140,10 @@ func buildCell(spec *convert.Layer, kind cellKind) (*rnnCell, error) {
 		return nil, err
 	}
 	c.recurrent = rk.Data
+	if kind == lstmCell {
+		c.kernel = lstmGateOrder(k.Data, c.inputDim, u)
+		c.recurrent = lstmGateOrder(rk.Data, u, u)
+	}
 	if kind == gruCell {
 		// Split the recurrent kernel's columns into [z r] and [h].
 		c.recurrent = make([]float32, u*2*u)
@@ -169,7 +175,25 @@ func buildCell(spec *convert.Layer, kind cellKind) (*rnnCell, error) {
 		return nil, err
 	}
 	c.inBias = b.Data
+	if kind == lstmCell {
+		c.inBias = lstmGateOrder(b.Data, 1, u)
+	}
 	return c, nil
+}
+
+// lstmGateOrder returns a copy of an LSTM weight of rows×4u with its gate
+// column blocks moved from Keras' i, f, c, o to i, f, o, c, so that one
+// recurrent-activation call covers the three sigmoid gates of a step.
+func lstmGateOrder(w []float32, rows, u int) []float32 {
+	out := make([]float32, len(w))
+	g := 4 * u
+	for r := range rows {
+		src, dst := w[r*g:(r+1)*g], out[r*g:(r+1)*g]
+		copy(dst[:2*u], src[:2*u])    // i, f
+		copy(dst[2*u:3*u], src[3*u:]) // o
+		copy(dst[3*u:], src[2*u:3*u]) // c
+	}
+	return out
 }
 
 // rnnActivation resolves an activation for a recurrent cell, which applies
@@ -710,11 +734,11 @@ func (p *cellPass) run() {
 			recurrentInto(step, h, c.recurrent, B, U, G, G, true)
 			for b := range B {
 				row := step[b*G : b*G+G]
-				// Keras: i, f, c, o; c' = f*c + i*act(g); h' = o*act(c').
-				c.ract(row[:2*U], row[:2*U], U)
-				c.act(row[2*U:3*U], row[2*U:3*U], U)
-				c.ract(row[3*U:], row[3*U:], U)
-				ig, fg, gg, og := row[:U], row[U:2*U], row[2*U:3*U], row[3*U:G]
+				// Keras: c' = f*c + i*act(g); h' = o*act(c'). The
+				// gates are laid out i, f, o, g (see lstmGateOrder).
+				c.ract(row[:3*U], row[:3*U], U)
+				c.act(row[3*U:], row[3*U:], U)
+				ig, fg, og, gg := row[:U], row[U:2*U], row[2*U:3*U], row[3*U:G]
 				cOld, cNew, hNew := cs[b*U:(b+1)*U], cn[b*U:(b+1)*U], hn[b*U:(b+1)*U]
 				for j := range U {
 					cNew[j] = fg[j]*cOld[j] + ig[j]*gg[j]
