@@ -221,50 +221,43 @@ func (b *binder) bind(g *convert.Graph) *bound {
 		}
 	}
 
-	// argRef resolves an argument's tensors to slots. None entries of a
-	// list argument (Keras 3 mask=[None, m]) have no slot: their positions
-	// are returned so the node can put them back when it runs.
-	argRef := func(a convert.Arg) (runtime.ArgRef, []int) {
+	// argRef resolves an argument's tensors to slots. A None entry of a
+	// list argument (Keras 3 mask=[None, m]) is slot -1, which the runtime
+	// passes as a Value without a tensor; an argument of Nones only is a
+	// None argument.
+	argRef := func(a convert.Arg) runtime.ArgRef {
 		ar := runtime.ArgRef{IsList: a.IsList, Const: a.Const}
-		var nones []int
-		for i, r := range a.Tensors {
+		tensors := 0
+		for _, r := range a.Tensors {
 			if r.Layer == "" {
-				nones = append(nones, i)
+				ar.Slots = append(ar.Slots, -1)
 				continue
 			}
+			tensors++
 			ar.Slots = append(ar.Slots, slotOf(r))
 		}
-		if len(nones) > 0 && len(ar.Slots) == 0 && ar.Const == nil {
-			// All None: a None argument, as the runtime models it.
-			return runtime.ArgRef{IsList: a.IsList}, nil
+		if tensors == 0 && len(a.Tensors) > 0 && a.Const == nil {
+			return runtime.ArgRef{IsList: a.IsList}
 		}
-		return ar, nones
+		return ar
 	}
 	out := &bound{}
 	nodes := make([]runtime.GraphNode, 0, len(order))
 	for _, p := range order {
 		n := &p.layer.Nodes[p.index]
-		adapter := &nodeLayer{Layer: built[p.layer.Name], n: numOut[nodeKey{p.layer.Name, p.index}]}
-		gn := runtime.GraphNode{Layer: adapter}
-		for i, a := range n.Args {
-			ar, nones := argRef(a)
-			gn.Args = append(gn.Args, ar)
-			if len(nones) > 0 {
-				adapter.argNones = append(adapter.argNones, noneSet{arg: i, at: nones})
-			}
+		gn := runtime.GraphNode{Layer: built[p.layer.Name]}
+		for _, a := range n.Args {
+			gn.Args = append(gn.Args, argRef(a))
 		}
 		if len(n.Kwargs) > 0 {
 			gn.Kwargs = make(map[string]runtime.ArgRef, len(n.Kwargs))
 			// Sorted, so that slot numbers do not depend on map order.
 			for _, k := range sortedKeys(n.Kwargs) {
-				a := n.Kwargs[k]
-				ar, nones := argRef(a)
-				gn.Kwargs[k] = ar
-				if len(nones) > 0 {
-					adapter.kwargNones = append(adapter.kwargNones, noneSet{kwarg: k, at: nones})
-				}
+				gn.Kwargs[k] = argRef(n.Kwargs[k])
 			}
 		}
+		// Only the outputs somebody reads get slots; the runtime drops the
+		// rest (an LSTM with return_state whose states nobody uses).
 		for i := 0; i < numOut[nodeKey{p.layer.Name, p.index}]; i++ {
 			gn.Outputs = append(gn.Outputs, slotOf(convert.TensorRef{Layer: p.layer.Name, Node: p.index, Index: i}))
 		}
@@ -282,80 +275,4 @@ func (b *binder) bind(g *convert.Graph) *bound {
 	}
 	out.graph = rg
 	return out
-}
-
-// nodeLayer adapts a layer to one graph node. It keeps the first n
-// outputs (the graph knows how many outputs of a call are read, such as an
-// LSTM with return_state whose states nobody uses, not how many the layer
-// returns; the runtime wants one slot per returned output), and it puts
-// back the None entries of list arguments, which have no slot.
-type nodeLayer struct {
-	runtime.Layer
-	n          int
-	argNones   []noneSet
-	kwargNones []noneSet
-}
-
-// noneSet lists the positions of None entries in one argument.
-type noneSet struct {
-	arg   int
-	kwarg string
-	at    []int
-}
-
-// Call runs the layer and keeps its first n outputs.
-func (l *nodeLayer) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
-	if len(l.argNones) > 0 || len(l.kwargNones) > 0 {
-		call = l.withNones(call)
-	}
-	outs, err := l.Layer.Call(ctx, call)
-	if err != nil || len(outs) <= l.n {
-		return outs, err
-	}
-	return outs[:l.n], nil
-}
-
-// withNones returns a copy of call with Value{} (None) at the recorded
-// positions. Only nodes with None arguments pay for the copy.
-func (l *nodeLayer) withNones(call *runtime.Call) *runtime.Call {
-	c := &runtime.Call{Args: append([]runtime.Arg(nil), call.Args...)}
-	if call.Kwargs != nil {
-		c.Kwargs = make(map[string]runtime.Arg, len(call.Kwargs))
-		for k, v := range call.Kwargs {
-			c.Kwargs[k] = v
-		}
-	}
-	insert := func(a runtime.Arg, at []int) runtime.Arg {
-		vals := make([]runtime.Value, 0, len(a.Values)+len(at))
-		src := a.Values
-		for i := 0; len(src) > 0 || len(at) > 0; i++ {
-			if len(at) > 0 && at[0] == i {
-				vals = append(vals, runtime.Value{})
-				at = at[1:]
-				continue
-			}
-			vals = append(vals, src[0])
-			src = src[1:]
-		}
-		a.Values = vals
-		return a
-	}
-	for _, ns := range l.argNones {
-		if ns.arg < len(c.Args) {
-			c.Args[ns.arg] = insert(c.Args[ns.arg], ns.at)
-		}
-	}
-	for _, ns := range l.kwargNones {
-		if c.Kwargs != nil {
-			c.Kwargs[ns.kwarg] = insert(c.Kwargs[ns.kwarg], ns.at)
-		}
-	}
-	return c
-}
-
-// ResetState resets the wrapped layer when it keeps state.
-func (l *nodeLayer) ResetState(ctx *runtime.Context) {
-	if r, ok := l.Layer.(runtime.Resetter); ok {
-		r.ResetState(ctx)
-	}
 }
