@@ -118,3 +118,32 @@ func TestShapeOps(t *testing.T) {
 		t.Errorf("cast to string: got %v, want ErrUnsupported", err)
 	}
 }
+
+// TestOpAxisFromCall reads the axis from the call when the config has none,
+// as a positional constant or a keyword.
+func TestOpAxisFromCall(t *testing.T) {
+	x := []float32{1, 2, 3, 4, 5, 6}
+	l := buildOp(t, "ExpandDims", nil)
+	got := runOp(t, l, tensorArg(x, 2, 3), runtime.Arg{Const: 1.0})
+	wantTensor(t, got, []int{2, 1, 3}, x)
+	out, err := buildOp(t, "Sum", nil).Call(runtime.NewContext(false), &runtime.Call{
+		Args:   []runtime.Arg{tensorArg(x, 2, 3)},
+		Kwargs: map[string]runtime.Arg{"axis": {Const: []any{-1.0}}, "keepdims": {Const: true}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTensor(t, out[0].T, []int{2, 1}, []float32{6, 15})
+	if _, err := l.Call(runtime.NewContext(false), &runtime.Call{Args: []runtime.Arg{tensorArg(x, 2, 3)}}); err == nil {
+		t.Error("ExpandDims without an axis: want an error")
+	}
+	if _, err := l.Call(runtime.NewContext(false), &runtime.Call{Args: []runtime.Arg{tensorArg(x, 2, 3), {Const: "x"}}}); err == nil {
+		t.Error("ExpandDims with a string axis: want an error")
+	}
+	if l.Name() != "op" || l.ClassName() != "ExpandDims" {
+		t.Errorf("name %q class %q", l.Name(), l.ClassName())
+	}
+	if _, err := buildOp(t, "NotEqual", nil).Call(runtime.NewContext(false), &runtime.Call{Args: []runtime.Arg{tensorArg(x, 6), {Const: "a"}}}); err == nil {
+		t.Error("NotEqual with a string operand: want an error")
+	}
+}

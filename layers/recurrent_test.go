@@ -525,6 +525,9 @@ func TestStackedRNNCells(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				if s := l.(*RNN).StateSizes(); fmt.Sprint(s) != "[5 5 3 4]" {
+					t.Errorf("state sizes %v, want [5 5 3 4] (LSTM h, c; GRU h; SimpleRNN h)", s)
+				}
 				x, xr := randSeq(rng, 3, 6, 4)
 				call := &runtime.Call{Args: []runtime.Arg{{Values: []runtime.Value{{T: x}}}}}
 				if m != nil {
