@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 const benchFloats = 16 << 20 // 64 MiB of float32
@@ -145,6 +146,26 @@ func BenchmarkReadGzipChunked(b *testing.B) {
 	}
 }
 
+// BenchmarkReadGzipChunkedInto is BenchmarkReadGzipChunked into a reused
+// buffer, like BenchmarkFlateAlone.
+func BenchmarkReadGzipChunkedInto(b *testing.B) {
+	data := weightsLike(benchFloats)
+	f := benchFile(b, []*testDataset{{name: "z", data: data, chunk: 1 << 18, level: 4}})
+	d, err := f.Root().Dataset("z")
+	if err != nil {
+		b.Fatal(err)
+	}
+	dst := make([]float32, d.Len())
+	b.SetBytes(4 * benchFloats)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := d.ReadFloat32Into(dst); err != nil || dst[12345] != data[12345] {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkFlateAlone inflates the same chunks with compress/zlib into one
 // reused buffer: the floor for BenchmarkReadGzipChunked.
 func BenchmarkFlateAlone(b *testing.B) {
@@ -166,4 +187,41 @@ func BenchmarkFlateAlone(b *testing.B) {
 			}
 		}
 	}
+}
+
+// BenchmarkGzipOverFlate interleaves one flate-only pass and one
+// ReadFloat32Into of the same chunks per iteration and reports the time
+// ratio ("x-flate"), which stays meaningful on a machine whose load changes
+// between separate benchmarks.
+func BenchmarkGzipOverFlate(b *testing.B) {
+	data := weightsLike(benchFloats)
+	set := &testDataset{name: "z", data: data, chunk: 1 << 18, level: 4}
+	f := benchFile(b, []*testDataset{set})
+	d, err := f.Root().Dataset("z")
+	if err != nil {
+		b.Fatal(err)
+	}
+	dst := make([]float32, d.Len())
+	out := make([]byte, 4<<18)
+	var flate, read time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		for _, c := range set.chunks {
+			zr, err := zlib.NewReader(bytes.NewReader(c))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := io.ReadFull(zr, out); err != nil {
+				b.Fatal(err)
+			}
+		}
+		t1 := time.Now()
+		if err := d.ReadFloat32Into(dst); err != nil {
+			b.Fatal(err)
+		}
+		flate += t1.Sub(t0)
+		read += time.Since(t1)
+	}
+	b.ReportMetric(float64(read)/float64(flate), "x-flate")
 }

@@ -1,6 +1,8 @@
 package h5
 
 import (
+	"errors"
+	"io"
 	"math/bits"
 )
 
@@ -10,19 +12,25 @@ import (
 // chunkReader assembles chunks into the dataset buffer.
 type chunkReader struct {
 	d          *Dataset
-	out        []byte
 	dims       []uint64
 	chunk      []uint64
 	es         uint64
 	chunkBytes uint64
 	grid       []uint64 // chunks per dimension over the current extent
 	budget     uint64   // bytes of chunks still allowed to be decoded
+	// put stores a run of whole elements at byte offset off of the
+	// dataset in C order (copying bytes, or converting them).
+	put  func(off uint64, run []byte)
+	read []byte // reused buffer for stored chunks
+	s    scratch
 }
 
-func (d *Dataset) readChunked(out []byte) error {
+// readChunked assembles a chunked dataset, handing each run of elements to
+// put (see chunkReader); the caller fills the unwritten parts.
+func (d *Dataset) readChunked(put func(off uint64, run []byte)) error {
 	f := d.obj.f
 	l := &d.layout
-	cr := &chunkReader{d: d, out: out, dims: d.space.dims, chunk: l.chunk, es: uint64(f.elemSize(&d.dtype))}
+	cr := &chunkReader{d: d, put: put, dims: d.space.dims, chunk: l.chunk, es: uint64(f.elemSize(&d.dtype))}
 	cb := cr.es
 	for _, c := range l.chunk {
 		var ok bool
@@ -251,12 +259,23 @@ func (cr *chunkReader) chunkAt(scaled []uint64, addr, size uint64, mask uint32) 
 	if len(d.filters) == 0 {
 		size = cr.chunkBytes
 	}
-	raw, off, err := f.read(addr, size, d.obj.path, "chunk")
+	abs, err := f.abs(addr, d.obj.path, "chunk")
 	if err != nil {
 		return err
 	}
+	if size > uint64(f.size-abs) {
+		return f.formatErr(d.obj.path, "chunk", abs, "%d bytes run past the end of the file (size %d)", size, f.size)
+	}
+	if uint64(cap(cr.read)) < size {
+		cr.read = make([]byte, size)
+	}
+	raw := cr.read[:size]
+	if m, err := f.r.ReadAt(raw, abs); err != nil && !(errors.Is(err, io.EOF) && uint64(m) == size) {
+		return f.formatErr(d.obj.path, "chunk", abs, "read: %v", err)
+	}
+	off := abs
 	if len(d.filters) > 0 {
-		if raw, err = d.unfilter(raw, mask, cr.chunkBytes, off); err != nil {
+		if raw, err = d.unfilter(raw, mask, cr.chunkBytes, off, &cr.s); err != nil {
 			return err
 		}
 		if uint64(len(raw)) != cr.chunkBytes {
@@ -286,7 +305,7 @@ func (cr *chunkReader) copyChunk(scaled []uint64, raw []byte) {
 		}
 		src *= cr.es
 		dst *= cr.es
-		copy(cr.out[dst:dst+run], raw[src:src+run])
+		cr.put(dst, raw[src:src+run])
 		k := rank - 2
 		for ; k >= 0; k-- {
 			idx[k]++

@@ -467,7 +467,7 @@ func (d *Dataset) readRaw() ([]byte, error) {
 	if total == 0 {
 		return out, nil
 	}
-	return out, d.readChunked(out)
+	return out, d.readChunked(func(off uint64, run []byte) { copy(out[off:], run) })
 }
 
 // readContiguous streams contiguous data in pieces of at most 1 MiB so that
@@ -524,7 +524,7 @@ func (d *Dataset) ReadFloat32() ([]float32, error) {
 		return nil, err
 	}
 	out := make([]float32, d.Len())
-	if err := d.ReadFloat32Into(out); err != nil {
+	if err := d.readFloat32Into(out, true); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -532,7 +532,11 @@ func (d *Dataset) ReadFloat32() ([]float32, error) {
 
 // ReadFloat32Into is ReadFloat32 into a caller's buffer of exactly Len()
 // values, so that repeated reads allocate nothing of the data's size.
-func (d *Dataset) ReadFloat32Into(dst []float32) error {
+func (d *Dataset) ReadFloat32Into(dst []float32) error { return d.readFloat32Into(dst, false) }
+
+// readFloat32Into reads into dst; zeroed says dst is known to be all zeros
+// (fresh from make), which saves touching every page once more.
+func (d *Dataset) readFloat32Into(dst []float32, zeroed bool) error {
 	f := d.obj.f
 	t, _, err := f.numericType(&d.dtype, d.obj.path, "float32")
 	if err != nil {
@@ -550,6 +554,25 @@ func (d *Dataset) ReadFloat32Into(dst []float32) error {
 		return d.readContiguous(func(raw []byte, off uint64) error {
 			decodeFloat32(t, raw, dst[off/es:off/es+uint64(len(raw))/es])
 			return nil
+		})
+	}
+	if d.layout.class == layoutChunked {
+		// Convert chunk by chunk: no raw buffer of the data's size.
+		if d.fill != nil {
+			_, per := d.dtype.scalar()
+			fv := make([]float32, per)
+			decodeFloat32(t, d.fill, fv)
+			for i := range dst {
+				dst[i] = fv[i%per]
+			}
+		} else if !zeroed {
+			clear(dst)
+		}
+		if len(dst) == 0 {
+			return nil
+		}
+		return d.readChunked(func(off uint64, run []byte) {
+			decodeFloat32(t, run, dst[off/es:off/es+uint64(len(run))/es])
 		})
 	}
 	raw, err := d.readRaw()

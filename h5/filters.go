@@ -36,10 +36,32 @@ func filterName(id uint16) string {
 
 var zlibPool sync.Pool // of io.ReadCloser implementing zlib.Resetter
 
+// scratch holds two buffers that filter stages alternate between, reused
+// from chunk to chunk.
+type scratch struct {
+	bufs [2][]byte
+	cur  int // index of the buffer holding the current data, -1: neither
+}
+
+// next returns a buffer of n bytes that is not the one holding the input.
+func (s *scratch) next(n uint64) []byte {
+	i := 0
+	if s.cur == 0 {
+		i = 1
+	}
+	s.cur = i
+	if uint64(cap(s.bufs[i])) < n {
+		s.bufs[i] = make([]byte, n)
+	}
+	return s.bufs[i][:n]
+}
+
 // unfilter undoes the pipeline on one chunk (reverse order), skipping the
-// filters whose bit is set in mask. want is the decoded chunk size.
-func (d *Dataset) unfilter(b []byte, mask uint32, want uint64, off int64) ([]byte, error) {
+// filters whose bit is set in mask. want is the decoded chunk size. The
+// result may live in s.
+func (d *Dataset) unfilter(b []byte, mask uint32, want uint64, off int64, s *scratch) ([]byte, error) {
 	f := d.obj.f
+	s.cur = -1
 	for i := len(d.filters) - 1; i >= 0; i-- {
 		if i < 32 && mask&(1<<uint(i)) != 0 {
 			continue
@@ -48,13 +70,13 @@ func (d *Dataset) unfilter(b []byte, mask uint32, want uint64, off int64) ([]byt
 		var err error
 		switch flt.ID {
 		case filterDeflate:
-			b, err = inflate(b, want)
+			b, err = inflate(b, s.next(want))
 		case filterShuffle:
 			es := d.dtype.Size
 			if len(flt.ClientData) > 0 {
 				es = int(flt.ClientData[0])
 			}
-			b = unshuffle(b, es)
+			b = unshuffle(b, es, s)
 		case filterFletcher32:
 			if len(b) < 4 {
 				return nil, f.formatErr(d.obj.path, "fletcher32 filter", off, "chunk of %d bytes has no checksum", len(b))
@@ -69,7 +91,7 @@ func (d *Dataset) unfilter(b []byte, mask uint32, want uint64, off int64) ([]byt
 			}
 			b = data
 		case filterLZF:
-			b, err = lzfDecompress(b, want)
+			b, err = lzfDecompress(b, s.next(want)[:0:want])
 		default:
 			return nil, f.unsupported(d.obj.path, "filter %d (%s)", flt.ID, filterName(flt.ID))
 		}
@@ -80,8 +102,9 @@ func (d *Dataset) unfilter(b []byte, mask uint32, want uint64, off int64) ([]byt
 	return b, nil
 }
 
-// inflate decompresses a zlib stream, producing at most want bytes.
-func inflate(b []byte, want uint64) ([]byte, error) {
+// inflate decompresses a zlib stream into out, producing at most len(out)
+// bytes.
+func inflate(b, out []byte) ([]byte, error) {
 	br := bytes.NewReader(b)
 	var zr io.ReadCloser
 	if p := zlibPool.Get(); p != nil {
@@ -96,7 +119,6 @@ func inflate(b []byte, want uint64) ([]byte, error) {
 		}
 	}
 	defer zlibPool.Put(zr)
-	out := make([]byte, want)
 	n, err := io.ReadFull(zr, out)
 	if err == io.ErrUnexpectedEOF || err == io.EOF {
 		return out[:n], nil
@@ -109,12 +131,12 @@ func inflate(b []byte, want uint64) ([]byte, error) {
 
 // unshuffle reverses the byte shuffle: byte j of element i was stored at
 // j*n + i; trailing bytes beyond whole elements are stored as is.
-func unshuffle(b []byte, es int) []byte {
+func unshuffle(b []byte, es int, s *scratch) []byte {
 	if es <= 1 || len(b) < es {
 		return b
 	}
 	n := len(b) / es
-	out := make([]byte, len(b))
+	out := s.next(uint64(len(b)))
 	for j := 0; j < es; j++ {
 		src := b[j*n : (j+1)*n]
 		for i, x := range src {
@@ -126,9 +148,9 @@ func unshuffle(b []byte, es int) []byte {
 }
 
 // lzfDecompress decodes LZF (liblzf's lzf_decompress, as used by h5py's
-// filter 32000) into at most want bytes.
-func lzfDecompress(in []byte, want uint64) ([]byte, error) {
-	out := make([]byte, 0, want)
+// filter 32000), appending to out up to its capacity.
+func lzfDecompress(in, out []byte) ([]byte, error) {
+	want := uint64(cap(out))
 	for i := 0; i < len(in); {
 		ctrl := int(in[i])
 		i++
