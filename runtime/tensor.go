@@ -26,7 +26,24 @@ func NewTensor(shape ...int) *Tensor {
 		}
 		n *= d
 	}
+	if len(shape) <= inlineRank {
+		// One allocation for the tensor and its shape: layers make an
+		// output tensor per call, and in a streaming step the
+		// allocations showed in the profile.
+		a := &tensorWithShape{}
+		copy(a.shape[:], shape)
+		a.t = Tensor{Shape: a.shape[:len(shape):len(shape)], Data: make([]float32, n)}
+		return &a.t
+	}
 	return &Tensor{Shape: append([]int(nil), shape...), Data: make([]float32, n)}
+}
+
+// inlineRank is the largest rank NewTensor stores inline.
+const inlineRank = 4
+
+type tensorWithShape struct {
+	t     Tensor
+	shape [inlineRank]int
 }
 
 // FromData wraps data as a tensor of the given shape. It returns an error
