@@ -123,6 +123,29 @@ func (g *Group) Members() ([]string, error) {
 	return names, nil
 }
 
+// Link describes one member of a group as stored: a hard link to an
+// object, a soft link (a path) or an external link (another file).
+type Link struct {
+	Name     string
+	Soft     bool
+	External bool
+	Target   string // soft link path
+}
+
+// Links returns the group's links in the same order as Members, without
+// resolving them (listings show soft links as such, like h5ls).
+func (g *Group) Links() ([]Link, error) {
+	links, err := g.links()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Link, len(links))
+	for i, l := range links {
+		out[i] = Link{Name: l.name, Soft: l.soft, External: l.external, Target: l.target}
+	}
+	return out, nil
+}
+
 // Kind reports whether the member name (a relative path) is a group or a
 // dataset.
 func (g *Group) Kind(name string) (Kind, error) {

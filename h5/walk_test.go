@@ -40,11 +40,20 @@ func walkOpt(f *File, strict bool) (objects int, err error) {
 		if err := readAttrs(g.Attrs()); err != nil {
 			return err
 		}
-		names, err := g.Members()
+		links, err := g.Links()
 		if err != nil {
 			return err
 		}
-		for _, n := range names {
+		for _, l := range links {
+			n := l.Name
+			if l.Soft || l.External {
+				// Objects are visited through hard links, as h5py's
+				// visititems does; resolving soft links is tested apart.
+				if _, err := g.Kind(n); err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrUnsupported) {
+					return err
+				}
+				continue
+			}
 			k, err := g.Kind(n)
 			if err != nil {
 				if errors.Is(err, ErrUnsupported) || errors.Is(err, ErrNotFound) { // external or broken soft link

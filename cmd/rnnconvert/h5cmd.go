@@ -83,6 +83,7 @@ type h5Object struct {
 	Dtype  string
 	Detail string // datatype, layout, chunks, filters (text listing)
 	Data   any    // with --data: []any of numbers/strings
+	Links  []string
 }
 
 type h5Attr struct {
@@ -108,12 +109,24 @@ func h5Objects(f *h5.File, withData bool, warn io.Writer) ([]h5Object, error) {
 		if o.Attrs, err = h5AttrValues(attrs); err != nil {
 			return err
 		}
+		self := len(out) // children are appended after it
 		out = append(out, o)
-		names, err := g.Members()
+		links, err := g.Links()
 		if err != nil {
 			return err
 		}
-		for _, n := range names {
+		for _, l := range links {
+			n := l.Name
+			if l.Soft || l.External {
+				// Listed as links, like h5ls; their targets are listed at
+				// their own (hard-link) paths.
+				if l.Soft {
+					out[self].Links = append(out[self].Links, n+" -> "+l.Target)
+				} else {
+					out[self].Links = append(out[self].Links, n+" -> (external link)")
+				}
+				continue
+			}
 			k, err := g.Kind(n)
 			if errors.Is(err, h5.ErrNotFound) || errors.Is(err, h5.ErrUnsupported) {
 				// Dangling or looping soft link, external link: not an object.
@@ -366,6 +379,9 @@ func writeH5Text(w io.Writer, objs []h5Object) {
 		if o.Data != nil {
 			b, _ := json.Marshal(o.Data)
 			fmt.Fprintf(w, "    Data: %s\n", b)
+		}
+		for _, l := range o.Links {
+			fmt.Fprintf(w, "    Link: %s\n", l)
 		}
 	}
 }

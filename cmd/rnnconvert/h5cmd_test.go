@@ -75,6 +75,15 @@ func TestH5Text(t *testing.T) {
 			t.Errorf("listing lacks %q:\n%s", s, out)
 		}
 	}
+	stdout.Reset()
+	if code := runH5([]string{filepath.Join("..", "..", "testdata", "h5", "softlinks.h5")}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, s := range []string{"Link: dangling -> /nowhere", "Link: good -> /real", "/real "} {
+		if !strings.Contains(stdout.String(), s) {
+			t.Errorf("listing lacks %q:\n%s", s, stdout.String())
+		}
+	}
 	if code := runH5([]string{"/nonexistent.h5"}, &stdout, &stderr); code != 1 {
 		t.Errorf("missing file: exit %d, want 1", code)
 	}

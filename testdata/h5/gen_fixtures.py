@@ -72,6 +72,8 @@ def dump(fname):
     objects = []
     with h5py.File(os.path.join(HERE, fname), "r") as f:
         def visit(path, obj):
+            if isinstance(obj, h5py.Datatype):
+                return  # committed datatypes are not groups or datasets
             rec = {"path": "/" + path if path else "/"}
             rec["attrs"] = {n: attr_value(obj, n) for n in obj.attrs.keys()}
             rec["attr_order"] = list(obj.attrs.keys())
@@ -188,6 +190,11 @@ def datasets(g):
     did.write(h5py.h5s.ALL, h5py.h5s.ALL, np.arange(5, dtype="<f4") * 1.25)
     d = g["vlen_strings"]
     d.attrs["name"] = "dataset attr"
+    g["scalar_string"] = "a scalar vlen string"
+    # A committed datatype shared by a dataset and an attribute.
+    g["named_type"] = np.dtype(">f8")
+    g.create_dataset("uses_named_type", data=np.array([1.5, -2.0]), dtype=g["named_type"])
+    g.attrs.create("attr_named_type", np.array([0.25, 4.0]), dtype=g["named_type"])
 
 
 def links(g):
