@@ -569,17 +569,34 @@ func (l *RNN) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, e
 	var out *runtime.Tensor
 	var states []*runtime.Tensor
 	var err error
+	var res []runtime.Value
 	if l.ReturnState {
 		out, states, err = l.Run(ctx, x.T, opt)
+		res = []runtime.Value{{T: out}}
 	} else {
-		// Without return_state the final states stay in ctx.
-		out = l.NewOutput(x.T.Shape[0], x.T.Shape[1])
+		// Without return_state the final states stay in ctx, and the
+		// result needs two allocations: a streaming step is cheap.
+		o := &callOutput{}
+		B, T := x.T.Shape[0], x.T.Shape[1]
+		if l.ReturnSequences {
+			o.shape = [3]int{B, T, l.Units()}
+			o.t.Shape = o.shape[:3]
+		} else {
+			o.shape = [3]int{B, l.Units()}
+			o.t.Shape = o.shape[:2]
+		}
+		n := 1
+		for _, d := range o.t.Shape {
+			n *= d
+		}
+		o.t.Data = make([]float32, n)
+		o.vals[0].T = &o.t
+		out, res = &o.t, o.vals[:]
 		err = l.RunInto(ctx, x.T, opt, out, nil)
 	}
 	if err != nil {
 		return nil, err
 	}
-	res := []runtime.Value{{T: out}}
 	if l.ReturnSequences && mask != nil && l.kerasMajor < 3 {
 		// Keras 1/2: the output mask is the input mask when returning
 		// sequences (not reversed by go_backwards: compute_mask returns
@@ -596,6 +613,14 @@ func (l *RNN) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, e
 		}
 	}
 	return res, nil
+}
+
+// callOutput holds a Call's output tensor, its shape and the result slice
+// in one allocation.
+type callOutput struct {
+	t     runtime.Tensor
+	shape [3]int
+	vals  [1]runtime.Value
 }
 
 // Scratch slots of a cell's run, under the cell's pointer.
