@@ -26,6 +26,7 @@ const (
 
 var classNames = [...]string{"integer", "float", "time", "string", "bitfield", "opaque", "compound", "reference", "enum", "vlen", "array"}
 
+// String returns the class name as h5py and the spec call it.
 func (c Class) String() string {
 	if c >= 0 && int(c) < len(classNames) {
 		return classNames[c]

@@ -26,6 +26,7 @@ type FormatError struct {
 	Msg       string
 }
 
+// Error returns "h5: FILE: PATH: STRUCTURE: msg (offset 0x..)".
 func (e *FormatError) Error() string {
 	s := "h5: " + e.File + ": " + e.Path + ": " + e.Structure + ": " + e.Msg
 	if e.Offset >= 0 {
@@ -45,6 +46,7 @@ type UnsupportedError struct {
 	Feature string // e.g. "filter 307 (bzip2)"
 }
 
+// Error returns "h5: FILE: PATH: unsupported FEATURE".
 func (e *UnsupportedError) Error() string {
 	return "h5: " + e.File + ": " + e.Path + ": unsupported " + e.Feature
 }

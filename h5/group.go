@@ -16,6 +16,7 @@ const (
 	KindDatatype // committed (named) datatype
 )
 
+// String returns "group", "dataset" or "datatype".
 func (k Kind) String() string {
 	switch k {
 	case KindGroup:
