@@ -146,8 +146,9 @@ func (l *Dense) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value,
 		return nil, fmt.Errorf("layer %q: input shape %v: want last axis %d", l.name, x.T.Shape, l.InputDim)
 	}
 	rows := x.T.Len() / l.InputDim
-	shape := append(append([]int(nil), x.T.Shape[:x.T.Rank()-1]...), l.outDim)
-	out := runtime.NewTensor(shape...)
+	var buf [maxResultRank]int
+	shape := append(append(buf[:0], x.T.Shape[:x.T.Rank()-1]...), l.outDim)
+	out, res := newResult(shape...)
 	pre := out.Data
 	if l.outDim != l.Units {
 		pre = ctx.Scratch(l, 0, rows*l.Units)
@@ -157,7 +158,37 @@ func (l *Dense) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value,
 		kernel.AddBias(pre, l.Bias)
 	}
 	l.act(out.Data, pre, l.Units)
-	return []runtime.Value{{T: out, Mask: x.Mask}}, nil
+	res[0].Mask = x.Mask
+	return res, nil
+}
+
+// maxResultRank is the largest rank newResult keeps in its own allocation.
+const maxResultRank = 6
+
+// result is a layer's single output with its shape, in one allocation.
+type result struct {
+	t     runtime.Tensor
+	shape [maxResultRank]int
+	vals  [1]runtime.Value
+}
+
+// newResult returns a zero tensor of the given shape and a one-Value
+// result slice holding it, in two allocations (the struct and the data),
+// which keeps per-call overhead low for streaming steps.
+func newResult(shape ...int) (*runtime.Tensor, []runtime.Value) {
+	o := &result{}
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	if len(shape) <= maxResultRank {
+		o.t.Shape = o.shape[:copy(o.shape[:], shape)]
+	} else {
+		o.t.Shape = append([]int(nil), shape...)
+	}
+	o.t.Data = make([]float32, n)
+	o.vals[0].T = &o.t
+	return &o.t, o.vals[:]
 }
 
 // oneInput returns the one tensor a single-input layer is called on.

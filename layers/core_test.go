@@ -28,7 +28,7 @@ func denseSpec(rng *rand.Rand, in, units int, act string, useBias bool) (*conver
 // and that the input mask passes through.
 func TestDenseND(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
-	for _, shape := range [][]int{{4, 3}, {2, 5, 3}, {1, 3}} {
+	for _, shape := range [][]int{{4, 3}, {2, 5, 3}, {1, 3}, {3}, {1, 2, 1, 2, 1, 2, 1, 3}} {
 		for _, useBias := range []bool{true, false} {
 			spec, k, b := denseSpec(rng, 3, 6, "tanh", useBias)
 			l, err := Standard().Build(spec, &Env{})
@@ -41,7 +41,10 @@ func TestDenseND(t *testing.T) {
 			}
 			x32, x64 := randWeights(rng, n, 2)
 			x, _ := runtime.FromData(x32, shape...)
-			mask := runtime.NewTensor(shape[:len(shape)-1]...)
+			var mask *runtime.Tensor
+			if len(shape) > 1 {
+				mask = runtime.NewTensor(shape[:len(shape)-1]...)
+			}
 			out, err := l.Call(runtime.NewContext(false), &runtime.Call{Args: []runtime.Arg{{Values: []runtime.Value{{T: x, Mask: mask}}}}})
 			if err != nil {
 				t.Fatal(err)

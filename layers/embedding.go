@@ -67,7 +67,8 @@ func (l *Embedding) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Valu
 		return nil, err
 	}
 	ids := x.T
-	out := runtime.NewTensor(append(append([]int(nil), ids.Shape...), l.OutputDim)...)
+	var buf [maxResultRank]int
+	out, res := newResult(append(append(buf[:0], ids.Shape...), l.OutputDim)...)
 	e := l.OutputDim
 	for i, v := range ids.Data {
 		// Keras casts ids to int32, which truncates toward zero.
@@ -78,7 +79,6 @@ func (l *Embedding) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Valu
 		id := int(f)
 		copy(out.Data[i*e:(i+1)*e], l.Embeddings[id*e:(id+1)*e])
 	}
-	res := runtime.Value{T: out}
 	if l.MaskZero {
 		m := runtime.NewTensor(ids.Shape...)
 		for i, v := range ids.Data {
@@ -86,7 +86,7 @@ func (l *Embedding) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Valu
 				m.Data[i] = 1
 			}
 		}
-		res.Mask = m
+		res[0].Mask = m
 	}
-	return []runtime.Value{res}, nil
+	return res, nil
 }

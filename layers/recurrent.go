@@ -576,22 +576,12 @@ func (l *RNN) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, e
 	} else {
 		// Without return_state the final states stay in ctx, and the
 		// result needs two allocations: a streaming step is cheap.
-		o := &callOutput{}
 		B, T := x.T.Shape[0], x.T.Shape[1]
 		if l.ReturnSequences {
-			o.shape = [3]int{B, T, l.Units()}
-			o.t.Shape = o.shape[:3]
+			out, res = newResult(B, T, l.Units())
 		} else {
-			o.shape = [3]int{B, l.Units()}
-			o.t.Shape = o.shape[:2]
+			out, res = newResult(B, l.Units())
 		}
-		n := 1
-		for _, d := range o.t.Shape {
-			n *= d
-		}
-		o.t.Data = make([]float32, n)
-		o.vals[0].T = &o.t
-		out, res = &o.t, o.vals[:]
 		err = l.RunInto(ctx, x.T, opt, out, nil)
 	}
 	if err != nil {
@@ -613,14 +603,6 @@ func (l *RNN) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, e
 		}
 	}
 	return res, nil
-}
-
-// callOutput holds a Call's output tensor, its shape and the result slice
-// in one allocation.
-type callOutput struct {
-	t     runtime.Tensor
-	shape [3]int
-	vals  [1]runtime.Value
 }
 
 // Scratch slots of a cell's run, under the cell's pointer.
