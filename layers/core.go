@@ -146,9 +146,9 @@ func (l *Dense) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value,
 		return nil, fmt.Errorf("layer %q: input shape %v: want last axis %d", l.name, x.T.Shape, l.InputDim)
 	}
 	rows := x.T.Len() / l.InputDim
-	var buf [maxResultRank]int
+	var buf [maxLayerResultRank]int
 	shape := append(append(buf[:0], x.T.Shape[:x.T.Rank()-1]...), l.outDim)
-	out, res := newResult(shape...)
+	out, res := newLayerResult(shape...)
 	pre := out.Data
 	if l.outDim != l.Units {
 		pre = ctx.Scratch(l, 0, rows*l.Units)
@@ -162,26 +162,26 @@ func (l *Dense) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value,
 	return res, nil
 }
 
-// maxResultRank is the largest rank newResult keeps in its own allocation.
-const maxResultRank = 6
+// maxLayerResultRank is the largest rank newLayerResult keeps in its own allocation.
+const maxLayerResultRank = 6
 
-// result is a layer's single output with its shape, in one allocation.
-type result struct {
+// layerResult is a layer's single output with its shape, in one allocation.
+type layerResult struct {
 	t     runtime.Tensor
-	shape [maxResultRank]int
+	shape [maxLayerResultRank]int
 	vals  [1]runtime.Value
 }
 
-// newResult returns a zero tensor of the given shape and a one-Value
+// newLayerResult returns a zero tensor of the given shape and a one-Value
 // result slice holding it, in two allocations (the struct and the data),
 // which keeps per-call overhead low for streaming steps.
-func newResult(shape ...int) (*runtime.Tensor, []runtime.Value) {
-	o := &result{}
+func newLayerResult(shape ...int) (*runtime.Tensor, []runtime.Value) {
+	o := &layerResult{}
 	n := 1
 	for _, d := range shape {
 		n *= d
 	}
-	if len(shape) <= maxResultRank {
+	if len(shape) <= maxLayerResultRank {
 		o.t.Shape = o.shape[:copy(o.shape[:], shape)]
 	} else {
 		o.t.Shape = append([]int(nil), shape...)

@@ -67,8 +67,8 @@ func (l *Embedding) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Valu
 		return nil, err
 	}
 	ids := x.T
-	var buf [maxResultRank]int
-	out, res := newResult(append(append(buf[:0], ids.Shape...), l.OutputDim)...)
+	var buf [maxLayerResultRank]int
+	out, res := newLayerResult(append(append(buf[:0], ids.Shape...), l.OutputDim)...)
 	e := l.OutputDim
 	for i, v := range ids.Data {
 		// Keras casts ids to int32, which truncates toward zero.

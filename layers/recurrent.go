@@ -578,9 +578,9 @@ func (l *RNN) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, e
 		// result needs two allocations: a streaming step is cheap.
 		B, T := x.T.Shape[0], x.T.Shape[1]
 		if l.ReturnSequences {
-			out, res = newResult(B, T, l.Units())
+			out, res = newLayerResult(B, T, l.Units())
 		} else {
-			out, res = newResult(B, l.Units())
+			out, res = newLayerResult(B, l.Units())
 		}
 		err = l.RunInto(ctx, x.T, opt, out, nil)
 	}
