@@ -182,7 +182,8 @@ func newLayerResult(shape ...int) (*runtime.Tensor, []runtime.Value) {
 		n *= d
 	}
 	if len(shape) <= maxLayerResultRank {
-		o.t.Shape = o.shape[:copy(o.shape[:], shape)]
+		r := copy(o.shape[:], shape)
+		o.t.Shape = o.shape[:r:r] // capped: an append must not write past it
 	} else {
 		o.t.Shape = append([]int(nil), shape...)
 	}
