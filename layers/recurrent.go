@@ -44,6 +44,13 @@ const (
 //
 // Keras (keras-formats.md §6.1): kernels are (in, gates*units) with gate
 // blocks as column slices: LSTM i, f, c, o; GRU z, r, h.
+//
+// A step performs the float32 operations of Keras 3's numpy backend in
+// the same order (its cells' implementation 2): each matrix product is
+// computed on its own, from zero, then added, and every product and sum of
+// the gate math is rounded separately (no fused multiply-add). A recurrent
+// model feeds every rounding difference back into itself, and chaotic ones
+// amplify a last-bit difference to 1e-4 within 40 steps.
 type rnnCell struct {
 	kind     cellKind
 	units    int
@@ -55,19 +62,21 @@ type rnnCell struct {
 	// kernel is [inputDim, gates*units], Keras' layout except that LSTM
 	// gate blocks are reordered i, f, o, c.
 	kernel []float32
-	// inBias is added to the input projection: [gates*units], or nil. For
-	// a reset_after GRU it also holds the recurrent bias of z and r, which
-	// Keras adds outside the reset gate and so can be folded in.
+	// inBias is added to the input projection before the recurrent term
+	// (SimpleRNN, GRU): [gates*units], or nil.
 	inBias []float32
+	// stepBias is LSTM's bias, which Keras adds after x·K + h·R:
+	// [4*units] (gate order as kernel), or nil.
+	stepBias []float32
+	// recBias is a reset_after GRU's recurrent bias, added to h·R:
+	// [3*units], or nil.
+	recBias []float32
 	// recurrent is [units, gates*units] (LSTM blocks reordered as kernel);
 	// for GRU only the z and r blocks,
 	// [units, 2*units], so the candidate's matmul can come after r.
 	recurrent []float32
 	// recurrentH is GRU's candidate block [units, units].
 	recurrentH []float32
-	// recBiasH is a reset_after GRU's recurrent candidate bias [units],
-	// which Keras multiplies by r, or nil.
-	recBiasH   []float32
 	resetAfter bool
 }
 
@@ -163,20 +172,17 @@ func buildCell(spec *convert.Layer, kind cellKind) (*rnnCell, error) {
 		if err := checkWeightShape(spec, b, 2, g); err != nil {
 			return nil, err
 		}
-		c.inBias = make([]float32, g)
-		copy(c.inBias, b.Data[:g])
-		for j := 0; j < 2*u; j++ {
-			c.inBias[j] += b.Data[g+j]
-		}
-		c.recBiasH = append([]float32(nil), b.Data[g+2*u:]...)
+		c.inBias = b.Data[:g]
+		c.recBias = b.Data[g:]
 		return c, nil
 	}
 	if err := checkWeightShape(spec, b, g); err != nil {
 		return nil, err
 	}
-	c.inBias = b.Data
 	if kind == lstmCell {
-		c.inBias = lstmGateOrder(b.Data, 1, u)
+		c.stepBias = lstmGateOrder(b.Data, 1, u)
+	} else {
+		c.inBias = b.Data
 	}
 	return c, nil
 }
@@ -678,23 +684,25 @@ func (p *cellPass) run() {
 
 	// The input projection for all time steps as one matrix multiply,
 	// time-major: row t*B+b holds step t of sequence b, so the B rows of
-	// one step are contiguous, the recurrent term h·R accumulates into
-	// them in place with a plain leading dimension G, and the gate math
-	// reads them in order. Batch 1 needs no reordering of x.
+	// one step are contiguous and the gate math reads them in order.
+	// Batch 1 needs no reordering of x.
 	// One scratch buffer holds everything, carved below: one Context
 	// lookup per call keeps a streaming step cheap.
-	const small = 8 // h, h', c, c', GRU tmp and tmp2, prev: [B, U] each
+	const small = 7 // h, h', c, c', tmp, tmp2, prev: [B, U] each
 	xtLen := 0
 	if B > 1 {
 		xtLen = B * T * D
 	}
-	buf := ctx.Scratch(c, slotProj, B*T*G+small*B*U+xtLen)
+	buf := ctx.Scratch(c, slotProj, B*T*G+B*G+small*B*U+xtLen)
 	xp, rest := buf[:B*T*G], buf[B*T*G:]
 	carve := func(n int) []float32 {
 		v := rest[:n:n]
 		rest = rest[n:]
 		return v
 	}
+	// rec receives each step's recurrent product h·R, which Keras computes
+	// apart and then adds.
+	rec := carve(B * G)
 	x := p.x
 	if B > 1 {
 		xt := carve(xtLen)
@@ -732,53 +740,68 @@ func (p *cellPass) run() {
 		step := xp[t*B*G:]
 		switch c.kind {
 		case simpleRNNCell:
-			recurrentInto(step, h, c.recurrent, B, U, G, G, true)
+			// Keras: act((x·K + b) + h·R).
+			recurrentInto(rec, h, c.recurrent, B, U, U)
 			for b := range B {
 				row := step[b*G : b*G+U]
+				kernel.Add(row, row, rec[b*U:(b+1)*U])
 				c.act(hn[b*U:(b+1)*U], row, U)
 			}
 		case lstmCell:
-			recurrentInto(step, h, c.recurrent, B, U, G, G, true)
+			// Keras: z = (x·K + h·R) + b.
+			recurrentInto(rec, h, c.recurrent, B, U, G)
 			for b := range B {
 				row := step[b*G : b*G+G]
+				kernel.Add(row, row, rec[b*G:(b+1)*G])
+				if c.stepBias != nil {
+					kernel.Add(row, row, c.stepBias)
+				}
 				// Keras: c' = f*c + i*act(g); h' = o*act(c'). The
 				// gates are laid out i, f, o, g (see lstmGateOrder).
 				c.ract(row[:3*U], row[:3*U], U)
 				c.act(row[3*U:], row[3*U:], U)
 				ig, fg, og, gg := row[:U], row[U:2*U], row[2*U:3*U], row[3*U:G]
 				cOld, cNew, hNew := cs[b*U:(b+1)*U], cn[b*U:(b+1)*U], hn[b*U:(b+1)*U]
-				for j := range U {
-					cNew[j] = fg[j]*cOld[j] + ig[j]*gg[j]
-				}
+				ic := tmp[b*U : (b+1)*U]
+				kernel.Mul(cNew, fg, cOld)
+				kernel.Mul(ic, ig, gg)
+				kernel.Add(cNew, cNew, ic)
 				c.act(hNew, cNew, U)
-				kernel.Mul(hNew, hNew, og)
+				kernel.Mul(hNew, og, hNew)
 			}
 		case gruCell:
-			// z and r: x·K + b + h·R (reset_after folds R's bias into b).
-			recurrentInto(step, h, c.recurrent, B, U, 2*U, G, true)
+			// z and r: (x·K + b) + (h·R + rb); rb only with reset_after.
+			recurrentInto(rec, h, c.recurrent, B, U, 2*U)
+			if c.resetAfter {
+				recurrentInto(tmp, h, c.recurrentH, B, U, U)
+			}
 			for b := range B {
+				recZR := rec[b*2*U : (b+1)*2*U]
+				if c.recBias != nil {
+					kernel.Add(recZR, recZR, c.recBias[:2*U])
+				}
 				row := step[b*G : b*G+2*U]
+				kernel.Add(row, row, recZR)
 				c.ract(row, row, U)
 			}
 			if c.resetAfter {
-				// Keras: hh = act(x·Kh + bh + r*(h·Rh + rbh)).
-				recurrentInto(tmp, h, c.recurrentH, B, U, U, U, false)
+				// Keras: hh = act((x·Kh + bh) + r*(h·Rh + rbh)).
 				for b := range B {
-					rec := tmp[b*U : (b+1)*U]
-					if c.recBiasH != nil {
-						kernel.Add(rec, rec, c.recBiasH)
+					recH := tmp[b*U : (b+1)*U]
+					if c.recBias != nil {
+						kernel.Add(recH, recH, c.recBias[2*U:])
 					}
 					row := step[b*G : b*G+G]
-					kernel.Mul(rec, rec, row[U:2*U])
-					kernel.Add(row[2*U:], row[2*U:], rec)
+					kernel.Mul(recH, row[U:2*U], recH)
+					kernel.Add(row[2*U:], row[2*U:], recH)
 				}
 			} else {
-				// Keras: hh = act(x·Kh + bh + (r*h)·Rh).
+				// Keras: hh = act((x·Kh + bh) + (r*h)·Rh).
 				for b := range B {
 					row := step[b*G : b*G+G]
 					kernel.Mul(tmp2[b*U:(b+1)*U], row[U:2*U], h[b*U:(b+1)*U])
 				}
-				recurrentInto(tmp, tmp2, c.recurrentH, B, U, U, U, false)
+				recurrentInto(tmp, tmp2, c.recurrentH, B, U, U)
 				for b := range B {
 					row := step[b*G : b*G+G]
 					kernel.Add(row[2*U:], row[2*U:], tmp[b*U:(b+1)*U])
@@ -790,10 +813,14 @@ func (p *cellPass) run() {
 				c.act(hh, hh, U)
 				z := row[:U]
 				hOld, hNew := h[b*U:(b+1)*U], hn[b*U:(b+1)*U]
-				// Keras: h' = z*h + (1-z)*hh.
-				for j := range U {
-					hNew[j] = z[j]*hOld[j] + (1-z[j])*hh[j]
+				// Keras: h' = z*h + (1-z)*hh, each product rounded.
+				zc := tmp2[b*U : (b+1)*U]
+				for j, v := range z {
+					zc[j] = 1 - v
 				}
+				kernel.Mul(zc, zc, hh)
+				kernel.Mul(hNew, z, hOld)
+				kernel.Add(hNew, hNew, zc)
 			}
 		}
 		pos := t
@@ -846,15 +873,16 @@ func (p *cellPass) run() {
 	}
 }
 
-// recurrentInto computes (or with acc adds) h[B, U]·w[U, n] into the B rows
-// of dst, which start ld apart. One sequence uses the streaming
+// recurrentInto sets dst[B, n] (rows n apart) to h[B, U]·w[U, n], each
+// output summed from zero over U in order with fused multiply-adds, as
+// OpenBLAS' sgemm kernels under numpy do. One sequence uses the streaming
 // matrix-vector kernel.
-func recurrentInto(dst, h, w []float32, B, U, n, ld int, acc bool) {
+func recurrentInto(dst, h, w []float32, B, U, n int) {
 	if B == 1 {
-		kernel.VecMat(dst[:n], h[:U], w, U, n, acc)
+		kernel.VecMat(dst[:n], h[:U], w, U, n, false)
 		return
 	}
-	kernel.MatMul(B, n, U, h, U, w, n, dst, ld, acc)
+	kernel.MatMul(B, n, U, h, U, w, n, dst, n, false)
 }
 
 // initState copies src into dst, or zeroes dst when src is nil.

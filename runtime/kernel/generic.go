@@ -85,23 +85,17 @@ func addGo(dst, a, b []float32) {
 // Constants of the float32 exp: Cephes' expf range reduction and minimax
 // polynomial (relative error about 1 ulp), shared with the assembly.
 const (
-	expHi   = 88.72283935546875 // above this exp overflows float32
-	expLo   = -103.972076416    // below ln(2^-150) exp rounds to 0
-	log2e   = 1.44269504088896341
-	ln2Hi   = 0.693359375 // ln2 split so that n*ln2Hi is exact
-	ln2Lo   = -2.12194440e-4
-	expP0   = 1.9875691500e-4
-	expP1   = 1.3981999507e-3
-	expP2   = 8.3334519073e-3
-	expP3   = 4.1665795894e-2
-	expP4   = 1.6666665459e-1
-	expP5   = 5.0000001201e-1
-	tanhLim = 0.625 // below it tanh uses its own odd polynomial (Cephes tanhf)
-	tanhP0  = -5.70498872745e-3
-	tanhP1  = 2.06390887954e-2
-	tanhP2  = -5.37397155531e-2
-	tanhP3  = 1.33314422036e-1
-	tanhP4  = -3.33332819422e-1
+	expHi = 88.72283935546875 // above this exp overflows float32
+	expLo = -103.972076416    // below ln(2^-150) exp rounds to 0
+	log2e = 1.44269504088896341
+	ln2Hi = 0.693359375 // ln2 split so that n*ln2Hi is exact
+	ln2Lo = -2.12194440e-4
+	expP0 = 1.9875691500e-4
+	expP1 = 1.3981999507e-3
+	expP2 = 8.3334519073e-3
+	expP3 = 4.1665795894e-2
+	expP4 = 1.6666665459e-1
+	expP5 = 5.0000001201e-1
 )
 
 // exp32 is exp in float32: x = n·ln2 + r with |r| ≤ ln2/2, exp(r) from a
@@ -134,26 +128,90 @@ func exp32(x float32) float32 {
 	return p * math.Float32frombits(uint32(n2+127)<<23)
 }
 
-// tanh32 is tanh in float32: an odd polynomial near zero, where 1-2/(e+1)
-// would cancel, and 1 - 2/(exp(2|x|)+1) with x's sign elsewhere.
+// tanh32 is numpy's float32 tanh (numpy/_core/src/umath/
+// loops_hyperbolic.dispatch.cpp.src, converted from Intel SVML), which
+// Keras' numpy backend calls: bit-exact agreement matters because a
+// recurrent model feeds every rounding difference back into itself. |x| is
+// split into 32 intervals by its exponent and top mantissa bits; on each,
+// tanh(|x|) is a degree-6 polynomial in |x| - b evaluated with fused
+// multiply-adds; |x| ≥ 2^127 saturates to 1 (the table's last interval is
+// 1 + 0·y already); then x's sign is copied back, so tanh(-0) = -0.
 func tanh32(x float32) float32 {
-	// Work on |x| and copy x's sign back at the end: tanh is odd, and this
-	// keeps tanh(-0) = -0.
-	z := math.Float32frombits(math.Float32bits(x) &^ (1 << 31))
-	var t float32
-	if z < tanhLim {
-		s := z * z
-		p := float32(tanhP0)
-		p = p*s + tanhP1
-		p = p*s + tanhP2
-		p = p*s + tanhP3
-		p = p*s + tanhP4
-		t = p*s*z + z
-	} else {
-		// NaN lands here and stays NaN.
-		t = 1 - 2/(exp32(z+z)+1)
+	if x != x {
+		return x
 	}
-	return math.Float32frombits(math.Float32bits(t) | math.Float32bits(x)&(1<<31))
+	bits := math.Float32bits(x)
+	var r float32 = 1
+	if nd := int32(bits & 0x7fe00000); nd <= 0x7f000000 {
+		i := min(max(nd-0x3d400000, 0), 0x3e00000) >> 21
+		y := math.Float32frombits(bits&0x7fffffff) - math.Float32frombits(tanhTable[0][i])
+		r = math.Float32frombits(tanhTable[7][i])
+		for row := 6; row >= 1; row-- {
+			r = fma32(r, y, math.Float32frombits(tanhTable[row][i]))
+		}
+	}
+	return math.Float32frombits(math.Float32bits(r) | bits&(1<<31))
+}
+
+// tanhTable holds numpy's tanh coefficients per interval (column): row 0
+// is b, rows 1 to 7 the polynomial's c0 to c6. tanhLUT in const_amd64.s is
+// the same table.
+var tanhTable = [8][32]uint32{
+	{0x0, 0x3d700000, 0x3d900000, 0x3db00000, 0x3dd00000, 0x3df00000, 0x3e100000, 0x3e300000,
+		0x3e500000, 0x3e700000, 0x3e900000, 0x3eb00000, 0x3ed00000, 0x3ef00000, 0x3f100000, 0x3f300000,
+		0x3f500000, 0x3f700000, 0x3f900000, 0x3fb00000, 0x3fd00000, 0x3ff00000, 0x40100000, 0x40300000,
+		0x40500000, 0x40700000, 0x40900000, 0x40b00000, 0x40d00000, 0x40f00000, 0x41100000, 0x0},
+	{0x0, 0x3d6fb9c9, 0x3d8fc35f, 0x3daf9169, 0x3dcf49ab, 0x3deee849, 0x3e0f0ee8, 0x3e2e4984,
+		0x3e4d2f8e, 0x3e6bb32e, 0x3e8c51cd, 0x3ea96163, 0x3ec543f1, 0x3edfd735, 0x3f028438, 0x3f18abf0,
+		0x3f2bc480, 0x3f3bec1c, 0x3f4f2e5b, 0x3f613c53, 0x3f6ce37d, 0x3f743c4f, 0x3f7a5feb, 0x3f7dea85,
+		0x3f7f3b3d, 0x3f7fb78c, 0x3f7fefd4, 0x3f7ffdd0, 0x3f7fffb4, 0x3f7ffff6, 0x3f7fffff, 0x3f800000},
+	{0x3f800000, 0x3f7f1f84, 0x3f7ebd11, 0x3f7e1e5f, 0x3f7d609f, 0x3f7c842d, 0x3f7b00e5, 0x3f789580,
+		0x3f75b8ad, 0x3f726fd9, 0x3f6cc59b, 0x3f63fb92, 0x3f59ff97, 0x3f4f11d7, 0x3f3d7573, 0x3f24f360,
+		0x3f0cbfe7, 0x3eec1a69, 0x3eb0a801, 0x3e6753a2, 0x3e132f1a, 0x3db7e7d3, 0x3d320845, 0x3c84d3d4,
+		0x3bc477b7, 0x3b10d3da, 0x3a01601e, 0x388c1a3b, 0x3717b0da, 0x35a43bce, 0x338306c6, 0x0},
+	{0xb0343c7b, 0xbd6ee69d, 0xbd8f0da7, 0xbdae477d, 0xbdcd2a1f, 0xbdeba80d, 0xbe0c443b, 0xbe293cf3,
+		0xbe44f282, 0xbe5f3651, 0xbe81c7c0, 0xbe96d7ca, 0xbea7fb8e, 0xbeb50e9e, 0xbec12efe, 0xbec4be92,
+		0xbebce070, 0xbead510e, 0xbe8ef7d6, 0xbe4b8704, 0xbe083237, 0xbdaf7449, 0xbd2e1ec4, 0xbc83bf06,
+		0xbbc3e0b5, 0xbb10aadc, 0xba0157db, 0xb88c18f2, 0xb717b096, 0xb5a43bae, 0xb383012c, 0x0},
+	{0xbeaaaaa5, 0xbeab0612, 0xbea7f01f, 0xbea4e120, 0xbea387b7, 0xbea15962, 0xbe9d57f7, 0xbe976b5a,
+		0xbe90230d, 0xbe880dff, 0xbe7479b3, 0xbe4c3d88, 0xbe212482, 0xbdeb8cba, 0xbd5e78ad, 0x3c6b5e6e,
+		0x3d839143, 0x3dc21ee1, 0x3de347af, 0x3dcbec96, 0x3d99ef2d, 0x3d542ea1, 0x3cdde701, 0x3c2cca67,
+		0x3b81cb27, 0x3ac073a1, 0x39ac3032, 0x383a94d9, 0x36ca081d, 0x355abd4c, 0x332b3cb6, 0x0},
+	{0xb76dd6b9, 0xbe1c276d, 0x3c1dcf2f, 0x3dc1a78d, 0x3d96f985, 0x3da2b61b, 0x3dc13397, 0x3dd2f670,
+		0x3df48a0a, 0x3e06c5a8, 0x3e1a3aba, 0x3e27c405, 0x3e2e78d0, 0x3e2c3e44, 0x3e1d3097, 0x3df4a8f4,
+		0x3da38508, 0x3d31416a, 0x3b562657, 0xbcaeeac9, 0xbcce9419, 0xbcaaeac4, 0xbc49e7d0, 0xbba71ddd,
+		0xbb003b0e, 0xba3f9a05, 0xb92c08a7, 0xb7ba9232, 0xb64a0b0f, 0xb4dac169, 0xb2ab78ac, 0x0},
+	{0x3e0910e9, 0x43761143, 0x4165ecdc, 0xc190f756, 0xc08c097d, 0xc02ba813, 0xbf7f6bda, 0x3f2b1dc0,
+		0x3ece105d, 0x3f426a94, 0xbadb0dc4, 0x3da43b17, 0xbd51ab88, 0xbcaea23d, 0xbd3b6d8d, 0xbd6caaad,
+		0xbd795bed, 0xbd5fddda, 0xbd038f3b, 0xbc1cad63, 0x3abb4766, 0x3b95f10b, 0x3b825873, 0x3afaea66,
+		0x3a49f878, 0x39996bf3, 0x388f3e6c, 0x371bb0e3, 0x35a8a5e6, 0x34369b17, 0x322487b0, 0x0},
+	{0xbc0e2f66, 0x460bda12, 0x43d638ef, 0xc3e11c3e, 0xc2baa4e9, 0xc249da2d, 0xc1859b82, 0x40dd5b57,
+		0x40494640, 0x40c730a8, 0xbf0f160e, 0x3e30e76f, 0xbea81387, 0xbdb26a1c, 0xbd351e57, 0xbb4c01a0,
+		0x3c1d7bfb, 0x3c722cd1, 0x3c973f1c, 0x3c33a31b, 0x3b862ef4, 0x3a27b3d0, 0xba3b5907, 0xba0efc22,
+		0xb97f9f0f, 0xb8c8af50, 0xb7bdddfb, 0xb64f2950, 0xb4e085b1, 0xb3731dfa, 0xb15a1f04, 0x0},
+}
+
+// fma32 returns a*b + c rounded once to float32, as a float32 FMA
+// instruction does. The product is exact in float64; the float64 sum is
+// rounded to odd (its last bit set when inexact), which makes the final
+// rounding to float32 correct.
+func fma32(a, b, c float32) float32 {
+	p := float64(a) * float64(b)
+	s := p + float64(c)
+	// TwoSum: e is the exact error of s.
+	bb := s - p
+	e := (p - (s - bb)) + (float64(c) - bb)
+	if e != 0 && !math.IsInf(s, 0) {
+		if u := math.Float64bits(s); u&1 == 0 {
+			if (e > 0) == (s > 0) {
+				u++
+			} else {
+				u--
+			}
+			s = math.Float64frombits(u)
+		}
+	}
+	return float32(s)
 }
 
 func sigmoid32(x float32) float32 { return 1 / (1 + exp32(-x)) }

@@ -155,26 +155,29 @@ func Exp(dst, src []float32) {
 }
 
 // HardSigmoidKeras3 sets dst[i] = clip(src[i]/6 + 0.5, 0, 1), Keras 3's
-// hard_sigmoid. dst may alias src.
+// hard_sigmoid, with the quotient and the sum each rounded to float32 as
+// numpy does. dst may alias src.
 func HardSigmoidKeras3(dst, src []float32) {
 	if len(dst) < len(src) {
 		panic(errShortDst)
 	}
 	dst = dst[:len(src)]
 	for i, v := range src {
-		dst[i] = clip01(v/6 + 0.5)
+		dst[i] = clip01(float32(v/6) + 0.5)
 	}
 }
 
 // HardSigmoidKeras2 sets dst[i] = clip(0.2*src[i] + 0.5, 0, 1), the
-// hard_sigmoid of Keras 1 and 2. dst may alias src.
+// hard_sigmoid of Keras 1 and 2, with float32(0.2)*x rounded before the
+// sum (no fused multiply-add), as numpy and TensorFlow compute it. dst may
+// alias src.
 func HardSigmoidKeras2(dst, src []float32) {
 	if len(dst) < len(src) {
 		panic(errShortDst)
 	}
 	dst = dst[:len(src)]
 	for i, v := range src {
-		dst[i] = clip01(0.2*v + 0.5)
+		dst[i] = clip01(float32(0.2*v) + 0.5)
 	}
 }
 

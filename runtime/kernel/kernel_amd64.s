@@ -23,12 +23,6 @@
 #define I127 ·avxConst+448(SB)
 #define ABSMASK ·avxConst+480(SB)
 #define SIGNMASK ·avxConst+512(SB)
-#define TANHLIM ·avxConst+544(SB)
-#define TANHP0 ·avxConst+576(SB)
-#define TANHP1 ·avxConst+608(SB)
-#define TANHP2 ·avxConst+640(SB)
-#define TANHP3 ·avxConst+672(SB)
-#define TANHP4 ·avxConst+704(SB)
 
 // func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 TEXT ·cpuid(SB), NOSPLIT, $0-24
@@ -559,44 +553,65 @@ sig_done:
 	VZEROUPPER
 	RET
 
+// GATHER8 sets dst to row row of tanhLUT (AX) at the indices in Y1,
+// using Y8 as the gather mask.
+#define GATHER8(row, dst) \
+	VPCMPEQD   Y8, Y8, Y8; \
+	VGATHERDPS Y8, row(AX)(Y1*4), dst
+
 // func tanhAVX2(dst, src *float32, n int)
 // dst[i] = tanh(src[i]) for i < n, n a multiple of 8, as tanh32 does it:
-// on z = |x| an odd polynomial below 0.625 and 1 - 2/(exp(2z)+1) above,
-// then x's sign.
+// numpy's float32 tanh, a degree-6 polynomial in |x| - b per interval of
+// |x| (coefficients gathered from tanhLUT), 1 beyond the table, x's sign,
+// and NaN kept.
 TEXT ·tanhAVX2(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
 	SHRQ $3, CX
 	JEQ  tanh_done
+	LEAQ ·tanhLUT(SB), AX
+	VPBROADCASTD ·tanhConst+0(SB), Y10
+	VPBROADCASTD ·tanhConst+4(SB), Y11
+	VPBROADCASTD ·tanhConst+8(SB), Y12
+	VPBROADCASTD ·tanhConst+12(SB), Y13
+	VPBROADCASTD ·tanhConst+16(SB), Y14
+	VPXOR        Y15, Y15, Y15
 
 tanh_loop:
-	VMOVUPS     (SI), Y8
-	VANDPS      ABSMASK, Y8, Y6
-	VMULPS      Y6, Y6, Y9
-	VMOVUPS     TANHP0, Y7
-	VFMADD213PS TANHP1, Y9, Y7
-	VFMADD213PS TANHP2, Y9, Y7
-	VFMADD213PS TANHP3, Y9, Y7
-	VFMADD213PS TANHP4, Y9, Y7
-	VMULPS      Y9, Y7, Y7
-	VFMADD213PS Y6, Y6, Y7
-	VADDPS      Y6, Y6, Y0
-	EXP
-	VADDPS      ONE, Y3, Y3
-	VMOVUPS     TWO, Y5
-	VDIVPS      Y3, Y5, Y3
-	VMOVUPS     ONE, Y5
-	VSUBPS      Y3, Y5, Y3
-	VCMPPS      $0x11, TANHLIM, Y6, Y4
-	VBLENDVPS   Y4, Y7, Y3, Y3
-	VANDPS      SIGNMASK, Y8, Y4
-	VORPS       Y4, Y3, Y3
-	VMOVUPS     Y3, (DI)
-	ADDQ        $32, SI
-	ADDQ        $32, DI
-	DECQ        CX
-	JNE         tanh_loop
+	VMOVUPS  (SI), Y0
+	VPAND    Y10, Y0, Y1
+	VPCMPGTD Y13, Y1, Y9
+	VPSUBD   Y11, Y1, Y1
+	VPMAXSD  Y15, Y1, Y1
+	VPMINSD  Y12, Y1, Y1
+	VPSRLD   $21, Y1, Y1
+	VANDPS   ABSMASK, Y0, Y2
+	GATHER8(0, Y3)
+	VSUBPS   Y3, Y2, Y2
+	GATHER8(896, Y4)
+	GATHER8(768, Y3)
+	VFMADD213PS Y3, Y2, Y4
+	GATHER8(640, Y3)
+	VFMADD213PS Y3, Y2, Y4
+	GATHER8(512, Y3)
+	VFMADD213PS Y3, Y2, Y4
+	GATHER8(384, Y3)
+	VFMADD213PS Y3, Y2, Y4
+	GATHER8(256, Y3)
+	VFMADD213PS Y3, Y2, Y4
+	GATHER8(128, Y3)
+	VFMADD213PS Y3, Y2, Y4
+	VBLENDVPS Y9, Y14, Y4, Y4
+	VANDPS    SIGNMASK, Y0, Y3
+	VORPS     Y3, Y4, Y4
+	VCMPPS    $3, Y0, Y0, Y3
+	VBLENDVPS Y3, Y0, Y4, Y4
+	VMOVUPS   Y4, (DI)
+	ADDQ      $32, SI
+	ADDQ      $32, DI
+	DECQ      CX
+	JNE       tanh_loop
 
 tanh_done:
 	VZEROUPPER

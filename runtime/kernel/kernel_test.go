@@ -3,6 +3,7 @@ package kernel
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"testing"
 )
@@ -499,4 +500,63 @@ func TestFits(t *testing.T) {
 		}
 	}()
 	MatMul(2, 1, 1, make([]float32, 4), huge, make([]float32, 1), 1, make([]float32, 2), 1, false)
+}
+
+// TestTanhMatchesGo checks that the vector tanh gives the Go tanh32's bits
+// (numpy's algorithm) on every interval of the table, near its edges, and
+// on the special values, so that tails and bodies never differ.
+func TestTanhMatchesGo(t *testing.T) {
+	xs := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)),
+		float32(math.NaN()), math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, 1e-30, 1, -1}
+	for e := -30; e <= 130; e++ {
+		for _, m := range []float64{1, 1.0625, 1.25, 1.5, 1.75, 1.9999} {
+			v := float32(math.Ldexp(m, e))
+			xs = append(xs, v, -v, math.Nextafter32(v, 0), math.Nextafter32(v, 1e38))
+		}
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	for range 4096 {
+		xs = append(xs, float32(r.NormFloat64()*3))
+	}
+	xs = append(xs, make([]float32, (8-len(xs)%8)%8)...)
+	got := make([]float32, len(xs))
+	Tanh(got, xs)
+	for i, x := range xs {
+		want := tanh32(x)
+		if math.Float32bits(got[i]) != math.Float32bits(want) && !(x != x && got[i] != got[i]) {
+			t.Fatalf("Tanh(%v) = %v (%#x), tanh32 gives %v (%#x)", x, got[i], math.Float32bits(got[i]), want, math.Float32bits(want))
+		}
+	}
+}
+
+// TestFma32 checks the float32 fused multiply-add against big.Float's
+// exact a*b+c rounded once to float32.
+func TestFma32(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	pick := func() float32 {
+		switch r.IntN(4) {
+		case 0:
+			return float32(r.NormFloat64())
+		case 1:
+			return float32(math.Ldexp(r.Float64()+1, r.IntN(60)-30)) * float32(1-2*r.IntN(2))
+		case 2:
+			return math.Float32frombits(r.Uint32()&^(0xff<<23) | 127<<23) // [1, 2) or (-2, -1]
+		}
+		return float32(r.IntN(9) - 4)
+	}
+	for i := range 200000 {
+		a, b := pick(), pick()
+		c := pick()
+		if i%2 == 0 {
+			// c close to -a*b, where cancellation exposes double rounding.
+			c = -float32(float64(a)*float64(b)) + c*float32(math.Ldexp(1, -20))
+		}
+		exact := new(big.Float).SetPrec(200).SetFloat64(float64(a))
+		exact.Mul(exact, new(big.Float).SetPrec(200).SetFloat64(float64(b)))
+		exact.Add(exact, new(big.Float).SetPrec(200).SetFloat64(float64(c)))
+		want, _ := exact.Float32()
+		if got := fma32(a, b, c); math.Float32bits(got) != math.Float32bits(want) && !(got == 0 && want == 0) {
+			t.Fatalf("fma32(%v, %v, %v) = %v, want %v", a, b, c, got, want)
+		}
+	}
 }
