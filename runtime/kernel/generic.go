@@ -82,50 +82,54 @@ func addGo(dst, a, b []float32) {
 	}
 }
 
-// Constants of the float32 exp: Cephes' expf range reduction and minimax
-// polynomial (relative error about 1 ulp), shared with the assembly.
+// Constants of numpy's float32 exp (npy_math's NPY_*_EXPf, used by
+// simd_exp_FLOAT in loops_exponent_log.dispatch.c.src), shared with the
+// assembly.
 const (
-	expHi = 88.72283935546875 // above this exp overflows float32
-	expLo = -103.972076416    // below ln(2^-150) exp rounds to 0
-	log2e = 1.44269504088896341
-	ln2Hi = 0.693359375 // ln2 split so that n*ln2Hi is exact
-	ln2Lo = -2.12194440e-4
-	expP0 = 1.9875691500e-4
-	expP1 = 1.3981999507e-3
-	expP2 = 8.3334519073e-3
-	expP3 = 4.1665795894e-2
-	expP4 = 1.6666665459e-1
-	expP5 = 5.0000001201e-1
+	expHi    = 88.72283935546875      // from here on exp is +Inf
+	expLo    = -103.97208404541015625 // up to here exp is 0
+	expMagic = 0x1.8p23               // x + magic - magic rounds to an integer
+	log2e    = 1.442695040888963407359924681001892137
+	expC1    = -6.93145752e-1 // Cody-Waite -ln2, high part
+	expC2    = -1.42860677e-6 // and low part
+	expP0    = 9.999999999980870924916e-01
+	expP1    = 7.257664613233124478488e-01
+	expP2    = 2.473615434895520810817e-01
+	expP3    = 5.114512081637298353406e-02
+	expP4    = 6.757896990527504603057e-03
+	expP5    = 5.082762527590693718096e-04
+	expQ1    = -2.742335390411667452936e-01
+	expQ2    = 2.159509375685829852307e-02
 )
 
-// exp32 is exp in float32: x = n·ln2 + r with |r| ≤ ln2/2, exp(r) from a
-// degree-7 polynomial, times 2^n applied in two halves so that results down
-// in the denormals round only once.
+// exp32 is numpy's float32 exp, which Keras' numpy backend uses for
+// sigmoid and softmax: q = round(x·log2e), r = x + q·c1 + q·c2 with fused
+// multiply-adds, exp(r) as a (degree 5)/(degree 2) rational function, times
+// 2^q rounded once (so results in the denormals round correctly). Max
+// error 2.52 ulp, as numpy documents; the bits are numpy's.
 func exp32(x float32) float32 {
-	if x > expHi {
+	switch {
+	case x != x:
+		return x
+	case x >= expHi:
 		return float32(math.Inf(1))
-	}
-	if x < expLo {
+	case x <= expLo:
 		return 0
 	}
-	if x != x {
-		return x
-	}
-	n := float32(math.RoundToEven(float64(x * log2e)))
-	r := x - n*ln2Hi
-	r -= n * ln2Lo
-	p := float32(expP0)
-	p = p*r + expP1
-	p = p*r + expP2
-	p = p*r + expP3
-	p = p*r + expP4
-	p = p*r + expP5
-	p = p*(r*r) + r + 1
-	ni := int32(n)
-	n1 := ni >> 1
-	n2 := ni - n1
-	p *= math.Float32frombits(uint32(n1+127) << 23)
-	return p * math.Float32frombits(uint32(n2+127)<<23)
+	q := float32(x * log2e) // rounded: no fused multiply-add with the next line
+	q = q + expMagic
+	q = q - expMagic
+	r := fma32(q, expC1, x)
+	r = fma32(q, expC2, r)
+	num := fma32(expP5, r, expP4)
+	num = fma32(num, r, expP3)
+	num = fma32(num, r, expP2)
+	num = fma32(num, r, expP1)
+	num = fma32(num, r, expP0)
+	den := fma32(expQ2, r, expQ1)
+	den = fma32(den, r, 1)
+	p := num / den
+	return float32(float64(p) * math.Ldexp(1, int(q)))
 }
 
 // tanh32 is numpy's float32 tanh (numpy/_core/src/umath/

@@ -6,23 +6,27 @@
 // states what it computes; the Go versions in generic.go are the reference.
 // Operand order is Go's: sources first, destination last.
 
+
 #define LOG2E ·avxConst+0(SB)
-#define LN2HI ·avxConst+32(SB)
-#define LN2LO ·avxConst+64(SB)
-#define EXPP0 ·avxConst+96(SB)
-#define EXPP1 ·avxConst+128(SB)
-#define EXPP2 ·avxConst+160(SB)
-#define EXPP3 ·avxConst+192(SB)
-#define EXPP4 ·avxConst+224(SB)
-#define EXPP5 ·avxConst+256(SB)
-#define ONE ·avxConst+288(SB)
-#define TWO ·avxConst+320(SB)
-#define EXPHI ·avxConst+352(SB)
-#define EXPLO ·avxConst+384(SB)
-#define INF ·avxConst+416(SB)
-#define I127 ·avxConst+448(SB)
-#define ABSMASK ·avxConst+480(SB)
-#define SIGNMASK ·avxConst+512(SB)
+#define ONE ·avxConst+32(SB)
+#define INF ·avxConst+64(SB)
+#define ABSMASK ·avxConst+96(SB)
+#define SIGNMASK ·avxConst+128(SB)
+#define EXPHI ·avxConst+160(SB)
+#define EXPLO ·avxConst+192(SB)
+#define EXPMAGIC ·avxConst+224(SB)
+#define EXPC1 ·avxConst+256(SB)
+#define EXPC2 ·avxConst+288(SB)
+#define EXPP0 ·avxConst+320(SB)
+#define EXPP1 ·avxConst+352(SB)
+#define EXPP2 ·avxConst+384(SB)
+#define EXPP3 ·avxConst+416(SB)
+#define EXPP4 ·avxConst+448(SB)
+#define EXPP5 ·avxConst+480(SB)
+#define EXPQ1 ·avxConst+512(SB)
+#define EXPQ2 ·avxConst+544(SB)
+#define EXPM125 ·avxConst+576(SB)
+#define I1 ·avxConst+608(SB)
 
 // func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 TEXT ·cpuid(SB), NOSPLIT, $0-24
@@ -471,39 +475,56 @@ vp_done:
 	VZEROUPPER
 	RET
 
-// EXP sets Y3 = exp(Y0) using Y1, Y2, Y4 as temporaries; Y0 is kept.
-// Same steps as exp32 in generic.go: n = round(x·log2e), r = x - n·ln2 in
-// two parts, polynomial, scale by 2^(n>>1)·2^(n-(n>>1)), then overflow to
-// +Inf and underflow to 0 by compares (NaN fails both and stays NaN).
+// EXP sets Y3 = exp(Y0) using Y1, Y2, Y4, Y5, Y6 as temporaries; Y0 is
+// kept. Same steps as exp32 in generic.go (numpy's float32 exp): q =
+// round(x·log2e) by adding and subtracting 1.5·2^23, r = x + q·c1 + q·c2
+// with FMAs, p = P(r)/Q(r), then p·2^q: q ≥ -125 goes into the exponent
+// bits exactly, and the rest, 2^(-125-q) ≤ 2^25, divides once (1 when
+// q ≥ -125), which rounds results in the denormals once. Overflow gives
+// +Inf and underflow 0 by compares; NaN comes back as itself.
 #define EXP \
 	VMULPS       LOG2E, Y0, Y1; \
-	VROUNDPS     $0, Y1, Y1; \
+	VADDPS       EXPMAGIC, Y1, Y1; \
+	VSUBPS       EXPMAGIC, Y1, Y1; \
+	VCMPPS       $0x1d, EXPHI, Y0, Y4; \
+	VCMPPS       $0x12, EXPLO, Y0, Y5; \
+	VORPS        Y5, Y4, Y4; \
+	VCMPPS       $3, Y0, Y0, Y5; \
+	VORPS        Y5, Y4, Y4; \
+	VANDNPS      Y1, Y4, Y1; \
 	VMOVAPS      Y0, Y2; \
-	VFNMADD231PS LN2HI, Y1, Y2; \
-	VFNMADD231PS LN2LO, Y1, Y2; \
-	VMOVUPS      EXPP0, Y3; \
-	VFMADD213PS  EXPP1, Y2, Y3; \
-	VFMADD213PS  EXPP2, Y2, Y3; \
-	VFMADD213PS  EXPP3, Y2, Y3; \
+	VFMADD231PS  EXPC1, Y1, Y2; \
+	VFMADD231PS  EXPC2, Y1, Y2; \
+	VMOVUPS      EXPP5, Y3; \
 	VFMADD213PS  EXPP4, Y2, Y3; \
-	VFMADD213PS  EXPP5, Y2, Y3; \
-	VMULPS       Y2, Y2, Y4; \
-	VFMADD213PS  Y2, Y4, Y3; \
-	VADDPS       ONE, Y3, Y3; \
+	VFMADD213PS  EXPP3, Y2, Y3; \
+	VFMADD213PS  EXPP2, Y2, Y3; \
+	VFMADD213PS  EXPP1, Y2, Y3; \
+	VFMADD213PS  EXPP0, Y2, Y3; \
+	VMOVUPS      EXPQ2, Y4; \
+	VFMADD213PS  EXPQ1, Y2, Y4; \
+	VFMADD213PS  ONE, Y2, Y4; \
+	VDIVPS       Y4, Y3, Y3; \
+	VMOVUPS      EXPM125, Y4; \
+	VSUBPS       Y1, Y4, Y5; \
+	VMAXPS       Y1, Y4, Y1; \
+	VXORPS       Y6, Y6, Y6; \
+	VMAXPS       Y6, Y5, Y5; \
+	VCVTPS2DQ    Y5, Y5; \
+	VMOVUPS      I1, Y6; \
+	VPSLLVD      Y5, Y6, Y5; \
+	VCVTDQ2PS    Y5, Y5; \
 	VCVTPS2DQ    Y1, Y1; \
-	VPSRAD       $1, Y1, Y4; \
-	VPSUBD       Y4, Y1, Y1; \
-	VPADDD       I127, Y4, Y4; \
-	VPSLLD       $23, Y4, Y4; \
-	VPADDD       I127, Y1, Y1; \
 	VPSLLD       $23, Y1, Y1; \
-	VMULPS       Y4, Y3, Y3; \
-	VMULPS       Y1, Y3, Y3; \
-	VCMPPS       $0x1e, EXPHI, Y0, Y4; \
+	VPADDD       Y1, Y3, Y3; \
+	VDIVPS       Y5, Y3, Y3; \
+	VCMPPS       $0x1d, EXPHI, Y0, Y4; \
 	VMOVUPS      INF, Y1; \
 	VBLENDVPS    Y4, Y1, Y3, Y3; \
-	VCMPPS       $0x11, EXPLO, Y0, Y4; \
-	VANDNPS      Y3, Y4, Y3
+	VCMPPS       $0x12, EXPLO, Y0, Y4; \
+	VANDNPS      Y3, Y4, Y3; \
+	VCMPPS       $3, Y0, Y0, Y4; \
+	VBLENDVPS    Y4, Y0, Y3, Y3
 
 // func expAVX2(dst, src *float32, n int)
 // dst[i] = exp(src[i]) for i < n, n a multiple of 8.

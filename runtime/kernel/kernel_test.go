@@ -502,12 +502,15 @@ func TestFits(t *testing.T) {
 	MatMul(2, 1, 1, make([]float32, 4), huge, make([]float32, 1), 1, make([]float32, 2), 1, false)
 }
 
-// TestTanhMatchesGo checks that the vector tanh gives the Go tanh32's bits
-// (numpy's algorithm) on every interval of the table, near its edges, and
-// on the special values, so that tails and bodies never differ.
-func TestTanhMatchesGo(t *testing.T) {
+// TestVectorMatchesGo checks that the vector tanh, exp and sigmoid give
+// the bits of the Go tanh32, exp32 and sigmoid32 (numpy's algorithms) on
+// every interval of the tanh table, across the whole exponent range
+// including the denormal results of exp, and on the special values, so
+// that vector bodies and tails never differ.
+func TestVectorMatchesGo(t *testing.T) {
 	xs := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)),
-		float32(math.NaN()), math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, 1e-30, 1, -1}
+		float32(math.NaN()), math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, 1e-30, 1, -1,
+		expHi, math.Nextafter32(expHi, 0), expLo, math.Nextafter32(expLo, 0), -87.5, -88, -100}
 	for e := -30; e <= 130; e++ {
 		for _, m := range []float64{1, 1.0625, 1.25, 1.5, 1.75, 1.9999} {
 			v := float32(math.Ldexp(m, e))
@@ -516,15 +519,21 @@ func TestTanhMatchesGo(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(11, 12))
 	for range 4096 {
-		xs = append(xs, float32(r.NormFloat64()*3))
+		xs = append(xs, float32(r.NormFloat64()*3), float32(r.Float64()*220-110))
 	}
 	xs = append(xs, make([]float32, (8-len(xs)%8)%8)...)
 	got := make([]float32, len(xs))
-	Tanh(got, xs)
-	for i, x := range xs {
-		want := tanh32(x)
-		if math.Float32bits(got[i]) != math.Float32bits(want) && !(x != x && got[i] != got[i]) {
-			t.Fatalf("Tanh(%v) = %v (%#x), tanh32 gives %v (%#x)", x, got[i], math.Float32bits(got[i]), want, math.Float32bits(want))
+	for _, f := range []struct {
+		name string
+		vec  func(dst, src []float32)
+		one  func(float32) float32
+	}{{"tanh", Tanh, tanh32}, {"exp", Exp, exp32}, {"sigmoid", Sigmoid, sigmoid32}} {
+		f.vec(got, xs)
+		for i, x := range xs {
+			want := f.one(x)
+			if math.Float32bits(got[i]) != math.Float32bits(want) && !(x != x && got[i] != got[i]) {
+				t.Fatalf("%s(%v) = %v (%#x), Go gives %v (%#x)", f.name, x, got[i], math.Float32bits(got[i]), want, math.Float32bits(want))
+			}
 		}
 	}
 }
