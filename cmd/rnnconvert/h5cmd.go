@@ -93,8 +93,9 @@ type h5Attr struct {
 	Shape []int
 }
 
-// h5Objects visits every object once (the first path that reaches it),
-// sorted by path.
+// h5Objects visits every object once, at the first path that reaches it in
+// a depth-first walk in name order (as h5py's visititems and H5Ovisit do),
+// and returns them sorted by path.
 func h5Objects(f *h5.File, withData bool, warn io.Writer) ([]h5Object, error) {
 	var out []h5Object
 	seen := map[uint64]bool{}
@@ -115,6 +116,7 @@ func h5Objects(f *h5.File, withData bool, warn io.Writer) ([]h5Object, error) {
 		if err != nil {
 			return err
 		}
+		sort.SliceStable(links, func(i, j int) bool { return links[i].Name < links[j].Name })
 		for _, l := range links {
 			n := l.Name
 			if l.Soft || l.External {

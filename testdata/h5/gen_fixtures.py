@@ -221,6 +221,12 @@ def make_groups(libver, name, track):
         # 150 members: multi-level v1 B-tree (earliest) or dense links (latest).
         for i in range(150):
             big.create_group("m%03d" % ((i * 37) % 150))
+        # 400 hard links to one dataset: a two-level group B-tree (earliest)
+        # or a deeper fractal heap and v2 B-tree (latest), at little size.
+        hl = f.create_group("hardlinks", track_order=track)
+        target = hl.create_dataset("target", data=np.arange(3, dtype="<i2"))
+        for i in range(400):
+            hl["l%03d" % ((i * 7) % 400)] = target
         small = f.create_group("few")
         for n in ["zeta", "alpha", "mid"]:
             small.create_dataset(n, data=np.array([len(n)], dtype="<i8"))
