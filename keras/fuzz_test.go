@@ -21,6 +21,12 @@ func FuzzLoad(f *testing.F) {
 		}
 		f.Add(data)
 	}
+	// Richer graphs: functional with shared layers, nested models, masks.
+	for _, c := range []string{"shared_lstm_siamese/model.keras", "nested_sequential_in_functional/model.h5", "bidi_lstm_mask_seq/model.keras", "seq2seq_gru/model.keras"} {
+		if data, err := os.ReadFile("../testdata/goldens/" + c); err == nil {
+			f.Add(data)
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		done := make(chan struct{})
 		go func() {
