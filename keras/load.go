@@ -121,12 +121,12 @@ func readConfigAndWeights(cfg []byte, cfgDisplay string, fsys fs.FS, wname, wdis
 	}
 	f, err := h5.OpenReaderAt(ra, size, wdisplay)
 	if err != nil {
-		return nil, fmt.Errorf("keras: %w", err)
+		return nil, h5Error(err)
 	}
 	defer f.Close()
 	desc, err := convert.ReadConfigAndWeights(cfg, f, o.parseOptions(wdisplay))
 	if err != nil {
-		return nil, fmt.Errorf("keras: %s + %s: %w", cfgDisplay, wdisplay, err)
+		return nil, h5Error(fmt.Errorf("%s + %s: %w", cfgDisplay, wdisplay, err))
 	}
 	if desc.File == "" {
 		desc.File = wdisplay
@@ -158,7 +158,7 @@ func readFS(fsys fs.FS, name, display string, o *options) (*convert.Model, error
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
 		desc, err = convert.ReadKerasZip(ra, size, display, o.parseOptions(display))
 		if err != nil {
-			err = fmt.Errorf("keras: %w", err)
+			err = h5Error(err) // the weights inside are HDF5
 		}
 	case looksLikeJSON(head):
 		return readJSON(fsys, name, display, io.NewSectionReader(ra, 0, size), size, o)
@@ -191,13 +191,13 @@ func readDir(fsys fs.FS, dir, display string, o *options) (*convert.Model, error
 func readHDF5(ra io.ReaderAt, size int64, display string, o *options) (*convert.Model, error) {
 	f, err := h5.OpenReaderAt(ra, size, display)
 	if err != nil {
-		return nil, fmt.Errorf("keras: %w", err)
+		return nil, h5Error(err)
 	}
 	defer f.Close()
 	root := f.Root()
 	if _, err := root.Attr("model_config"); err != nil {
 		if !errors.Is(err, h5.ErrNotFound) {
-			return nil, fmt.Errorf("keras: %w", err)
+			return nil, h5Error(err)
 		}
 		if isWeightsOnly(root) {
 			return nil, fmt.Errorf("keras: %s: %w", display, ErrNoArchitecture)
@@ -206,10 +206,34 @@ func readHDF5(ra io.ReaderAt, size int64, display string, o *options) (*convert.
 	}
 	desc, err := convert.ReadHDF5Model(f, o.parseOptions(display))
 	if err != nil {
-		return nil, fmt.Errorf("keras: %w", err)
+		return nil, h5Error(err)
 	}
 	return desc, nil
 }
+
+// h5Error wraps an error of package h5 so that errors.Is matches both the
+// h5 sentinel and the keras one (h5.ErrFormat is also ErrFormat,
+// h5.ErrUnsupported also ErrUnsupported); h5 knows nothing about Keras and
+// has its own sentinels.
+func h5Error(err error) error {
+	switch {
+	case errors.Is(err, ErrFormat) || errors.Is(err, ErrUnsupported):
+		// Already a keras kind (convert wraps some h5 errors itself).
+	case errors.Is(err, h5.ErrFormat):
+		return &kindError{err: err, kind: ErrFormat}
+	case errors.Is(err, h5.ErrUnsupported):
+		return &kindError{err: err, kind: ErrUnsupported}
+	}
+	return fmt.Errorf("keras: %w", err)
+}
+
+// kindError adds a keras sentinel to an error without changing its text.
+type kindError struct {
+	err, kind error
+}
+
+func (e *kindError) Error() string   { return "keras: " + e.err.Error() }
+func (e *kindError) Unwrap() []error { return []error{e.err, e.kind} }
 
 // isWeightsOnly recognizes Keras weight files: legacy save_weights puts
 // layer_names on the root; Keras 3 .weights.h5 has a layers or vars group.

@@ -154,11 +154,16 @@ func TestLoadErrors(t *testing.T) {
 		{"zip without config", write("noconfig.keras", zbuf.Bytes()), keras.ErrFormat, "noconfig.keras"},
 		{"truncated h5", write("trunc.h5", read(t, "model.h5")[:3000]), keras.ErrFormat, "trunc.h5"},
 		{"empty directory", emptyDir, keras.ErrFormat, "neither saved_model.pb"},
+		{"bad superblock", write("badsb.h5", append([]byte("\x89HDF\r\n\x1a\n\x00"), bytes.Repeat([]byte{0xff}, 200)...)), keras.ErrFormat, "badsb.h5"},
 	} {
 		_, err := keras.Load(tc.path)
 		if !errors.Is(err, tc.is) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v; want %v containing %q", tc.name, err, tc.is, tc.want)
 		}
+	}
+	// An HDF5 feature h5 does not read is ErrUnsupported for keras too.
+	if _, err := keras.Load(write("sb255.h5", append([]byte("\x89HDF\r\n\x1a\n\xff"), make([]byte, 200)...))); !errors.Is(err, keras.ErrUnsupported) {
+		t.Errorf("superblock version 255: %v, want ErrUnsupported", err)
 	}
 	if _, err := keras.Load(filepath.Join(dir, "missing.h5")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
@@ -247,6 +252,38 @@ func TestStreamMatchesWholeSequence(t *testing.T) {
 		}
 		if r := keras.Compare(out[0], want, keras.DefaultAtol, keras.DefaultRtol); !r.OK() {
 			t.Fatalf("step %d: %s", step, &r)
+		}
+	}
+}
+
+// Damaged files fail with an error a caller can classify, never a bare one.
+func TestLoadDamagedClassified(t *testing.T) {
+	kinds := []error{keras.ErrFormat, keras.ErrUnsupported, keras.ErrConfig, keras.ErrWeights, keras.ErrNoArchitecture}
+	for _, name := range []string{"model.h5", "model.keras", "model.weights.h5"} {
+		data := read(t, name)
+		for i := 1; i < 40; i++ {
+			// Truncations, and a run of flipped bytes, at spread offsets.
+			cut := len(data) * i / 40
+			flipped := append([]byte(nil), data...)
+			for j := cut; j < cut+16 && j < len(flipped); j++ {
+				flipped[j] ^= 0x5a
+			}
+			for variant, b := range [][]byte{data[:cut], flipped} {
+				m, err := keras.LoadFS(fstest.MapFS{"m": {Data: b}}, "m")
+				if err == nil {
+					_ = m.Summary()
+					continue
+				}
+				known := false
+				for _, k := range kinds {
+					if errors.Is(err, k) {
+						known = true
+					}
+				}
+				if !known {
+					t.Errorf("%s variant %d at %d: unclassified error: %v", name, variant, cut, err)
+				}
+			}
 		}
 	}
 }
