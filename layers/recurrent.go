@@ -77,7 +77,10 @@ type rnnCell struct {
 	recurrent []float32
 	// recurrentH is GRU's candidate block [units, units].
 	recurrentH []float32
-	resetAfter bool
+	// recPacked and recPackedH are recurrent and recurrentH packed once
+	// for the batched step (kernel.MatMulPacked, same sums as MatMul).
+	recPacked, recPackedH *kernel.PackedMatrix
+	resetAfter            bool
 }
 
 // numStates is how many state tensors the cell carries: LSTM h and c,
@@ -162,6 +165,12 @@ func buildCell(spec *convert.Layer, kind cellKind) (*rnnCell, error) {
 			copy(c.recurrentH[i*u:(i+1)*u], rk.Data[i*g+2*u:(i+1)*g])
 		}
 	}
+	recCols := g
+	if kind == gruCell {
+		recCols = 2 * u
+		c.recPackedH = kernel.PackMatrix(u, u, c.recurrentH, u)
+	}
+	c.recPacked = kernel.PackMatrix(u, recCols, c.recurrent, recCols)
 	if !useBias {
 		return c, nil
 	}
@@ -741,7 +750,7 @@ func (p *cellPass) run() {
 		switch c.kind {
 		case simpleRNNCell:
 			// Keras: act((x·K + b) + h·R).
-			recurrentInto(rec, h, c.recurrent, B, U, U)
+			recurrentInto(rec, h, c.recurrent, c.recPacked, B, U, U)
 			for b := range B {
 				row := step[b*G : b*G+U]
 				kernel.Add(row, row, rec[b*U:(b+1)*U])
@@ -749,7 +758,7 @@ func (p *cellPass) run() {
 			}
 		case lstmCell:
 			// Keras: z = (x·K + h·R) + b.
-			recurrentInto(rec, h, c.recurrent, B, U, G)
+			recurrentInto(rec, h, c.recurrent, c.recPacked, B, U, G)
 			for b := range B {
 				row := step[b*G : b*G+G]
 				kernel.Add(row, row, rec[b*G:(b+1)*G])
@@ -771,9 +780,9 @@ func (p *cellPass) run() {
 			}
 		case gruCell:
 			// z and r: (x·K + b) + (h·R + rb); rb only with reset_after.
-			recurrentInto(rec, h, c.recurrent, B, U, 2*U)
+			recurrentInto(rec, h, c.recurrent, c.recPacked, B, U, 2*U)
 			if c.resetAfter {
-				recurrentInto(tmp, h, c.recurrentH, B, U, U)
+				recurrentInto(tmp, h, c.recurrentH, c.recPackedH, B, U, U)
 			}
 			for b := range B {
 				recZR := rec[b*2*U : (b+1)*2*U]
@@ -801,7 +810,7 @@ func (p *cellPass) run() {
 					row := step[b*G : b*G+G]
 					kernel.Mul(tmp2[b*U:(b+1)*U], row[U:2*U], h[b*U:(b+1)*U])
 				}
-				recurrentInto(tmp, tmp2, c.recurrentH, B, U, U)
+				recurrentInto(tmp, tmp2, c.recurrentH, c.recPackedH, B, U, U)
 				for b := range B {
 					row := step[b*G : b*G+G]
 					kernel.Add(row[2*U:], row[2*U:], tmp[b*U:(b+1)*U])
@@ -876,13 +885,13 @@ func (p *cellPass) run() {
 // recurrentInto sets dst[B, n] (rows n apart) to h[B, U]·w[U, n], each
 // output summed from zero over U in order with fused multiply-adds, as
 // OpenBLAS' sgemm kernels under numpy do. One sequence uses the streaming
-// matrix-vector kernel.
-func recurrentInto(dst, h, w []float32, B, U, n int) {
+// matrix-vector kernel, a batch the copy of w packed at build time.
+func recurrentInto(dst, h, w []float32, packed *kernel.PackedMatrix, B, U, n int) {
 	if B == 1 {
 		kernel.VecMat(dst[:n], h[:U], w, U, n, false)
 		return
 	}
-	kernel.MatMul(B, n, U, h, U, w, n, dst, n, false)
+	kernel.MatMulPacked(B, h, U, packed, dst, n, false)
 }
 
 // initState copies src into dst, or zeroes dst when src is nil.

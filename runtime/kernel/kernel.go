@@ -287,8 +287,9 @@ func (p *PackedMatrix) Rows() int { return p.k }
 func (p *PackedMatrix) Cols() int { return p.n }
 
 // MatMulPacked is MatMul with b packed by PackMatrix: c[m×n] (+)= a[m×k] ·
-// b[k×n], with k and n those of b. For a single row, VecMat on the
-// unpacked matrix is as fast.
+// b[k×n], with k and n those of b. Its results are MatMul's bit for bit
+// (the products are summed in the same order). For a single row, VecMat on
+// the unpacked matrix is as fast.
 func MatMulPacked(m int, a []float32, lda int, b *PackedMatrix, c []float32, ldc int, accumulate bool) {
 	k, n := b.k, b.n
 	if m < 0 {

@@ -342,7 +342,11 @@ func packPanels(k, n int, b []float32, ldb int) []float32 {
 }
 
 func matMulPacked(m int, a []float32, lda int, p *PackedMatrix, c []float32, ldc int, accumulate bool) {
-	if p.panels == nil || m < packedMinRows {
+	// Below gemmMinRows rows MatMul streams b row by row, summing each
+	// output over all of k in order; the packed kernel does too within one
+	// block of gemmKC rows of b, so deeper b goes to MatMul to keep the
+	// results bit for bit those of MatMul.
+	if p.panels == nil || m < packedMinRows || (m < gemmMinRows && p.k > gemmKC) {
 		matMul(m, p.n, p.k, a, lda, p.b, p.ldb, c, ldc, accumulate)
 		return
 	}

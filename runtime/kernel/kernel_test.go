@@ -569,3 +569,32 @@ func TestFma32(t *testing.T) {
 		}
 	}
 }
+
+// TestMatMulPackedSameBits checks that MatMulPacked sums in MatMul's
+// order: recurrent layers switch between the two and must not change
+// Keras-matching results by a bit.
+func TestMatMulPackedSameBits(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, k := range []int{64, 256, 300, 512} {
+		for _, m := range []int{1, 2, 4, 5, 8, 10, 16} {
+			n := 72
+			a := make([]float32, m*k)
+			b := make([]float32, k*n)
+			for i := range a {
+				a[i] = float32(r.NormFloat64())
+			}
+			for i := range b {
+				b[i] = float32(r.NormFloat64())
+			}
+			want := make([]float32, m*n)
+			got := make([]float32, m*n)
+			MatMul(m, n, k, a, k, b, n, want, n, false)
+			MatMulPacked(m, a, k, PackMatrix(k, n, b, n), got, n, false)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("m=%d n=%d k=%d: c[%d] = %v packed, %v unpacked", m, n, k, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
