@@ -252,23 +252,65 @@ func actRows(dst, src []float32, lastDim int, f func(d, s []float32)) {
 	}
 }
 
-// actSoftmax computes exp(x - max) / sum over each row, as Keras does.
+// actSoftmax computes exp(x - max) / sum over each row in float32 with
+// numpy's operations, as Keras' numpy backend does (nn.softmax): x - max
+// rounded, numpy's exp (kernel.Exp), numpy's pairwise sum, then a float32
+// division, so that its results match Keras' bit for bit.
 func actSoftmax(dst, src []float32, lastDim int) {
 	actRows(dst, src, lastDim, func(d, s []float32) {
-		m := math.Inf(-1)
+		m := float32(math.Inf(-1))
 		for _, v := range s {
-			m = math.Max(m, float64(v))
+			if v > m || v != v {
+				m = v
+			}
+			if m != m {
+				break
+			}
 		}
-		var sum float64
 		for i, v := range s {
-			e := math.Exp(float64(v) - m)
-			d[i] = float32(e)
-			sum += e
+			d[i] = v - m
 		}
-		for i := range d {
-			d[i] = float32(float64(d[i]) / sum)
+		kernel.Exp(d, d)
+		// np.sum starts from the identity 0, which adds exactly.
+		sum := pairwiseSum32(d)
+		for i, v := range d {
+			d[i] = v / sum
 		}
 	})
+}
+
+// pairwiseSum32 is numpy's float32 pairwise summation (pairwise_sum in
+// loops_utils.h.src), which np.sum uses along a contiguous axis: fewer
+// than 8 values in order; up to 128 in 8 interleaved accumulators combined
+// as ((r0+r1)+(r2+r3))+((r4+r5)+(r6+r7)), then the rest in order; longer
+// runs split in two halves (the first a multiple of 8) summed recursively.
+func pairwiseSum32(a []float32) float32 {
+	n := len(a)
+	switch {
+	case n < 8:
+		var res float32
+		for _, v := range a {
+			res += v
+		}
+		return res
+	case n <= 128:
+		var r [8]float32
+		copy(r[:], a[:8])
+		i := 8
+		for ; i < n-n%8; i += 8 {
+			for j := range r {
+				r[j] += a[i+j]
+			}
+		}
+		res := ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+		for ; i < n; i++ {
+			res += a[i]
+		}
+		return res
+	}
+	n2 := n / 2
+	n2 -= n2 % 8
+	return pairwiseSum32(a[:n2]) + pairwiseSum32(a[n2:])
 }
 
 // actLogSoftmax computes x - max - log(sum(exp(x - max))) over each row.
