@@ -574,16 +574,23 @@ sig_done:
 	VZEROUPPER
 	RET
 
-// GATHER8 sets dst to row row of tanhLUT (AX) at the indices in Y1,
-// using Y8 as the gather mask.
-#define GATHER8(row, dst) \
-	VPCMPEQD   Y8, Y8, Y8; \
-	VGATHERDPS Y8, row(AX)(Y1*4), dst
+// LUT32 sets dst to row row of tanhLUT (AX), 32 values, at the indices
+// in Y1: VPERMPS picks within each quarter by the index's low 3 bits, then
+// bit 3 (sign of Y8) and bit 4 (sign of Y5) choose the quarter. Y6 and Y7
+// are temporaries.
+#define LUT32(row, dst) \
+	VPERMPS   row(AX), Y1, Y6; \
+	VPERMPS   row+32(AX), Y1, Y7; \
+	VBLENDVPS Y8, Y7, Y6, Y6; \
+	VPERMPS   row+64(AX), Y1, Y7; \
+	VPERMPS   row+96(AX), Y1, dst; \
+	VBLENDVPS Y8, dst, Y7, Y7; \
+	VBLENDVPS Y5, Y7, Y6, dst
 
 // func tanhAVX2(dst, src *float32, n int)
 // dst[i] = tanh(src[i]) for i < n, n a multiple of 8, as tanh32 does it:
 // numpy's float32 tanh, a degree-6 polynomial in |x| - b per interval of
-// |x| (coefficients gathered from tanhLUT), 1 beyond the table, x's sign,
+// |x| (coefficients looked up in tanhLUT), 1 beyond the table, x's sign,
 // and NaN kept.
 TEXT ·tanhAVX2(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
@@ -607,21 +614,23 @@ tanh_loop:
 	VPMAXSD  Y15, Y1, Y1
 	VPMINSD  Y12, Y1, Y1
 	VPSRLD   $21, Y1, Y1
+	VPSLLD   $28, Y1, Y8
+	VPSLLD   $27, Y1, Y5
 	VANDPS   ABSMASK, Y0, Y2
-	GATHER8(0, Y3)
+	LUT32(0, Y3)
 	VSUBPS   Y3, Y2, Y2
-	GATHER8(896, Y4)
-	GATHER8(768, Y3)
+	LUT32(896, Y4)
+	LUT32(768, Y3)
 	VFMADD213PS Y3, Y2, Y4
-	GATHER8(640, Y3)
+	LUT32(640, Y3)
 	VFMADD213PS Y3, Y2, Y4
-	GATHER8(512, Y3)
+	LUT32(512, Y3)
 	VFMADD213PS Y3, Y2, Y4
-	GATHER8(384, Y3)
+	LUT32(384, Y3)
 	VFMADD213PS Y3, Y2, Y4
-	GATHER8(256, Y3)
+	LUT32(256, Y3)
 	VFMADD213PS Y3, Y2, Y4
-	GATHER8(128, Y3)
+	LUT32(128, Y3)
 	VFMADD213PS Y3, Y2, Y4
 	VBLENDVPS Y9, Y14, Y4, Y4
 	VANDPS    SIGNMASK, Y0, Y3
