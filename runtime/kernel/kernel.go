@@ -138,7 +138,8 @@ func Sigmoid(dst, src []float32) {
 	sigmoid(dst[:len(src)], src)
 }
 
-// Tanh sets dst[i] = tanh(src[i]) for i < len(src). dst may alias src.
+// Tanh sets dst[i] = tanh(src[i]) for i < len(src), numpy's float32 tanh
+// bit for bit. dst may alias src.
 func Tanh(dst, src []float32) {
 	if len(dst) < len(src) {
 		panic(errShortDst)
@@ -146,7 +147,8 @@ func Tanh(dst, src []float32) {
 	tanh(dst[:len(src)], src)
 }
 
-// Exp sets dst[i] = exp(src[i]) for i < len(src). dst may alias src.
+// Exp sets dst[i] = exp(src[i]) for i < len(src), numpy's float32 exp bit
+// for bit. dst may alias src.
 func Exp(dst, src []float32) {
 	if len(dst) < len(src) {
 		panic(errShortDst)
