@@ -11,10 +11,10 @@
 // Keras' numpy backend is the reference the layers must reproduce, and
 // recurrent models amplify last-bit differences, so the kernels follow
 // numpy's float32 arithmetic where it is known: Exp, Sigmoid and Tanh are
-// numpy's ufunc algorithms bit for bit (assembly and Go alike), and
-// MatMul, MatMulPacked and VecMat sum each output from zero over k in
-// order with fused multiply-adds, as OpenBLAS' sgemm kernels do, whenever
-// k ≤ 256 or a (the left operand) has fewer than 10 rows.
+// numpy's ufunc algorithms bit for bit (assembly and Go alike), and the
+// assembly MatMul, MatMulPacked and VecMat sum each output from zero over k
+// in order with fused multiply-adds, as OpenBLAS' sgemm kernels do,
+// whenever k ≤ 256 or a (the left operand) has fewer than 10 rows.
 //
 // Conventions, after gonum's internal/asm: matrices are row-major float32
 // with explicit leading dimensions; dst comes first and may alias a source
