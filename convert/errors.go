@@ -1,6 +1,9 @@
 package convert
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors that callers can test for with errors.Is.
 var (
@@ -31,11 +34,18 @@ type Error struct {
 	Kind error
 	// Err is the underlying cause, or nil.
 	Err error
+	// Reader names the package that found the error ("savedmodel",
+	// "tfjs") and starts the message; empty means "convert".
+	Reader string
 }
 
-// Error formats "convert: FILE: PATH: message: cause".
+// Error formats "convert: FILE: PATH: message: cause", with Reader in
+// place of "convert" when it is set.
 func (e *Error) Error() string {
 	s := "convert: "
+	if e.Reader != "" {
+		s = e.Reader + ": "
+	}
 	if e.File != "" {
 		s += e.File + ": "
 	}
@@ -54,3 +64,19 @@ func (e *Error) Is(target error) bool { return target == e.Kind }
 
 // Unwrap returns the underlying cause.
 func (e *Error) Unwrap() error { return e.Err }
+
+// FormatErrorAt returns an ErrFormat error found by the reader package at
+// byte off of file (off < 0: no offset): "READER: FILE: PATH: message
+// (offset 0x…)".
+func FormatErrorAt(reader, file, path string, off int64, msg string) *Error {
+	if off >= 0 {
+		msg += fmt.Sprintf(" (offset 0x%x)", off)
+	}
+	return &Error{Reader: reader, File: file, Path: path, Msg: msg, Kind: ErrFormat}
+}
+
+// UnsupportedErrorIn returns an ErrUnsupported error found by the reader
+// package: "READER: FILE: PATH: unsupported: message".
+func UnsupportedErrorIn(reader, file, path, msg string) *Error {
+	return &Error{Reader: reader, File: file, Path: path, Msg: "unsupported: " + msg, Kind: ErrUnsupported}
+}

@@ -284,7 +284,7 @@ func (b *Bundle) ReadRaw(key string) ([]byte, error) {
 // readStored reads an entry's bytes from its shard without checking them.
 func (b *Bundle) readStored(e *Entry) ([]byte, error) {
 	if e.Sliced {
-		return nil, &UnsupportedError{File: b.index, Path: e.Key, Msg: "partitioned (sliced) variable"}
+		return nil, unsupportedErr(b.index, e.Key, "partitioned (sliced) variable")
 	}
 	s, err := b.openShard(e.Shard)
 	if err != nil {
@@ -331,7 +331,7 @@ func (b *Bundle) ReadFloat32(key string) (shape []int, data []float32, err error
 	switch e.DType {
 	case DTFloat, DTDouble, DTHalf, DTBfloat16:
 	default:
-		return nil, nil, &UnsupportedError{File: b.index, Path: key, Msg: fmt.Sprintf("%s tensor where a float weight was expected", e.DType)}
+		return nil, nil, unsupportedErr(b.index, key, fmt.Sprintf("%s tensor where a float weight was expected", e.DType))
 	}
 	raw, err := b.ReadRaw(key)
 	if err != nil {

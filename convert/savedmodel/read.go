@@ -55,7 +55,7 @@ func Read(fsys fs.FS, dir string, opt convert.ParseOptions) (*convert.Model, err
 		}
 	}
 	if root == nil {
-		return nil, &UnsupportedError{File: file, Msg: "SavedModel holds no Keras model metadata (written by plain TensorFlow or Keras 3 export?): its architecture cannot be recovered"}
+		return nil, unsupportedErr(file, "", "SavedModel holds no Keras model metadata (written by plain TensorFlow or Keras 3 export?): its architecture cannot be recovered")
 	}
 	var info struct {
 		KerasVersion string          `json:"keras_version"`
@@ -66,7 +66,7 @@ func Read(fsys fs.FS, dir string, opt convert.ParseOptions) (*convert.Model, err
 		return nil, formatErr(file, "root", -1, "Keras metadata is not JSON: %v", err)
 	}
 	if len(info.ModelConfig) == 0 || string(info.ModelConfig) == "null" {
-		return nil, &UnsupportedError{File: file, Path: "root", Msg: fmt.Sprintf("Keras object %s (%s) has no model_config: only models saved with model.save are readable", root.className, root.identifier)}
+		return nil, unsupportedErr(file, "root", fmt.Sprintf("Keras object %s (%s) has no model_config: only models saved with model.save are readable", root.className, root.identifier))
 	}
 	popt := opt
 	popt.File = file

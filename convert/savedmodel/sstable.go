@@ -133,7 +133,7 @@ func readBlock(data []byte, h blockHandle, file, what string, limit int) ([]byte
 	case noCompression:
 		return blk, nil
 	case snappyCompress:
-		return nil, &UnsupportedError{File: file, Path: what, Msg: "snappy-compressed table block (TensorFlow writes TensorBundle indexes uncompressed)"}
+		return nil, unsupportedErr(file, what, "snappy-compressed table block (TensorFlow writes TensorBundle indexes uncompressed)")
 	default:
 		return nil, formatErr(file, what, int64(h.offset+h.size), "unknown block compression type %d", trailer[0])
 	}

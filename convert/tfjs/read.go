@@ -104,7 +104,7 @@ func Read(fsys fs.FS, modelJSON string, opt convert.ParseOptions) (*convert.Mode
 		return nil, formatErr(file, "", -1, "model.json is not valid JSON: %v", err)
 	}
 	if mf.Format != "" && mf.Format != "layers-model" {
-		return nil, &UnsupportedError{File: file, Path: "format", Msg: fmt.Sprintf("%q model (only layers-model files hold a Keras config)", mf.Format)}
+		return nil, unsupportedErr(file, "format", fmt.Sprintf("%q model (only layers-model files hold a Keras config)", mf.Format))
 	}
 	if len(mf.ModelTopology) == 0 || string(mf.ModelTopology) == "null" {
 		return nil, formatErr(file, "modelTopology", -1, "missing: not a TF.js layers model")
@@ -215,7 +215,7 @@ func readWeights(fsys fs.FS, dir, file string, manifest []group) ([]*manifestWei
 			w := &g.Weights[wi]
 			eb, err := w.elementBytes()
 			if err != nil {
-				return nil, &UnsupportedError{File: file, Path: where + " " + w.Name, Msg: err.Error()}
+				return nil, unsupportedErr(file, where+" "+w.Name, err.Error())
 			}
 			n := int64(1)
 			for _, d := range w.Shape {
@@ -240,7 +240,7 @@ func readWeights(fsys fs.FS, dir, file string, manifest []group) ([]*manifestWei
 			raw := buf[off : off+sizes[wi]]
 			data, err := decodeWeight(w, raw)
 			if err != nil {
-				return nil, &FormatError{File: file, Path: where + " " + w.Name, Offset: -1, Msg: err.Error()}
+				return nil, formatErr(file, where+" "+w.Name, -1, "%s", err)
 			}
 			shape := make([]int, len(w.Shape))
 			for i, d := range w.Shape {
