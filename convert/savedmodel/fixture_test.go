@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/rnnkit/rnnkit/convert"
+	"github.com/rnnkit/rnnkit/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/savedmodel fixtures")
@@ -119,25 +120,7 @@ func fixtureFiles() map[string][]byte {
 // TestFixtures checks that the committed fixtures are what the writer
 // produces (so they stay reproducible), and rewrites them with -update.
 func TestFixtures(t *testing.T) {
-	for name, want := range fixtureFiles() {
-		p := filepath.Join(fixtureRoot, filepath.FromSlash(name))
-		if *update {
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(p, want, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs from the fixture writer's output; run go test -run TestFixtures -update", p)
-		}
-	}
+	testutil.CheckFixtures(t, fixtureRoot, fixtureFiles(), *update)
 }
 
 // TestReadFixture reads both fixture directories and checks every weight
@@ -162,7 +145,7 @@ func TestReadFixture(t *testing.T) {
 			if want := []string{"input_1:InputLayer", "lstm:LSTM", "dense:Dense"}; !reflect.DeepEqual(names, want) {
 				t.Fatalf("layers %v, want %v", names, want)
 			}
-			got := modelWeights(m.Graph)
+			got := testutil.ModelWeights(m.Graph)
 			if len(got) != len(fixtureWeights) {
 				t.Fatalf("%d weights, want %d", len(got), len(fixtureWeights))
 			}

@@ -1,7 +1,6 @@
 package savedmodel
 
 import (
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,129 +9,16 @@ import (
 	"testing"
 
 	"github.com/rnnkit/rnnkit/convert"
+	"github.com/rnnkit/rnnkit/internal/testutil"
 )
-
-// realworldDir returns ../shared/realworld beside the repository root, or
-// skips the test when it is absent (it is never committed).
-func realworldDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("repository root not found")
-		}
-		dir = parent
-	}
-	rw := filepath.Join(dir, "..", "shared", "realworld")
-	if _, err := os.Stat(filepath.Join(rw, "MANIFEST.json")); err != nil {
-		t.Skipf("real-world files absent (%v)", err)
-	}
-	return rw
-}
-
-type manifestEntry struct {
-	ID     string `json:"id"`
-	Format string `json:"format"`
-}
-
-// realworldCases lists the artifacts of one format with the case.json
-// weight list that Keras' own loader reported.
-func realworldCases(t *testing.T, format string) (rw string, ids []string) {
-	rw = realworldDir(t)
-	data, err := os.ReadFile(filepath.Join(rw, "MANIFEST.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m []manifestEntry
-	if err := json.Unmarshal(data, &m); err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range m {
-		if e.Format == format {
-			ids = append(ids, e.ID)
-		}
-	}
-	if len(ids) == 0 {
-		t.Fatalf("MANIFEST.json lists no %s artifact", format)
-	}
-	return rw, ids
-}
-
-type caseWeight struct {
-	Path   string `json:"path"`
-	Shape  []int  `json:"shape"`
-	Source string `json:"source"`
-}
-
-type caseFile struct {
-	Artifact struct {
-		Files []string `json:"files"`
-	} `json:"artifact"`
-	Writer struct {
-		KerasVersion string `json:"keras_version"`
-	} `json:"writer"`
-	Weights []caseWeight `json:"weights"`
-}
-
-func readCase(t *testing.T, dir string) caseFile {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, "expected", "case.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c caseFile
-	if err := json.Unmarshal(data, &c); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-// modelWeights lists every weight of g in graph order, innermost layers
-// included, as the reference case files do.
-func modelWeights(g *convert.Graph) []convert.Weight {
-	var out []convert.Weight
-	var visit func(l *convert.Layer)
-	visit = func(l *convert.Layer) {
-		if l.Inner != nil {
-			for _, s := range l.Inner.Layers {
-				visit(s)
-			}
-			return
-		}
-		out = append(out, l.Weights...)
-		for _, k := range []string{"layer", "backward_layer", "cell"} {
-			if s, ok := l.Config[k].(*convert.Layer); ok {
-				visit(s)
-			}
-		}
-		if cs, ok := l.Config["cells"].([]any); ok {
-			for _, c := range cs {
-				if s, ok := c.(*convert.Layer); ok {
-					visit(s)
-				}
-			}
-		}
-	}
-	for _, l := range g.Layers {
-		visit(l)
-	}
-	return out
-}
 
 // TestRealworldBundles checks every tensor of every real SavedModel's
 // checkpoint against the CRC32C TensorFlow stored for it.
 func TestRealworldBundles(t *testing.T) {
-	rw, ids := realworldCases(t, "tf-savedmodel")
+	rw, ids := testutil.RealworldIDs(t, "tf-savedmodel")
 	for _, id := range ids {
 		t.Run(id, func(t *testing.T) {
-			c := readCase(t, filepath.Join(rw, id))
+			c := testutil.ReadRealworldCase(t, filepath.Join(rw, id))
 			smDir := filepath.Dir(filepath.Dir(c.Artifact.Files[len(c.Artifact.Files)-1]))
 			b, err := OpenBundle(os.DirFS(filepath.Join(rw, id, smDir)), "variables/variables")
 			if err != nil {
@@ -161,10 +47,10 @@ func TestRealworldBundles(t *testing.T) {
 // same files in expected/case.json, including the checkpoint key the
 // reference loader used.
 func TestRealworldRead(t *testing.T) {
-	rw, ids := realworldCases(t, "tf-savedmodel")
+	rw, ids := testutil.RealworldIDs(t, "tf-savedmodel")
 	for _, id := range ids {
 		t.Run(id, func(t *testing.T) {
-			c := readCase(t, filepath.Join(rw, id))
+			c := testutil.ReadRealworldCase(t, filepath.Join(rw, id))
 			smDir := filepath.Dir(filepath.Dir(c.Artifact.Files[len(c.Artifact.Files)-1]))
 			m, err := ReadDir(filepath.Join(rw, id, smDir), convert.ParseOptions{})
 			if err != nil {
@@ -173,7 +59,7 @@ func TestRealworldRead(t *testing.T) {
 			if m.Format != Format || m.KerasVersion != c.Writer.KerasVersion || m.Backend != "tensorflow" {
 				t.Errorf("format %q version %q backend %q, want %q %q tensorflow", m.Format, m.KerasVersion, m.Backend, Format, c.Writer.KerasVersion)
 			}
-			got := modelWeights(m.Graph)
+			got := testutil.ModelWeights(m.Graph)
 			if len(got) != len(c.Weights) {
 				t.Fatalf("%d weights, want %d", len(got), len(c.Weights))
 			}

@@ -1,16 +1,15 @@
 package tfjs
 
 import (
-	"bytes"
 	"encoding/binary"
 	"flag"
 	"math"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 
 	"github.com/rnnkit/rnnkit/convert"
+	"github.com/rnnkit/rnnkit/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/tfjs fixtures")
@@ -93,22 +92,7 @@ func fixtureFiles() map[string][]byte {
 // TestFixtures checks the committed fixture against the writer above and
 // rewrites it with -update.
 func TestFixtures(t *testing.T) {
-	for name, want := range fixtureFiles() {
-		p := filepath.Join(fixtureDir, name)
-		if *update {
-			if err := os.WriteFile(p, want, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs from the fixture writer's output; run go test -run TestFixtures -update", p)
-		}
-	}
+	testutil.CheckFixtures(t, fixtureDir, fixtureFiles(), *update)
 }
 
 // TestReadQuantized checks the dequantized values: uint8 q*0.5-1,
@@ -122,7 +106,7 @@ func TestReadQuantized(t *testing.T) {
 	if m.Format != Format || m.KerasVersion != "tfjs-layers 4.20.0" || m.Backend != "tensor_flow.js" {
 		t.Errorf("format %q version %q backend %q", m.Format, m.KerasVersion, m.Backend)
 	}
-	ws := modelWeights(m.Graph)
+	ws := testutil.ModelWeights(m.Graph)
 	if len(ws) != 5 {
 		t.Fatalf("%d weights, want 5", len(ws))
 	}
