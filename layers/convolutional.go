@@ -112,16 +112,9 @@ func buildConv1D(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 
 // Call convolves x: [batch, steps, in] (channels_last) → [batch, out steps, filters].
 func (l *Conv1D) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
-	in, err := singleInput(call)
+	in, x, err := stepsInput(call, l.ChannelsFirst)
 	if err != nil {
 		return nil, err
-	}
-	x := in.T
-	if x.Rank() != 3 {
-		return nil, fmt.Errorf("input shape %v: want rank 3", x.Shape)
-	}
-	if l.ChannelsFirst {
-		x = transposeTensor(x, []int{0, 2, 1})
 	}
 	b, n, c := x.Shape[0], x.Shape[1], x.Shape[2]
 	if c != l.inCh {
@@ -129,19 +122,13 @@ func (l *Conv1D) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value
 	}
 	span := (l.KernelSize-1)*l.DilationRate + 1
 	var outLen, padLeft int
-	switch l.Padding {
-	case "valid":
-		if n >= span {
-			outLen = (n-span)/l.Strides + 1
-		}
-	case "same":
-		outLen = (n + l.Strides - 1) / l.Strides
-		padLeft = max((outLen-1)*l.Strides+span-n, 0) / 2
-	case "causal":
+	if l.Padding == "causal" {
 		padLeft = span - 1
 		if n > 0 {
 			outLen = (n-1)/l.Strides + 1
 		}
+	} else {
+		outLen, padLeft = windows(n, span, l.Strides, l.Padding == "same")
 	}
 	f := l.Filters
 	out := runtime.NewTensor(b, outLen, f)
@@ -176,6 +163,39 @@ func (l *Conv1D) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value
 		out = transposeTensor(out, []int{0, 2, 1})
 	}
 	return []runtime.Value{{T: out}}, nil
+}
+
+// stepsInput returns the call's single rank-3 input and, for the
+// computation, x: [batch, steps, channels], transposed from [batch,
+// channels, steps] when channelsFirst.
+func stepsInput(call *runtime.Call, channelsFirst bool) (in runtime.Value, x *runtime.Tensor, err error) {
+	if in, err = singleInput(call); err != nil {
+		return in, nil, err
+	}
+	x = in.T
+	if x.Rank() != 3 {
+		return in, nil, fmt.Errorf("input shape %v: want rank 3", x.Shape)
+	}
+	if channelsFirst {
+		x = transposeTensor(x, []int{0, 2, 1})
+	}
+	return in, x, nil
+}
+
+// windows returns how many windows of span steps, strides apart, Keras
+// slides over n steps, and the padding before the first one. "valid"
+// (same false): floor((n-span)/strides)+1 windows, none when n < span.
+// "same": ceil(n/strides) windows over an input padded by
+// max((out-1)·strides+span-n, 0) in total, left = total/2.
+func windows(n, span, strides int, same bool) (outLen, padLeft int) {
+	if same {
+		outLen = (n + strides - 1) / strides
+		return outLen, max((outLen-1)*strides+span-n, 0) / 2
+	}
+	if n >= span {
+		outLen = (n-span)/strides + 1
+	}
+	return outLen, 0
 }
 
 // im2col fills cols [b·outLen, kernel_size·cg] with the input windows of

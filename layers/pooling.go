@@ -93,25 +93,12 @@ func buildPooling1D(spec *convert.Layer, isMax bool) (runtime.Layer, error) {
 // Call pools x: [batch, steps, features] (channels_last) or
 // [batch, features, steps] (channels_first).
 func (l *Pooling1D) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
-	in, err := singleInput(call)
+	_, x, err := stepsInput(call, l.ChannelsFirst)
 	if err != nil {
 		return nil, err
 	}
-	x := in.T
-	if x.Rank() != 3 {
-		return nil, fmt.Errorf("input shape %v: want rank 3", x.Shape)
-	}
-	if l.ChannelsFirst {
-		x = transposeTensor(x, []int{0, 2, 1})
-	}
 	b, n, f := x.Shape[0], x.Shape[1], x.Shape[2]
-	var outLen, padLeft int
-	if l.Same {
-		outLen = (n + l.Strides - 1) / l.Strides
-		padLeft = max((outLen-1)*l.Strides+l.PoolSize-n, 0) / 2
-	} else if n >= l.PoolSize {
-		outLen = (n-l.PoolSize)/l.Strides + 1
-	}
+	outLen, padLeft := windows(n, l.PoolSize, l.Strides, l.Same)
 	out := runtime.NewTensor(b, outLen, f)
 	for i := 0; i < b; i++ {
 		for o := 0; o < outLen; o++ {
@@ -183,20 +170,13 @@ func buildGlobalPooling1D(spec *convert.Layer, isMax bool) (runtime.Layer, error
 // Call reduces the steps axis: [batch, steps, features] → [batch, features]
 // ([batch, 1, features] with keepdims).
 func (l *GlobalPooling1D) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
-	in, err := singleInput(call)
+	in, x, err := stepsInput(call, l.ChannelsFirst)
 	if err != nil {
 		return nil, err
-	}
-	x := in.T
-	if x.Rank() != 3 {
-		return nil, fmt.Errorf("input shape %v: want rank 3", x.Shape)
 	}
 	var mask *runtime.Tensor
 	if !l.Max {
 		mask = inputMask(call, in)
-	}
-	if l.ChannelsFirst {
-		x = transposeTensor(x, []int{0, 2, 1})
 	}
 	b, n, f := x.Shape[0], x.Shape[1], x.Shape[2]
 	if mask != nil && (mask.Len() != b*n || mask.Rank() != 2 || mask.Shape[0] != b) {

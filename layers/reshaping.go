@@ -260,6 +260,19 @@ func intPair(spec *convert.Layer, key string, def int) ([2]int, error) {
 	return p, nil
 }
 
+// sequenceInput returns the call's single input, checked to be [batch,
+// time, features].
+func sequenceInput(call *runtime.Call) (*runtime.Tensor, error) {
+	in, err := singleInput(call)
+	if err != nil {
+		return nil, err
+	}
+	if in.T.Rank() != 3 {
+		return nil, fmt.Errorf("input shape %v: want [batch, time, features]", in.T.Shape)
+	}
+	return in.T, nil
+}
+
 // ZeroPadding1D adds Padding[0] zero steps before and Padding[1] after
 // axis 1 of [batch, time, features].
 type ZeroPadding1D struct {
@@ -280,13 +293,9 @@ func buildZeroPadding1D(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 
 // Call pads the time axis with zeros.
 func (l *ZeroPadding1D) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
-	in, err := singleInput(call)
+	x, err := sequenceInput(call)
 	if err != nil {
 		return nil, err
-	}
-	x := in.T
-	if x.Rank() != 3 {
-		return nil, fmt.Errorf("input shape %v: want [batch, time, features]", x.Shape)
 	}
 	b, t, f := x.Shape[0], x.Shape[1], x.Shape[2]
 	nt := t + l.Padding[0] + l.Padding[1]
@@ -320,13 +329,9 @@ func buildCropping1D(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 
 // Call crops the time axis.
 func (l *Cropping1D) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
-	in, err := singleInput(call)
+	x, err := sequenceInput(call)
 	if err != nil {
 		return nil, err
-	}
-	x := in.T
-	if x.Rank() != 3 {
-		return nil, fmt.Errorf("input shape %v: want [batch, time, features]", x.Shape)
 	}
 	b, t, f := x.Shape[0], x.Shape[1], x.Shape[2]
 	nt := t - l.Cropping[0] - l.Cropping[1]
@@ -363,13 +368,9 @@ func buildUpSampling1D(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 
 // Call repeats steps: out[:, t·size+k] = x[:, t].
 func (l *UpSampling1D) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
-	in, err := singleInput(call)
+	x, err := sequenceInput(call)
 	if err != nil {
 		return nil, err
-	}
-	x := in.T
-	if x.Rank() != 3 {
-		return nil, fmt.Errorf("input shape %v: want [batch, time, features]", x.Shape)
 	}
 	b, t, f := x.Shape[0], x.Shape[1], x.Shape[2]
 	nt := t * l.Size
