@@ -46,11 +46,12 @@ func (d *Dataset) readChunked(put func(off uint64, run []byte)) error {
 	for i := range cr.dims {
 		cr.grid[i] = (cr.dims[i] + l.chunk[i] - 1) / l.chunk[i]
 	}
+	if l.addr == undef {
+		// No chunk was ever written: the caller fills the whole dataset.
+		return nil
+	}
 	switch l.index {
 	case idxBTree1:
-		if l.addr == undef {
-			return nil
-		}
 		rank := len(cr.dims)
 		return f.walkBTree1(l.addr, 1, d.obj.path, map[uint64]bool{}, maxDepth, rank, func(child uint64, key []byte) error {
 			c := f.newCursor(key, -1, d.obj.path, "v1 B-tree chunk key")
@@ -70,18 +71,12 @@ func (d *Dataset) readChunked(put func(off uint64, run []byte)) error {
 			return cr.chunkAt(scaled, child, size, mask)
 		})
 	case idxSingle:
-		if l.addr == undef {
-			return nil
-		}
 		size := cr.chunkBytes
 		if l.flags&2 != 0 {
 			size = l.singleSize
 		}
 		return cr.chunkAt(make([]uint64, len(cr.dims)), l.addr, size, l.singleMask)
 	case idxImplicit:
-		if l.addr == undef {
-			return nil
-		}
 		lin := cr.linearizer(false)
 		return cr.eachChunk(func(scaled []uint64) error {
 			i := lin(scaled)
@@ -91,42 +86,30 @@ func (d *Dataset) readChunked(put func(off uint64, run []byte)) error {
 			}
 			return cr.chunkAt(scaled, l.addr+a, cr.chunkBytes, 0)
 		})
-	case idxFixed:
-		if l.addr == undef {
-			return nil
+	case idxFixed, idxExtArray:
+		// Both arrays list one entry per chunk; the extensible array
+		// numbers them with the unlimited dimension first.
+		var arr interface {
+			entry(i uint64) (chunkEntry, error)
 		}
-		fa, err := f.openFixedArray(l.addr, d.obj.path, l.flags)
+		var err error
+		if l.index == idxFixed {
+			arr, err = f.openFixedArray(l.addr, d.obj.path, l.flags)
+		} else {
+			arr, err = f.openExtArray(l.addr, d.obj.path, l)
+		}
 		if err != nil {
 			return err
 		}
-		lin := cr.linearizer(false)
+		lin := cr.linearizer(l.index == idxExtArray)
 		return cr.eachChunk(func(scaled []uint64) error {
-			e, err := fa.entry(lin(scaled))
-			if err != nil {
-				return err
-			}
-			return cr.chunkAt(scaled, e.addr, cr.size(e), e.mask)
-		})
-	case idxExtArray:
-		if l.addr == undef {
-			return nil
-		}
-		ea, err := f.openExtArray(l.addr, d.obj.path, l)
-		if err != nil {
-			return err
-		}
-		lin := cr.linearizer(true)
-		return cr.eachChunk(func(scaled []uint64) error {
-			e, err := ea.entry(lin(scaled))
+			e, err := arr.entry(lin(scaled))
 			if err != nil {
 				return err
 			}
 			return cr.chunkAt(scaled, e.addr, cr.size(e), e.mask)
 		})
 	case idxBTree2:
-		if l.addr == undef {
-			return nil
-		}
 		rank := len(cr.dims)
 		filtered := len(d.filters) > 0
 		want := bt2ChunkPlain
@@ -408,14 +391,7 @@ func (f *File) openFixedArray(addr uint64, path string, layoutFlags uint8) (*fix
 		return nil, err
 	}
 	c = f.newCursor(b, off, path, bst)
-	c.signature("FADB")
-	if v := c.u8(); v != 0 && c.err == nil {
-		c.fail("version %d, want 0", v)
-	}
-	c.u8()
-	if a := c.addr(); a != addr && c.err == nil {
-		c.fail("header address 0x%x, want 0x%x", a, addr)
-	}
+	c.arrayBlockPrefix("FADB", addr)
 	if fa.paged {
 		fa.bitmap = c.bytes(int((fa.npages + 7) / 8))
 	} else {
@@ -449,21 +425,44 @@ func (fa *fixedArray) entry(i uint64) (chunkEntry, error) {
 			n = fa.n - p*pageN
 		}
 		pageSize := pageN*fa.entrySize + 4
-		b, off, err := f.read(fa.pagesAt+p*pageSize, n*fa.entrySize+4, fa.path, "fixed array page")
-		if err != nil {
+		var err error
+		if page, err = f.readPage(fa.pagesAt+p*pageSize, n*fa.entrySize+4, fa.path, "fixed array page"); err != nil {
 			return chunkEntry{}, err
 		}
-		c := f.newCursor(b, off, fa.path, "fixed array page")
-		c.pos = len(b) - 4
-		c.checksum(0)
-		if c.err != nil {
-			return chunkEntry{}, c.err
-		}
-		page = b[:len(b)-4]
 		fa.pages[p] = page
 	}
 	j := i % pageN
 	return f.decodeEntry(page[j*fa.entrySize:(j+1)*fa.entrySize], fa.filtered, fa.path)
+}
+
+// arrayBlockPrefix reads what every fixed or extensible array block after
+// the header starts with: its signature, version 0, the client ID (checked
+// in the header) and the address of the header.
+func (c *cursor) arrayBlockPrefix(sig string, header uint64) {
+	c.signature(sig)
+	if v := c.u8(); v != 0 && c.err == nil {
+		c.fail("version %d, want 0", v)
+	}
+	c.u8()
+	if a := c.addr(); a != header && c.err == nil {
+		c.fail("header address 0x%x, want 0x%x", a, header)
+	}
+}
+
+// readPage reads a page of array index entries: size bytes at addr whose
+// last 4 are the checksum of the rest. It returns the entries.
+func (f *File) readPage(addr, size uint64, path, what string) ([]byte, error) {
+	b, off, err := f.read(addr, size, path, what)
+	if err != nil {
+		return nil, err
+	}
+	c := f.newCursor(b, off, path, what)
+	c.pos = len(b) - 4
+	c.checksum(0)
+	if c.err != nil {
+		return nil, c.err
+	}
+	return b[:len(b)-4], nil
 }
 
 // extArray is an extensible array chunk index (EAHD/EAIB/EASB/EADB).
@@ -576,14 +575,7 @@ func (f *File) openExtArray(addr uint64, path string, l *layout) (*extArray, err
 		return nil, err
 	}
 	c = f.newCursor(b, off, path, ist)
-	c.signature("EAIB")
-	if v := c.u8(); v != 0 && c.err == nil {
-		c.fail("version %d, want 0", v)
-	}
-	c.u8()
-	if a := c.addr(); a != addr && c.err == nil {
-		c.fail("header address 0x%x, want 0x%x", a, addr)
-	}
+	c.arrayBlockPrefix("EAIB", addr)
 	ea.iblkEntries = c.bytes(int(ea.idxElems * ea.entrySize))
 	for i := uint64(0); i < ndblk; i++ {
 		ea.dblkAddrs = append(ea.dblkAddrs, c.addr())
@@ -679,17 +671,9 @@ func (ea *extArray) entry(i uint64) (chunkEntry, error) {
 	if !ok {
 		prefix := uint64(4+1+1+f.sizeOffsets+ea.arrOffBytes) + 4
 		pageSize := pageN*ea.entrySize + 4
-		b, off, err := f.read(dblkAddr+prefix+p*pageSize, pageSize, ea.path, "extensible array data block page")
-		if err != nil {
+		if page, err = f.readPage(dblkAddr+prefix+p*pageSize, pageSize, ea.path, "extensible array data block page"); err != nil {
 			return chunkEntry{}, err
 		}
-		c := f.newCursor(b, off, ea.path, "extensible array data block page")
-		c.pos = len(b) - 4
-		c.checksum(0)
-		if c.err != nil {
-			return chunkEntry{}, c.err
-		}
-		page = b[:len(b)-4]
 		db.pages[p] = page
 	}
 	jj := j % pageN
@@ -715,14 +699,7 @@ func (ea *extArray) superBlock(addr uint64, sb eaSuper, npages uint64) (*eaSuper
 		return nil, err
 	}
 	c := f.newCursor(b, off, ea.path, st)
-	c.signature("EASB")
-	if v := c.u8(); v != 0 && c.err == nil {
-		c.fail("version %d, want 0", v)
-	}
-	c.u8()
-	if a := c.addr(); a != ea.addr && c.err == nil {
-		c.fail("header address 0x%x, want 0x%x", a, ea.addr)
-	}
+	c.arrayBlockPrefix("EASB", ea.addr)
 	c.uN(ea.arrOffBytes)
 	s := &eaSuperBlock{bitmap: c.bytes(int(bm))}
 	for i := uint64(0); i < sb.ndblks; i++ {
@@ -754,14 +731,7 @@ func (ea *extArray) dataBlock(addr uint64, sb eaSuper, paged bool) (*eaDataBlock
 		return nil, err
 	}
 	c := f.newCursor(b, off, ea.path, st)
-	c.signature("EADB")
-	if v := c.u8(); v != 0 && c.err == nil {
-		c.fail("version %d, want 0", v)
-	}
-	c.u8()
-	if a := c.addr(); a != ea.addr && c.err == nil {
-		c.fail("header address 0x%x, want 0x%x", a, ea.addr)
-	}
+	c.arrayBlockPrefix("EADB", ea.addr)
 	c.uN(ea.arrOffBytes)
 	d := &eaDataBlock{addr: addr, pages: map[uint64][]byte{}}
 	if !paged {
