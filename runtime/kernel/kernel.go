@@ -50,8 +50,22 @@ func MatMul(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32
 	if lda < max(1, k) || ldb < max(1, n) || ldc < max(1, n) {
 		panic(errLd)
 	}
-	if m == 0 || n == 0 {
+	if !matMulArgs(m, n, k, a, lda, c, ldc, accumulate) {
 		return
+	}
+	if !fits(len(b), k, ldb, n) {
+		panic(errShortB)
+	}
+	matMul(m, n, k, a, lda, b, ldb, c, ldc, accumulate)
+}
+
+// matMulArgs checks a and c for MatMul and MatMulPacked, whose dimensions
+// and leading dimensions are already checked, and settles the products
+// with nothing to sum (k = 0: c is zeroed unless accumulating). It reports
+// whether there is work left for the kernel.
+func matMulArgs(m, n, k int, a []float32, lda int, c []float32, ldc int, accumulate bool) bool {
+	if m == 0 || n == 0 {
+		return false
 	}
 	if !fits(len(c), m, ldc, n) {
 		panic(errShortC)
@@ -62,15 +76,12 @@ func MatMul(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32
 				clear(c[i*ldc : i*ldc+n])
 			}
 		}
-		return
+		return false
 	}
 	if !fits(len(a), m, lda, k) {
 		panic(errShortA)
 	}
-	if !fits(len(b), k, ldb, n) {
-		panic(errShortB)
-	}
-	matMul(m, n, k, a, lda, b, ldb, c, ldc, accumulate)
+	return true
 }
 
 // VecMat computes y[n] (+)= x[k] · w[k×n] with w row-major: the batch-1
@@ -300,22 +311,8 @@ func MatMulPacked(m int, a []float32, lda int, b *PackedMatrix, c []float32, ldc
 	if lda < max(1, k) || ldc < max(1, n) {
 		panic(errLd)
 	}
-	if m == 0 || n == 0 {
+	if !matMulArgs(m, n, k, a, lda, c, ldc, accumulate) {
 		return
-	}
-	if !fits(len(c), m, ldc, n) {
-		panic(errShortC)
-	}
-	if k == 0 {
-		if !accumulate {
-			for i := 0; i < m; i++ {
-				clear(c[i*ldc : i*ldc+n])
-			}
-		}
-		return
-	}
-	if !fits(len(a), m, lda, k) {
-		panic(errShortA)
 	}
 	matMulPacked(m, a, lda, b, c, ldc, accumulate)
 }
