@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"math"
 	"strings"
+
+	"github.com/rnnkit/rnnkit/internal/float16"
 )
 
 // Conversions from file element bytes to Go values. raw holds whole elements
@@ -76,7 +78,7 @@ func floatValue(t *Datatype, b []byte) float64 {
 		case 8:
 			return math.Float64frombits(x)
 		case 2:
-			return float64(half(uint16(x)))
+			return float64(float16.ToFloat32(uint16(x)))
 		}
 	}
 	neg := (x>>uint(t.SignLoc))&1 != 0
@@ -104,27 +106,6 @@ func floatValue(t *Datatype, b []byte) float64 {
 	return v
 }
 
-// half converts IEEE binary16 bits to float32 exactly.
-func half(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	mant := uint32(h) & 0x3ff
-	switch {
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0x7f800000 | mant<<13)
-	case exp == 0:
-		if mant == 0 {
-			return math.Float32frombits(sign)
-		}
-		v := float32(mant) * (1.0 / (1 << 24))
-		if sign != 0 {
-			v = -v
-		}
-		return v
-	}
-	return math.Float32frombits(sign | (exp+112)<<23 | mant<<13)
-}
-
 // decodeFloat32 converts raw elements of type t into dst (len = values).
 func decodeFloat32(t *Datatype, raw []byte, dst []float32) {
 	if t.Class == ClassFloat && t.standardIEEE && t.Size == 4 && t.ByteOrder == binary.LittleEndian {
@@ -147,7 +128,7 @@ func decodeFloat32(t *Datatype, raw []byte, dst []float32) {
 	}
 	if t.Class == ClassFloat && t.standardIEEE && t.Size == 2 && t.ByteOrder == binary.LittleEndian {
 		for i := range dst {
-			dst[i] = half(binary.LittleEndian.Uint16(raw[2*i:]))
+			dst[i] = float16.ToFloat32(binary.LittleEndian.Uint16(raw[2*i:]))
 		}
 		return
 	}

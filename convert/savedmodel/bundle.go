@@ -10,6 +10,8 @@ import (
 	"math"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/rnnkit/rnnkit/internal/float16"
 )
 
 // DataType is TensorFlow's tensor element type enum (types.proto).
@@ -354,7 +356,7 @@ func (b *Bundle) ReadFloat32(key string) (shape []int, data []float32, err error
 		}
 	case DTHalf:
 		for i := range out {
-			out[i] = halfToFloat32(order.Uint16(raw[2*i:]))
+			out[i] = float16.ToFloat32(order.Uint16(raw[2*i:]))
 		}
 	case DTBfloat16:
 		for i := range out {
@@ -442,25 +444,4 @@ func sumLens(lens []uint64) int {
 		n += int(l)
 	}
 	return n
-}
-
-// halfToFloat32 converts an IEEE 754 binary16 value.
-func halfToFloat32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	frac := uint32(h) & 0x3ff
-	switch {
-	case exp == 0 && frac == 0:
-		return math.Float32frombits(sign)
-	case exp == 0:
-		// Subnormal: value = frac * 2^-24.
-		v := float32(frac) * (1.0 / (1 << 24))
-		if sign != 0 {
-			v = -v
-		}
-		return v
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0x7f800000 | frac<<13)
-	}
-	return math.Float32frombits(sign | (exp+112)<<23 | frac<<13)
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/rnnkit/rnnkit/convert"
+	"github.com/rnnkit/rnnkit/internal/float16"
 	"github.com/rnnkit/rnnkit/internal/testutil"
 )
 
@@ -144,14 +145,14 @@ func TestReadQuantized(t *testing.T) {
 
 func TestHalfToFloat32(t *testing.T) {
 	for i, h := range fixtureHalfBits {
-		if got := halfToFloat32(h); got != fixtureHalfValues[i] || math.Signbit(float64(got)) != math.Signbit(float64(fixtureHalfValues[i])) {
+		if got := float16.ToFloat32(h); got != fixtureHalfValues[i] || math.Signbit(float64(got)) != math.Signbit(float64(fixtureHalfValues[i])) {
 			t.Errorf("half 0x%04x: %v, want %v", h, got, fixtureHalfValues[i])
 		}
 	}
-	if got := halfToFloat32(0x7c00); !math.IsInf(float64(got), 1) {
+	if got := float16.ToFloat32(0x7c00); !math.IsInf(float64(got), 1) {
 		t.Errorf("half +Inf: %v", got)
 	}
-	if got := halfToFloat32(0xfe00); !math.IsNaN(float64(got)) {
+	if got := float16.ToFloat32(0xfe00); !math.IsNaN(float64(got)) {
 		t.Errorf("half NaN: %v", got)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"github.com/rnnkit/rnnkit/convert"
+	"github.com/rnnkit/rnnkit/internal/float16"
 )
 
 // Format is the convert.Model.Format of models read here.
@@ -309,7 +310,7 @@ func decodeWeight(w *weightSpec, raw []byte) ([]float32, error) {
 		case "float16":
 			out := make([]float32, len(raw)/2)
 			for i := range out {
-				out[i] = halfToFloat32(binary.LittleEndian.Uint16(raw[2*i:]))
+				out[i] = float16.ToFloat32(binary.LittleEndian.Uint16(raw[2*i:]))
 			}
 			return out, nil
 		case "uint8", "uint16":
@@ -363,23 +364,4 @@ func decodeWeight(w *weightSpec, raw []byte) ([]float32, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("dtype %q", w.DType)
-}
-
-// halfToFloat32 converts an IEEE 754 binary16 value.
-func halfToFloat32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	frac := uint32(h) & 0x3ff
-	switch {
-	case exp == 0:
-		// Zero or subnormal: frac * 2^-24.
-		v := float32(frac) * (1.0 / (1 << 24))
-		if sign != 0 {
-			v = -v
-		}
-		return v
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0x7f800000 | frac<<13)
-	}
-	return math.Float32frombits(sign | (exp+112)<<23 | frac<<13)
 }
