@@ -291,6 +291,16 @@ func opAxes(cfg []int, call *runtime.Call) ([]int, bool, error) {
 	return nil, false, fmt.Errorf("axis %v (%T): want an integer or a list", c, c)
 }
 
+// operandAxes returns the call's first operand and the op's axes (see
+// opAxes; ok is false when none are given).
+func (l *OpLayer) operandAxes(call *runtime.Call) (a *runtime.Tensor, axes []int, ok bool, err error) {
+	if a, err = opOperand(call, 0); err != nil {
+		return nil, nil, false, err
+	}
+	axes, ok, err = opAxes(l.axes, call)
+	return a, axes, ok, err
+}
+
 // normAxis maps a possibly negative axis into [0, rank).
 func normAxis(axis, rank int) (int, error) {
 	if axis < 0 {
@@ -315,11 +325,7 @@ func buildExpandDimsOp(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 		return nil, err
 	}
 	return &OpLayer{layerID: layerID{spec.Name, "ExpandDims"}, axes: axes, run: func(l *OpLayer, call *runtime.Call) (*runtime.Tensor, error) {
-		a, err := opOperand(call, 0)
-		if err != nil {
-			return nil, err
-		}
-		axes, ok, err := opAxes(l.axes, call)
+		a, axes, ok, err := l.operandAxes(call)
 		if err != nil {
 			return nil, err
 		}
@@ -358,11 +364,7 @@ func buildSqueezeOp(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 		return nil, err
 	}
 	return &OpLayer{layerID: layerID{spec.Name, "Squeeze"}, axes: axes, run: func(l *OpLayer, call *runtime.Call) (*runtime.Tensor, error) {
-		a, err := opOperand(call, 0)
-		if err != nil {
-			return nil, err
-		}
-		axes, ok, err := opAxes(l.axes, call)
+		a, axes, ok, err := l.operandAxes(call)
 		if err != nil {
 			return nil, err
 		}
@@ -397,11 +399,7 @@ func reduceOpBuilder(class string, red reduction) Builder {
 			return nil, err
 		}
 		return &OpLayer{layerID: layerID{spec.Name, class}, axes: axes, keepDims: keep, run: func(l *OpLayer, call *runtime.Call) (*runtime.Tensor, error) {
-			a, err := opOperand(call, 0)
-			if err != nil {
-				return nil, err
-			}
-			axes, ok, err := opAxes(l.axes, call)
+			a, axes, ok, err := l.operandAxes(call)
 			if err != nil {
 				return nil, err
 			}
