@@ -122,18 +122,16 @@ func TestRealworld(t *testing.T) {
 	}
 }
 
-// TestRealworldCuDNNWeights loads textgenrnn's CuDNNLSTM weights-only
-// file (realworld 18) under an architecture written from textgenrnn's
-// model code (testdata/convert/textgenrnn_arch.json): the CuDNN layers
-// become LSTMs with summed biases, and the custom attention layer keeps
-// its weight for a user-registered builder.
-func TestRealworldCuDNNWeights(t *testing.T) {
+// readUnderArch reads the weights-only file of a realworld artifact under
+// an architecture from testdata/convert, skipping when it is absent.
+func readUnderArch(t *testing.T, artifact, file, arch string) (*Model, *h5.File) {
+	t.Helper()
 	needShared(t)
-	path := filepath.Join(sharedDir, "realworld", "18_textgenrnn_cudnn_weights", "textgenrnn_weights.hdf5")
+	path := filepath.Join(sharedDir, "realworld", artifact, file)
 	if _, err := os.Stat(path); err != nil {
 		t.Skip("artifact absent")
 	}
-	cfg, err := os.ReadFile(filepath.Join(fixtureDir, "textgenrnn_arch.json"))
+	cfg, err := os.ReadFile(filepath.Join(fixtureDir, arch))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,6 +140,16 @@ func TestRealworldCuDNNWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m, hf
+}
+
+// TestRealworldCuDNNWeights loads textgenrnn's CuDNNLSTM weights-only
+// file (realworld 18) under an architecture written from textgenrnn's
+// model code (testdata/convert/textgenrnn_arch.json): the CuDNN layers
+// become LSTMs with summed biases, and the custom attention layer keeps
+// its weight for a user-registered builder.
+func TestRealworldCuDNNWeights(t *testing.T) {
+	m, hf := readUnderArch(t, "18_textgenrnn_cudnn_weights", "textgenrnn_weights.hdf5", "textgenrnn_arch.json")
 	if m.KerasVersion != "2.1.5" || m.Backend != "tensorflow" {
 		t.Errorf("version %q backend %q", m.KerasVersion, m.Backend)
 	}
@@ -177,20 +185,7 @@ func TestRealworldCuDNNWeights(t *testing.T) {
 // realworld 04 (no version attribute, 12 per-gate LSTM arrays) under the
 // architecture its notebook builds (testdata/convert/aind2rnn_arch.json).
 func TestRealworldKeras1WeightsOnly(t *testing.T) {
-	needShared(t)
-	path := filepath.Join(sharedDir, "realworld", "04_aind2rnn_keras1_lstm_weights", "best_RNN_large_textdata_weights.hdf5")
-	if _, err := os.Stat(path); err != nil {
-		t.Skip("artifact absent")
-	}
-	cfg, err := os.ReadFile(filepath.Join(fixtureDir, "aind2rnn_arch.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hf := openH5(t, path)
-	m, err := ReadConfigAndWeights(cfg, hf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, hf := readUnderArch(t, "04_aind2rnn_keras1_lstm_weights", "best_RNN_large_textdata_weights.hdf5", "aind2rnn_arch.json")
 	if m.KerasVersion != "1.2.2" {
 		t.Errorf("version %q", m.KerasVersion)
 	}
