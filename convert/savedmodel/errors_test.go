@@ -39,13 +39,7 @@ const (
 // withObjects replaces the bundle's object graph.
 func withObjects(files map[string][]byte, objs []objNodeSpec) {
 	w := newBundleWriter()
-	for i, fw := range fixtureWeights {
-		n := 1
-		for _, d := range fw.shape {
-			n *= d
-		}
-		w.addFloat32(fw.key, fw.shape, fixtureValues(i, n))
-	}
+	w.addFixtureWeights()
 	w.addString(objectGraphKey, trackableGraphProto(objs))
 	files[indexFile] = w.index(256)
 	files[dataFile] = w.data
@@ -133,13 +127,7 @@ func TestReadErrors(t *testing.T) {
 // snappy-compressed (checksums valid).
 func fixtureBundleCompressed() (index, data []byte) {
 	w := newBundleWriter()
-	for i, fw := range fixtureWeights {
-		n := 1
-		for _, d := range fw.shape {
-			n *= d
-		}
-		w.addFloat32(fw.key, fw.shape, fixtureValues(i, n))
-	}
+	w.addFixtureWeights()
 	return w.indexWith(256, snappyCompress), w.data
 }
 
@@ -167,14 +155,20 @@ func FuzzBundle(f *testing.F) {
 			return
 		}
 		defer bundle.Close()
-		for _, k := range bundle.Keys() {
-			bundle.ReadRaw(k)
-			bundle.ReadFloat32(k)
-			if s, err := bundle.ReadStrings(k); err == nil && len(s) == 1 {
-				parseTrackableGraph(s[0], indexFile)
-			}
-		}
+		readAll(bundle)
 	})
+}
+
+// readAll reads every tensor of b in every way, and the object graph from
+// any string tensor; the fuzzers only look for panics and hangs.
+func readAll(b *Bundle) {
+	for _, k := range b.Keys() {
+		b.ReadRaw(k)
+		b.ReadFloat32(k)
+		if s, err := b.ReadStrings(k); err == nil && len(s) == 1 {
+			parseTrackableGraph(s[0], indexFile)
+		}
+	}
 }
 
 // FuzzBlock feeds arbitrary data-block contents, sealed into a table with
@@ -190,13 +184,7 @@ func FuzzBlock(f *testing.F) {
 			return
 		}
 		defer bundle.Close()
-		for _, k := range bundle.Keys() {
-			bundle.ReadRaw(k)
-			bundle.ReadFloat32(k)
-			if s, err := bundle.ReadStrings(k); err == nil && len(s) == 1 {
-				parseTrackableGraph(s[0], indexFile)
-			}
-		}
+		readAll(bundle)
 	})
 }
 

@@ -73,9 +73,8 @@ func fixtureObjects() []objNodeSpec {
 	return n
 }
 
-// fixtureBundle writes the variables of the fixture model.
-func fixtureBundle(blockSize int) (index, data []byte) {
-	w := newBundleWriter()
+// addFixtureWeights adds the fixture model's float weights.
+func (w *bundleWriter) addFixtureWeights() {
 	for i, fw := range fixtureWeights {
 		n := 1
 		for _, d := range fw.shape {
@@ -83,6 +82,12 @@ func fixtureBundle(blockSize int) (index, data []byte) {
 		}
 		w.addFloat32(fw.key, fw.shape, fixtureValues(i, n))
 	}
+}
+
+// fixtureBundle writes the variables of the fixture model.
+func fixtureBundle(blockSize int) (index, data []byte) {
+	w := newBundleWriter()
+	w.addFixtureWeights()
 	w.addInt64("optimizer/iter/.ATTRIBUTES/VARIABLE_VALUE", 7)
 	w.addString(objectGraphKey, trackableGraphProto(fixtureObjects()))
 	return w.index(blockSize), w.data

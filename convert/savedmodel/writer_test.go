@@ -304,13 +304,7 @@ func sealTable(block []byte) []byte {
 // fixtureDataBlock returns the first data block of the fixture index.
 func fixtureDataBlock() []byte {
 	w := newBundleWriter()
-	for i, fw := range fixtureWeights {
-		n := 1
-		for _, d := range fw.shape {
-			n *= d
-		}
-		w.addFloat32(fw.key, fw.shape, fixtureValues(i, n))
-	}
+	w.addFixtureWeights()
 	w.addString(objectGraphKey, trackableGraphProto(fixtureObjects()))
 	index := w.index(1 << 20)
 	footer := index[len(index)-footerLen:]
