@@ -62,44 +62,45 @@ func benchFile(b *testing.B, sets []*testDataset) *File {
 	return f
 }
 
-// BenchmarkReadContiguous reads a 64 MiB contiguous float32 dataset from a
-// file (in the page cache after the first run).
-func BenchmarkReadContiguous(b *testing.B) {
-	data := weightsLike(benchFloats)
-	f := benchFile(b, []*testDataset{{name: "x", data: data}})
-	d, err := f.Root().Dataset("x")
+// benchRead times reading ds (benchFloats values) from a file: into a
+// fresh slice, or with into a reused buffer.
+func benchRead(b *testing.B, ds *testDataset, into bool) {
+	f := benchFile(b, []*testDataset{ds})
+	d, err := f.Root().Dataset(ds.name)
 	if err != nil {
 		b.Fatal(err)
+	}
+	var dst []float32
+	if into {
+		dst = make([]float32, d.Len())
 	}
 	b.SetBytes(4 * benchFloats)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		if into {
+			if err := d.ReadFloat32Into(dst); err != nil || dst[12345] != ds.data[12345] {
+				b.Fatal(err)
+			}
+			continue
+		}
 		v, err := d.ReadFloat32()
-		if err != nil || len(v) != benchFloats || v[12345] != data[12345] {
+		if err != nil || len(v) != benchFloats || v[12345] != ds.data[12345] {
 			b.Fatal(err)
 		}
 	}
 }
 
+// BenchmarkReadContiguous reads a 64 MiB contiguous float32 dataset from a
+// file (in the page cache after the first run).
+func BenchmarkReadContiguous(b *testing.B) {
+	benchRead(b, &testDataset{name: "x", data: weightsLike(benchFloats)}, false)
+}
+
 // BenchmarkReadContiguousInto is BenchmarkReadContiguous into a reused
 // buffer: no fresh 64 MiB to page in and zero each time.
 func BenchmarkReadContiguousInto(b *testing.B) {
-	data := weightsLike(benchFloats)
-	f := benchFile(b, []*testDataset{{name: "x", data: data}})
-	d, err := f.Root().Dataset("x")
-	if err != nil {
-		b.Fatal(err)
-	}
-	dst := make([]float32, d.Len())
-	b.SetBytes(4 * benchFloats)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := d.ReadFloat32Into(dst); err != nil || dst[12345] != data[12345] {
-			b.Fatal(err)
-		}
-	}
+	benchRead(b, &testDataset{name: "x", data: weightsLike(benchFloats)}, true)
 }
 
 // BenchmarkReadAtAlone reads the same 64 MiB with one os.File.ReadAt into
@@ -129,41 +130,13 @@ func BenchmarkReadAtAlone(b *testing.B) {
 // BenchmarkReadGzipChunked reads 64 MiB of float32 stored in 1 MiB deflated
 // chunks; compare with BenchmarkFlateAlone, the decompression cost alone.
 func BenchmarkReadGzipChunked(b *testing.B) {
-	data := weightsLike(benchFloats)
-	f := benchFile(b, []*testDataset{{name: "z", data: data, chunk: 1 << 18, level: 4}})
-	d, err := f.Root().Dataset("z")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(4 * benchFloats)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		v, err := d.ReadFloat32()
-		if err != nil || len(v) != benchFloats || v[12345] != data[12345] {
-			b.Fatal(err)
-		}
-	}
+	benchRead(b, &testDataset{name: "z", data: weightsLike(benchFloats), chunk: 1 << 18, level: 4}, false)
 }
 
 // BenchmarkReadGzipChunkedInto is BenchmarkReadGzipChunked into a reused
 // buffer, like BenchmarkFlateAlone.
 func BenchmarkReadGzipChunkedInto(b *testing.B) {
-	data := weightsLike(benchFloats)
-	f := benchFile(b, []*testDataset{{name: "z", data: data, chunk: 1 << 18, level: 4}})
-	d, err := f.Root().Dataset("z")
-	if err != nil {
-		b.Fatal(err)
-	}
-	dst := make([]float32, d.Len())
-	b.SetBytes(4 * benchFloats)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := d.ReadFloat32Into(dst); err != nil || dst[12345] != data[12345] {
-			b.Fatal(err)
-		}
-	}
+	benchRead(b, &testDataset{name: "z", data: weightsLike(benchFloats), chunk: 1 << 18, level: 4}, true)
 }
 
 // BenchmarkFlateAlone inflates the same chunks with compress/zlib into one
