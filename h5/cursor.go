@@ -106,19 +106,14 @@ func (c *cursor) uN(n int) uint64 {
 
 // addr reads a file address of the superblock's size of offsets; the
 // all-ones value becomes undef.
-func (c *cursor) addr() uint64 {
-	n := c.f.sizeOffsets
-	v := c.uN(n)
-	if c.err == nil && n < 8 && v == (uint64(1)<<(8*n))-1 {
-		return undef
-	}
-	return v
-}
+func (c *cursor) addr() uint64 { return c.undefOrN(c.f.sizeOffsets) }
 
 // length reads a length field of the superblock's size of lengths; the
 // all-ones value becomes undef.
-func (c *cursor) length() uint64 {
-	n := c.f.sizeLengths
+func (c *cursor) length() uint64 { return c.undefOrN(c.f.sizeLengths) }
+
+// undefOrN reads an n-byte value, mapping all ones to undef.
+func (c *cursor) undefOrN(n int) uint64 {
 	v := c.uN(n)
 	if c.err == nil && n < 8 && v == (uint64(1)<<(8*n))-1 {
 		return undef
