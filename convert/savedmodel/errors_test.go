@@ -9,6 +9,7 @@ import (
 	"testing/fstest"
 
 	"github.com/rnnkit/rnnkit/convert"
+	"github.com/rnnkit/rnnkit/internal/testutil"
 )
 
 // fixtureFS returns the tf28 fixture as an in-memory file system rooted
@@ -23,11 +24,7 @@ func fixtureFS(edit func(files map[string][]byte)) fstest.MapFS {
 	if edit != nil {
 		edit(files)
 	}
-	fsys := fstest.MapFS{}
-	for name, data := range files {
-		fsys[name] = &fstest.MapFile{Data: data}
-	}
-	return fsys
+	return testutil.MapFS(files)
 }
 
 const (

@@ -17,11 +17,7 @@ func fixtureFS(edit func(files map[string][]byte)) fstest.MapFS {
 	if edit != nil {
 		edit(files)
 	}
-	fsys := fstest.MapFS{}
-	for name, data := range files {
-		fsys[name] = &fstest.MapFile{Data: data}
-	}
-	return fsys
+	return testutil.MapFS(files)
 }
 
 // replaceJSON edits model.json textually.

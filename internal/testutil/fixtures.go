@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"testing/fstest"
 )
 
 // CheckFixtures checks that each file under root holds the bytes the
@@ -32,4 +33,13 @@ func CheckFixtures(t testing.TB, root string, files map[string][]byte, update bo
 			t.Errorf("%s differs from the fixture writer's output; run go test -run TestFixtures -update", p)
 		}
 	}
+}
+
+// MapFS returns files (slash-separated names) as an in-memory file system.
+func MapFS(files map[string][]byte) fstest.MapFS {
+	fsys := fstest.MapFS{}
+	for name, data := range files {
+		fsys[name] = &fstest.MapFile{Data: data}
+	}
+	return fsys
 }
