@@ -94,6 +94,20 @@ func writeTable(kvs []tableEntry, blockSize int, dataCompression byte) []byte {
 }
 
 // bundleWriter accumulates tensors for a single-shard TensorBundle.
+// pbVarint, pbBytes and pbString append one protobuf field: its tag and
+// its value.
+func pbVarint(b []byte, num protowire.Number, v uint64) []byte {
+	return protowire.AppendVarint(protowire.AppendTag(b, num, protowire.VarintType), v)
+}
+
+func pbBytes(b []byte, num protowire.Number, v []byte) []byte {
+	return protowire.AppendBytes(protowire.AppendTag(b, num, protowire.BytesType), v)
+}
+
+func pbString(b []byte, num protowire.Number, v string) []byte {
+	return protowire.AppendString(protowire.AppendTag(b, num, protowire.BytesType), v)
+}
+
 type bundleWriter struct {
 	data    []byte
 	entries map[string][]byte
@@ -104,28 +118,20 @@ func newBundleWriter() *bundleWriter { return &bundleWriter{entries: map[string]
 func shapeProto(shape []int) []byte {
 	var s []byte
 	for _, d := range shape {
-		var dim []byte
-		dim = protowire.AppendTag(dim, dimSize, protowire.VarintType)
-		dim = protowire.AppendVarint(dim, uint64(d))
-		s = protowire.AppendTag(s, shapeDim, protowire.BytesType)
-		s = protowire.AppendBytes(s, dim)
+		dim := pbVarint(nil, dimSize, uint64(d))
+		s = pbBytes(s, shapeDim, dim)
 	}
 	return s
 }
 
 func (w *bundleWriter) addRaw(key string, dtype DataType, shape []int, raw []byte, crc uint32) {
-	var e []byte
-	e = protowire.AppendTag(e, bundleEntryDType, protowire.VarintType)
-	e = protowire.AppendVarint(e, uint64(dtype))
-	e = protowire.AppendTag(e, bundleEntryShape, protowire.BytesType)
-	e = protowire.AppendBytes(e, shapeProto(shape))
+	e := pbVarint(nil, bundleEntryDType, uint64(dtype))
+	e = pbBytes(e, bundleEntryShape, shapeProto(shape))
 	// shard_id 0 is the proto3 default and is omitted, as TF does.
 	if len(w.data) > 0 {
-		e = protowire.AppendTag(e, bundleEntryOffset, protowire.VarintType)
-		e = protowire.AppendVarint(e, uint64(len(w.data)))
+		e = pbVarint(e, bundleEntryOffset, uint64(len(w.data)))
 	}
-	e = protowire.AppendTag(e, bundleEntrySize, protowire.VarintType)
-	e = protowire.AppendVarint(e, uint64(len(raw)))
+	e = pbVarint(e, bundleEntrySize, uint64(len(raw)))
 	e = protowire.AppendTag(e, bundleEntryCRC32C, protowire.Fixed32Type)
 	e = protowire.AppendFixed32(e, maskCRC(crc))
 	w.entries[key] = e
@@ -162,9 +168,7 @@ func (w *bundleWriter) addString(key string, s []byte) {
 func (w *bundleWriter) index(blockSize int) []byte { return w.indexWith(blockSize, noCompression) }
 
 func (w *bundleWriter) indexWith(blockSize int, dataCompression byte) []byte {
-	var hdr []byte
-	hdr = protowire.AppendTag(hdr, bundleHeaderNumShards, protowire.VarintType)
-	hdr = protowire.AppendVarint(hdr, 1)
+	hdr := pbVarint(nil, bundleHeaderNumShards, 1)
 	kvs := []tableEntry{{key: []byte{}, value: hdr}}
 	keys := make([]string, 0, len(w.entries))
 	for k := range w.entries {
@@ -187,11 +191,8 @@ type objNodeSpec struct {
 }
 
 func objRefProto(r objRef) []byte {
-	var b []byte
-	b = protowire.AppendTag(b, objRefNodeID, protowire.VarintType)
-	b = protowire.AppendVarint(b, uint64(r.node))
-	b = protowire.AppendTag(b, objRefLocalName, protowire.BytesType)
-	return protowire.AppendString(b, r.name)
+	b := pbVarint(nil, objRefNodeID, uint64(r.node))
+	return pbString(b, objRefLocalName, r.name)
 }
 
 // trackableGraphProto encodes a TrackableObjectGraph.
@@ -200,22 +201,15 @@ func trackableGraphProto(nodes []objNodeSpec) []byte {
 	for _, n := range nodes {
 		var nb []byte
 		for _, c := range n.children {
-			nb = protowire.AppendTag(nb, trackableChildren, protowire.BytesType)
-			nb = protowire.AppendBytes(nb, objRefProto(c))
+			nb = pbBytes(nb, trackableChildren, objRefProto(c))
 		}
 		if n.varKey != "" {
-			var a []byte
-			a = protowire.AppendTag(a, serializedName, protowire.BytesType)
-			a = protowire.AppendString(a, "VARIABLE_VALUE")
-			a = protowire.AppendTag(a, serializedFullName, protowire.BytesType)
-			a = protowire.AppendString(a, n.varName)
-			a = protowire.AppendTag(a, serializedCheckpoint, protowire.BytesType)
-			a = protowire.AppendString(a, n.varKey)
-			nb = protowire.AppendTag(nb, trackableAttributes, protowire.BytesType)
-			nb = protowire.AppendBytes(nb, a)
+			a := pbString(nil, serializedName, "VARIABLE_VALUE")
+			a = pbString(a, serializedFullName, n.varName)
+			a = pbString(a, serializedCheckpoint, n.varKey)
+			nb = pbBytes(nb, trackableAttributes, a)
 		}
-		g = protowire.AppendTag(g, trackableGraphNodes, protowire.BytesType)
-		g = protowire.AppendBytes(g, nb)
+		g = pbBytes(g, trackableGraphNodes, nb)
 	}
 	return g
 }
@@ -227,29 +221,18 @@ func savedModelProto(nodes []objNodeSpec) []byte {
 	for _, n := range nodes {
 		var nb []byte
 		for _, c := range n.children {
-			nb = protowire.AppendTag(nb, savedObjectChildren, protowire.BytesType)
-			nb = protowire.AppendBytes(nb, objRefProto(c))
+			nb = pbBytes(nb, savedObjectChildren, objRefProto(c))
 		}
 		if n.identifier != "" {
-			var u []byte
-			u = protowire.AppendTag(u, userObjectIdentifier, protowire.BytesType)
-			u = protowire.AppendString(u, n.identifier)
-			u = protowire.AppendTag(u, userObjectMetadata, protowire.BytesType)
-			u = protowire.AppendString(u, n.metadata)
-			nb = protowire.AppendTag(nb, savedObjectUserObject, protowire.BytesType)
-			nb = protowire.AppendBytes(nb, u)
+			u := pbString(nil, userObjectIdentifier, n.identifier)
+			u = pbString(u, userObjectMetadata, n.metadata)
+			nb = pbBytes(nb, savedObjectUserObject, u)
 		}
-		og = protowire.AppendTag(og, objectGraphNodes, protowire.BytesType)
-		og = protowire.AppendBytes(og, nb)
+		og = pbBytes(og, objectGraphNodes, nb)
 	}
-	var mg []byte
-	mg = protowire.AppendTag(mg, metaGraphObjectGraph, protowire.BytesType)
-	mg = protowire.AppendBytes(mg, og)
-	var sm []byte
-	sm = protowire.AppendTag(sm, 1, protowire.VarintType) // saved_model_schema_version
-	sm = protowire.AppendVarint(sm, 1)
-	sm = protowire.AppendTag(sm, savedModelMetaGraphs, protowire.BytesType)
-	return protowire.AppendBytes(sm, mg)
+	mg := pbBytes(nil, metaGraphObjectGraph, og)
+	sm := pbVarint(nil, 1, 1) // saved_model_schema_version
+	return pbBytes(sm, savedModelMetaGraphs, mg)
 }
 
 // metadataNodeSpec is one SavedMetadata node.
@@ -261,17 +244,11 @@ type metadataNodeSpec struct {
 func kerasMetadataProto(nodes []metadataNodeSpec) []byte {
 	var out []byte
 	for _, n := range nodes {
-		var nb []byte
-		nb = protowire.AppendTag(nb, metaNodeID, protowire.VarintType)
-		nb = protowire.AppendVarint(nb, uint64(n.nodeID))
-		nb = protowire.AppendTag(nb, metaNodePath, protowire.BytesType)
-		nb = protowire.AppendString(nb, n.path)
-		nb = protowire.AppendTag(nb, metaIdentifier, protowire.BytesType)
-		nb = protowire.AppendString(nb, n.ident)
-		nb = protowire.AppendTag(nb, metaMetadata, protowire.BytesType)
-		nb = protowire.AppendString(nb, n.jsonDoc)
-		out = protowire.AppendTag(out, savedMetadataNodes, protowire.BytesType)
-		out = protowire.AppendBytes(out, nb)
+		nb := pbVarint(nil, metaNodeID, uint64(n.nodeID))
+		nb = pbString(nb, metaNodePath, n.path)
+		nb = pbString(nb, metaIdentifier, n.ident)
+		nb = pbString(nb, metaMetadata, n.jsonDoc)
+		out = pbBytes(out, savedMetadataNodes, nb)
 	}
 	return out
 }
