@@ -19,13 +19,7 @@ func TestLayerNormalization(t *testing.T) {
 		out := make([]float64, len(xf))
 		for r := 0; r < 6; r++ {
 			row := xf[r*4 : r*4+4]
-			var mean, v float64
-			for _, e := range row {
-				mean += e / 4
-			}
-			for _, e := range row {
-				v += (e - mean) * (e - mean) / 4
-			}
+			mean, v := meanVar(row)
 			if rms {
 				mean = 0 // Keras 3 rms_scaling: x / sqrt(var + eps) · gamma
 			}
@@ -57,13 +51,7 @@ func TestLayerNormalization(t *testing.T) {
 	want := make([]float64, len(xf))
 	for b := 0; b < 2; b++ {
 		row := xf[b*12 : b*12+12]
-		var mean, v float64
-		for _, e := range row {
-			mean += e / 12
-		}
-		for _, e := range row {
-			v += (e - mean) * (e - mean) / 12
-		}
+		mean, v := meanVar(row)
 		for i, e := range row {
 			want[b*12+i] = (e - mean) / math.Sqrt(v+1e-3) * g2f[i]
 		}
@@ -131,4 +119,16 @@ func TestBatchNormalization(t *testing.T) {
 	if _, err := xTryCall(l, nil, runtime.Value{T: runtime.NewTensor(2, 3)}); err == nil {
 		t.Fatal("3 channels for 4-channel statistics: want an error")
 	}
+}
+
+// meanVar returns the mean and the (biased) variance of row, in float64.
+func meanVar(row []float64) (mean, v float64) {
+	n := float64(len(row))
+	for _, e := range row {
+		mean += e / n
+	}
+	for _, e := range row {
+		v += (e - mean) * (e - mean) / n
+	}
+	return mean, v
 }
