@@ -424,12 +424,7 @@ func (r *k3reader) graph(g *Graph, grp *h5.Group) error {
 		if l.Inner != nil {
 			name = snakeCase(l.Inner.ClassName)
 		}
-		if n, ok := used[name]; ok {
-			used[name] = n + 1
-			name = fmt.Sprintf("%s_%d", name, n+1)
-		} else {
-			used[name] = 0
-		}
+		name = uniqueName(used, name)
 		sg, err := r.sub(lg, name)
 		if err != nil {
 			return err
@@ -498,12 +493,7 @@ func (r *k3reader) layer(l *Layer, grp *h5.Group, path string) error {
 		used := map[string]int{}
 		for _, c := range subLayers(l) {
 			name := snakeCase(c.OriginalClassName())
-			if n, ok := used[name]; ok {
-				used[name] = n + 1
-				name = fmt.Sprintf("%s_%d", name, n+1)
-			} else {
-				used[name] = 0
-			}
+			name = uniqueName(used, name)
 			sg, err := r.sub(cg, name)
 			if err != nil {
 				return err
@@ -656,6 +646,17 @@ var (
 	snakeCap     = regexp.MustCompile(`(.)([A-Z][a-z]+)`)
 	snakeLower   = regexp.MustCompile(`([a-z])([A-Z])`)
 )
+
+// uniqueName is Keras 3's auto-naming of objects in one container: the
+// first use of name keeps it, later ones get "_1", "_2", … (used counts).
+func uniqueName(used map[string]int, name string) string {
+	if n, ok := used[name]; ok {
+		used[name] = n + 1
+		return fmt.Sprintf("%s_%d", name, n+1)
+	}
+	used[name] = 0
+	return name
+}
 
 // snakeCase is Keras' to_snake_case: LSTM→lstm, SimpleRNN→simple_rnn,
 // Conv1D→conv1d, MultiHeadAttention→multi_head_attention.
