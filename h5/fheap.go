@@ -85,6 +85,20 @@ func (f *File) openFractalHeap(addr uint64, path string) (*fheap, error) {
 	return h, nil
 }
 
+// blockPrefix reads what indirect and direct blocks start with: the
+// signature, version 0, the heap header's address and the block's offset
+// in the heap's address space, which must be blockOff.
+func (h *fheap) blockPrefix(c *cursor, sig string, blockOff uint64) {
+	c.signature(sig)
+	if v := c.u8(); v != 0 && c.err == nil {
+		c.fail("version %d, want 0", v)
+	}
+	c.addr()
+	if got := c.uN(h.offBytes); c.err == nil && got != blockOff {
+		c.fail("block offset %d, want %d", got, blockOff)
+	}
+}
+
 func (h *fheap) rowSize(r int) uint64 {
 	if r == 0 {
 		return h.startBlock
@@ -185,14 +199,7 @@ func (h *fheap) managed(off, n uint64) ([]byte, int64, error) {
 			return nil, 0, err
 		}
 		c := f.newCursor(b, boff, h.path, st)
-		c.signature("FHIB")
-		if v := c.u8(); v != 0 && c.err == nil {
-			c.fail("version %d, want 0", v)
-		}
-		c.addr()
-		if got := c.uN(h.offBytes); c.err == nil && got != blockOff {
-			c.fail("block offset %d, want %d", got, blockOff)
-		}
+		h.blockPrefix(c, "FHIB", blockOff)
 		entries := c.pos
 		c.pos = int(size - 4)
 		c.checksum(0)
@@ -257,14 +264,7 @@ func (h *fheap) direct(addr, blockOff, blockSize, off, n uint64) ([]byte, int64,
 			return nil, 0, err
 		}
 		c := f.newCursor(b, boff, h.path, st)
-		c.signature("FHDB")
-		if v := c.u8(); v != 0 && c.err == nil {
-			c.fail("version %d, want 0", v)
-		}
-		c.addr()
-		if got := c.uN(h.offBytes); c.err == nil && got != blockOff {
-			c.fail("block offset %d, want %d", got, blockOff)
-		}
+		h.blockPrefix(c, "FHDB", blockOff)
 		if c.err != nil {
 			return nil, 0, c.err
 		}
