@@ -205,12 +205,12 @@ func h5DatasetObject(d *h5.Dataset, withData bool) (h5Object, error) {
 	case baseClass(t) == h5.ClassInteger:
 		v, err := d.ReadInt64()
 		if err != nil {
-			// uint64 beyond int64: fall back to float64.
-			fv, ferr := d.ReadFloat64()
-			if ferr != nil {
+			// uint64 beyond int64: read them exactly as uint64.
+			u, uerr := d.ReadUint64()
+			if uerr != nil {
 				return o, err
 			}
-			o.Data = jsonValue(fv)
+			o.Data = jsonValue(u)
 			break
 		}
 		o.Data = jsonValue(v)
@@ -255,7 +255,7 @@ func typeText(t h5.Datatype) string {
 func h5AttrValues(attrs []*h5.Attribute) ([]h5Attr, error) {
 	out := make([]h5Attr, 0, len(attrs))
 	for _, a := range attrs {
-		v, err := a.Value()
+		v, err := attrValue(a)
 		if err != nil {
 			if !errors.Is(err, h5.ErrUnsupported) {
 				return nil, err
@@ -265,6 +265,28 @@ func h5AttrValues(attrs []*h5.Attribute) ([]h5Attr, error) {
 		out = append(out, h5Attr{Name: a.Name, Value: jsonValue(v), Type: typeText(a.Type), Shape: a.Shape})
 	}
 	return out, nil
+}
+
+// attrValue is a.Value, except that integer attributes holding uint64 values
+// above MaxInt64 (which Value rounds to float64) come back exact, as uint64
+// or []uint64.
+func attrValue(a *h5.Attribute) (any, error) {
+	v, err := a.Value()
+	if err != nil || baseClass(a.Type) != h5.ClassInteger {
+		return v, err
+	}
+	switch v.(type) {
+	case float64, []float64:
+		u, err := a.Uint64s()
+		if err != nil {
+			return nil, err
+		}
+		if a.IsScalar() && len(u) == 1 {
+			return u[0], nil
+		}
+		return u, nil
+	}
+	return v, nil
 }
 
 // jsonValue maps reader values to JSON-ready ones: NaN and infinities become
@@ -291,6 +313,12 @@ func jsonValue(v any) any {
 		}
 		return out
 	case []int64:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = x
+		}
+		return out
+	case []uint64:
 		out := make([]any, len(v))
 		for i, x := range v {
 			out[i] = x
