@@ -12,13 +12,13 @@ import (
 type TensorSpec struct {
 	// Name is the Keras name: the InputLayer's name for an input, the
 	// producing layer's name for an output.
-	Name string
+	Name string `json:"name"`
 	// Shape has -1 for a dimension Keras leaves open (None), such as the
 	// batch size or the sequence length. It is nil when unknown.
-	Shape []int
+	Shape []int `json:"shape"`
 	// DType is the Keras dtype ("float32", "int32"). rnnkit computes in
 	// float32 whatever it says; token ids travel as float32 values.
-	DType string
+	DType string `json:"dtype"`
 }
 
 // Model is a loaded Keras model. It is immutable: any number of

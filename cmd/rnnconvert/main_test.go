@@ -101,6 +101,24 @@ func TestInspect(t *testing.T) {
 	if s.TotalParams != 834 || len(s.Layers) != 4 || s.KerasVersion != "3.16.0" {
 		t.Errorf("summary %+v", s)
 	}
+	// Inputs and outputs use snake_case keys like the rest of the summary.
+	var raw struct {
+		Inputs, Outputs []map[string]any
+	}
+	if err := json.Unmarshal([]byte(out), &raw); err != nil {
+		t.Fatal(err)
+	}
+	if len(raw.Inputs) != 1 || len(raw.Outputs) != 1 {
+		t.Fatalf("inputs %v, outputs %v", raw.Inputs, raw.Outputs)
+	}
+	for _, spec := range []map[string]any{raw.Inputs[0], raw.Outputs[0]} {
+		if len(spec) != 3 || spec["name"] == nil || spec["shape"] == nil || spec["dtype"] == nil {
+			t.Errorf("tensor spec keys %v, want name, shape, dtype", spec)
+		}
+	}
+	if raw.Outputs[0]["name"] != "dense" || raw.Inputs[0]["dtype"] != "int32" {
+		t.Errorf("inputs %v, outputs %v", raw.Inputs, raw.Outputs)
+	}
 }
 
 func TestErrors(t *testing.T) {
