@@ -128,9 +128,9 @@ func readConfigAndWeights(cfg []byte, cfgDisplay string, fsys fs.FS, wname, wdis
 	if err != nil {
 		return nil, h5Error(fmt.Errorf("%s + %s: %w", cfgDisplay, wdisplay, err))
 	}
-	if desc.File == "" {
-		desc.File = wdisplay
-	}
+	// Layer classes come from the JSON and weights from the HDF5 file:
+	// errors after this point name both.
+	desc.File = cfgDisplay + " + " + wdisplay
 	return desc, nil
 }
 

@@ -287,3 +287,30 @@ func TestLoadDamagedClassified(t *testing.T) {
 		}
 	}
 }
+
+// TestUnsupportedNamesConfig checks that, for an architecture JSON with a
+// weights file, the unsupported-layer error names the JSON the classes
+// come from, not only the weights file.
+func TestUnsupportedNamesConfig(t *testing.T) {
+	cfg := string(read(t, "model.json"))
+	for old, repl := range map[string]string{`"class_name": "GRU"`: `"class_name": "FancyGRU"`, `"class_name": "Dense"`: `"class_name": "MyDense"`} {
+		if strings.Count(cfg, old) != 1 {
+			t.Fatalf("model.json holds %q %d times, want once", old, strings.Count(cfg, old))
+		}
+		cfg = strings.Replace(cfg, old, repl, 1)
+	}
+	cfgPath := filepath.Join(t.TempDir(), "custom.json")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	weights := exampleDir + "model.weights.h5"
+	_, err := keras.LoadConfigAndWeights(cfgPath, weights)
+	var u *keras.UnsupportedLayersError
+	if !errors.As(err, &u) || len(u.Layers) != 2 {
+		t.Fatalf("got %v, want 2 unsupported layers", err)
+	}
+	want := "keras: " + cfgPath + " + " + weights + `: 2 unsupported layers: "gru" (FancyGRU), "dense" (MyDense)`
+	if err.Error() != want {
+		t.Errorf("error\n%s\nwant\n%s", err, want)
+	}
+}
