@@ -148,7 +148,7 @@ func (l *Dense) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value,
 	rows := x.T.Len() / l.InputDim
 	var buf [maxLayerResultRank]int
 	shape := append(append(buf[:0], x.T.Shape[:x.T.Rank()-1]...), l.outDim)
-	out, res := newLayerResult(shape...)
+	out, res := newLayerResult(ctx, l, shape...)
 	pre := out.Data
 	if l.outDim != l.Units {
 		pre = ctx.Scratch(l, 0, rows*l.Units)
@@ -162,34 +162,19 @@ func (l *Dense) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value,
 	return res, nil
 }
 
-// maxLayerResultRank is the largest rank newLayerResult keeps in its own allocation.
+// maxLayerResultRank bounds the rank of shapes layers build in a stack
+// array before asking for their output.
 const maxLayerResultRank = 6
 
-// layerResult is a layer's single output with its shape, in one allocation.
-type layerResult struct {
-	t     runtime.Tensor
-	shape [maxLayerResultRank]int
-	vals  [1]runtime.Value
-}
-
-// newLayerResult returns a zero tensor of the given shape and a one-Value
-// result slice holding it, in two allocations (the struct and the data),
-// which keeps per-call overhead low for streaming steps.
-func newLayerResult(shape ...int) (*runtime.Tensor, []runtime.Value) {
-	o := &layerResult{}
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
-	if len(shape) <= maxLayerResultRank {
-		r := copy(o.shape[:], shape)
-		o.t.Shape = o.shape[:r:r] // capped: an append must not write past it
-	} else {
-		o.t.Shape = append([]int(nil), shape...)
-	}
-	o.t.Data = make([]float32, n)
-	o.vals[0].T = &o.t
-	return &o.t, o.vals[:]
+// newLayerResult returns owner's zero output tensor of the given shape at
+// the node being run and a one-Value result slice holding it, both reused
+// by the next run of that node on ctx (runtime.Context.Output), so a
+// streaming step allocates nothing for them.
+func newLayerResult(ctx *runtime.Context, owner any, shape ...int) (*runtime.Tensor, []runtime.Value) {
+	t := ctx.Output(owner, 0, shape...)
+	res := ctx.Values(owner, 0, 1)
+	res[0].T = t
+	return t, res
 }
 
 // oneInput returns the one tensor a single-input layer is called on.

@@ -61,14 +61,14 @@ func buildEmbedding(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 // Call looks the ids up. ids: [...] float32 holding integers → [...,
 // OutputDim]; with MaskZero the mask is ids != 0 with the ids' shape. An id
 // outside [0, InputDim) is an error naming the layer, the id and input_dim.
-func (l *Embedding) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *Embedding) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
 	x, err := oneInput(l.name, call)
 	if err != nil {
 		return nil, err
 	}
 	ids := x.T
 	var buf [maxLayerResultRank]int
-	out, res := newLayerResult(append(append(buf[:0], ids.Shape...), l.OutputDim)...)
+	out, res := newLayerResult(ctx, l, append(append(buf[:0], ids.Shape...), l.OutputDim)...)
 	e := l.OutputDim
 	for i, v := range ids.Data {
 		// Keras casts ids to int32, which truncates toward zero.
@@ -80,7 +80,7 @@ func (l *Embedding) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Valu
 		copy(out.Data[i*e:(i+1)*e], l.Embeddings[id*e:(id+1)*e])
 	}
 	if l.MaskZero {
-		m := runtime.NewTensor(ids.Shape...)
+		m := ctx.Output(l, 1, ids.Shape...)
 		for i, v := range ids.Data {
 			if v != 0 {
 				m.Data[i] = 1

@@ -581,26 +581,30 @@ func (l *RNN) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, e
 		return nil, fmt.Errorf("layer %q: input %v: want [batch, time, features]", l.name, x.T)
 	}
 	opt := RNNOptions{Mask: mask, InitialState: init, ZeroOutputForMask: l.ZeroOutputForMask}
+	// The output and the returned states live in ctx's reusable outputs
+	// for this node (slot 0, then 1+i for state i), so a streaming step
+	// allocates nothing.
+	B, T := x.T.Shape[0], x.T.Shape[1]
 	var out *runtime.Tensor
-	var states []*runtime.Tensor
-	var err error
-	var res []runtime.Value
-	if l.ReturnState {
-		out, states, err = l.Run(ctx, x.T, opt)
-		res = []runtime.Value{{T: out}}
+	if l.ReturnSequences {
+		out = ctx.Output(l, 0, B, T, l.Units())
 	} else {
-		// Without return_state the final states stay in ctx, and the
-		// result needs two allocations: a streaming step is cheap.
-		B, T := x.T.Shape[0], x.T.Shape[1]
-		if l.ReturnSequences {
-			out, res = newLayerResult(B, T, l.Units())
-		} else {
-			out, res = newLayerResult(B, l.Units())
-		}
-		err = l.RunInto(ctx, x.T, opt, out, nil)
+		out = ctx.Output(l, 0, B, l.Units())
 	}
-	if err != nil {
+	var states []*runtime.Tensor // nil: RunInto keeps the final states in ctx
+	if l.ReturnState {
+		states = ctx.Tensors(l, 0, len(l.stateSizes))
+		for i, s := range l.stateSizes {
+			states[i] = ctx.Output(l, 1+i, B, s)
+		}
+	}
+	if err := l.RunInto(ctx, x.T, opt, out, states); err != nil {
 		return nil, err
+	}
+	res := ctx.Values(l, 0, 1+len(states))
+	res[0].T = out
+	for i, s := range states {
+		res[1+i].T = s
 	}
 	if l.ReturnSequences && mask != nil && l.kerasMajor < 3 {
 		// Keras 1/2: the output mask is the input mask when returning
@@ -611,11 +615,6 @@ func (l *RNN) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, e
 		// lstm_mask and stacked_masked_lstm_gru (Sequential models) match
 		// Keras 3.16 only when the layer after the RNN sees no mask.
 		res[0].Mask = mask
-	}
-	if l.ReturnState {
-		for _, s := range states {
-			res = append(res, runtime.Value{T: s})
-		}
 	}
 	return res, nil
 }

@@ -17,8 +17,23 @@ type Context struct {
 	owners    map[any]*ownerScratch
 	lastOwner any
 	last      *ownerScratch
-	// frames holds each Graph's reusable slot values and calls (graph.go).
-	frames map[*Graph]*graphFrame
+	// frames holds each Graph's reusable slot values and calls (graph.go),
+	// per graph and outer node, so that a nested model called at two nodes
+	// keeps two frames.
+	frames map[frameKey]*graphFrame
+	// node is the scope of the graph node being run, whose reusable
+	// outputs Output and Values hand out (outputs.go); nil outside a run.
+	node *nodeScope
+	// runInputs are the inputs of the outermost graph run in progress,
+	// which reused outputs must not alias.
+	runInputs []Value
+}
+
+// frameKey names a graph's frame: the graph and the outer node running it
+// (nil for a top-level run).
+type frameKey struct {
+	parent *nodeScope
+	g      *Graph
 }
 
 type scratchKey struct {

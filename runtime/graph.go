@@ -56,6 +56,8 @@ type graphFrame struct {
 	binds  []binding
 	bindAt []int
 	outs   []Value
+	// scopes holds each node's reusable outputs (outputs.go).
+	scopes []nodeScope
 }
 
 // binding fills an argument's Values (dst, shared with the frame's Call)
@@ -194,8 +196,14 @@ func (g *Graph) Nodes() []GraphNode {
 // the mask it carries), and returns the output Values.
 //
 // The returned slice is reused by the next run of g on ctx, and the tensors
-// in it may live in ctx's scratch memory: both stay valid until ctx is used
-// again. Session.Run copies them. A nil ctx runs with a fresh Context.
+// in it (masks included) live in ctx's reusable memory, which the next run
+// overwrites: both stay valid until ctx is used again. Session.Run copies
+// them. A nil ctx runs with a fresh Context.
+//
+// Layers get their outputs from ctx.Output, keyed by the node being run,
+// so a shared layer's outputs at two nodes never share memory. The inputs
+// may be tensors a previous run returned: outputs that would alias them
+// move to other memory.
 //
 // Layers must treat the Call they get as read-only and not keep it: the
 // executor reuses it, and the slices in it, on the next run.
@@ -218,8 +226,20 @@ func (g *Graph) RunObserved(ctx *Context, inputs []Value, observe func(node int,
 			return nil, fmt.Errorf("model %q: input %d has no tensor", g.name, i)
 		}
 	}
-	f := ctx.frame(g)
-	defer f.release()
+	parent := ctx.node
+	if parent == nil {
+		// The outermost run: outputs reused from the last run must not
+		// overwrite these inputs.
+		ctx.runInputs = inputs
+	}
+	f := ctx.frame(g, parent)
+	defer func() {
+		f.release()
+		ctx.node = parent
+		if parent == nil {
+			ctx.runInputs = nil
+		}
+	}()
 	for i, s := range g.inputs {
 		f.slots[s] = inputs[i]
 	}
@@ -235,6 +255,7 @@ func (g *Graph) RunObserved(ctx *Context, inputs []Value, observe func(node int,
 				b.dst[vi] = f.slots[s]
 			}
 		}
+		ctx.node = &f.scopes[ni]
 		outs, err := n.Layer.Call(ctx, call)
 		if err != nil {
 			return nil, fmt.Errorf("layer %q (%s): %w", n.Layer.Name(), n.Layer.ClassName(), err)
@@ -263,15 +284,16 @@ func (g *Graph) RunObserved(ctx *Context, inputs []Value, observe func(node int,
 // Call runs the graph as a nested model: the first positional argument
 // holds its inputs. As in Keras' Functional.call, an explicit mask keyword
 // argument replaces the inputs' own masks where it gives one. Unlike Run,
-// it returns a slice of its own, so a caller may hold it across another
-// call of the same graph.
+// it returns a slice of the calling node's own (reused when that node runs
+// again), so a caller may hold it across a call of the same graph at
+// another node.
 func (g *Graph) Call(ctx *Context, call *Call) ([]Value, error) {
 	inputs := call.Inputs()
 	if m, ok := call.Kwarg("mask"); ok && len(m.Values) > 0 {
 		if len(m.Values) != len(inputs) {
 			return nil, fmt.Errorf("model %q: got %d masks for %d inputs", g.name, len(m.Values), len(inputs))
 		}
-		masked := make([]Value, len(inputs))
+		masked := ctx.Values(g, 1, len(inputs))
 		for i, v := range inputs {
 			masked[i] = v
 			if m.Values[i].T != nil {
@@ -284,7 +306,11 @@ func (g *Graph) Call(ctx *Context, call *Call) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append([]Value(nil), outs...), nil
+	// Run has restored ctx's node to the one calling g, so this slice is
+	// the calling node's own.
+	res := ctx.Values(g, 0, len(outs))
+	copy(res, outs)
+	return res, nil
 }
 
 // ResetState resets every layer in the graph, nested graphs included, that
@@ -297,9 +323,11 @@ func (g *Graph) ResetState(ctx *Context) {
 	}
 }
 
-// frame returns the Context's reusable frame for g, building it on first use.
-func (c *Context) frame(g *Graph) *graphFrame {
-	if f, ok := c.frames[g]; ok {
+// frame returns the Context's reusable frame for g run at the outer node
+// parent (nil at the top level), building it on first use.
+func (c *Context) frame(g *Graph, parent *nodeScope) *graphFrame {
+	key := frameKey{parent, g}
+	if f, ok := c.frames[key]; ok {
 		return f
 	}
 	f := &graphFrame{
@@ -307,6 +335,7 @@ func (c *Context) frame(g *Graph) *graphFrame {
 		calls:  make([]Call, len(g.nodes)),
 		bindAt: make([]int, len(g.nodes)+1),
 		outs:   make([]Value, len(g.outputs)),
+		scopes: make([]nodeScope, len(g.nodes)),
 	}
 	for ni, n := range g.nodes {
 		call := &f.calls[ni]
@@ -332,9 +361,9 @@ func (c *Context) frame(g *Graph) *graphFrame {
 		f.bindAt[ni+1] = len(f.binds)
 	}
 	if c.frames == nil {
-		c.frames = make(map[*Graph]*graphFrame)
+		c.frames = make(map[frameKey]*graphFrame)
 	}
-	c.frames[g] = f
+	c.frames[key] = f
 	return f
 }
 
