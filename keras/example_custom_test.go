@@ -26,7 +26,7 @@ func (p maskedMeanPooling) Call(ctx *runtime.Context, call *runtime.Call) ([]run
 		return nil, fmt.Errorf("%s: want one [batch, time, features] input", p.name)
 	}
 	x := in[0].T
-	mask := in[0].Mask // the mask the LSTM passes on from the Embedding
+	mask := in[0].Mask // the Embedding's mask_zero mask
 	if m, ok := call.Kwarg("mask"); ok && len(m.Values) == 1 {
 		mask = m.Values[0].T // Keras 3 functional configs pass it explicitly
 	}
@@ -56,11 +56,11 @@ func (p maskedMeanPooling) Call(ctx *runtime.Context, call *runtime.Call) ([]run
 }
 
 // WithLayer plugs in a Go implementation of a custom class. The model in
-// testdata/example/custom_layer is the golden case
-// global_avg_pool1d_after_lstm_mask (Embedding with mask_zero -> LSTM ->
-// GlobalAveragePooling1D) with the pooling layer's class renamed to
-// MaskedMeanPooling; since the Go layer computes the same math, the model
-// reproduces Keras' own output y0.npy.
+// testdata/example/custom_layer is the golden case global_avg_pool1d_masked
+// (Embedding with mask_zero -> GlobalAveragePooling1D) with the pooling
+// layer's class renamed to MaskedMeanPooling; since the Go layer computes
+// the same masked mean, the model reproduces Keras' own output y0.npy
+// (ignoring the mask would not: the input rows are padded with 0).
 func ExampleWithLayer_customClass() {
 	const dir = "../testdata/example/custom_layer/"
 	pooling := func(spec *convert.Layer, env *layers.Env) (runtime.Layer, error) {
@@ -94,7 +94,7 @@ func ExampleWithLayer_customClass() {
 	_, err = keras.LoadConfigAndWeights(dir+"model.json", dir+"model.weights.h5")
 	fmt.Println(errors.Is(err, keras.ErrUnsupported))
 	// Output:
-	// output shape: [3 8]
+	// output shape: [3 6]
 	// matches Keras' y0: true
 	// true
 }
