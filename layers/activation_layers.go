@@ -33,16 +33,17 @@ type elementwise struct {
 }
 
 // Call applies the function to every element; the mask passes through.
-func (l *elementwise) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *elementwise) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
 	in, err := singleInput(call)
 	if err != nil {
 		return nil, err
 	}
-	out := runtime.NewTensor(in.T.Shape...)
+	out, res := newLayerResult(ctx, l, in.T.Shape...)
 	for i, v := range in.T.Data {
 		out.Data[i] = l.f(v)
 	}
-	return []runtime.Value{{T: out, Mask: inputMask(call, in)}}, nil
+	res[0].Mask = inputMask(call, in)
+	return res, nil
 }
 
 // ActivationLayer applies a named Keras activation (Keras' Activation
@@ -71,7 +72,7 @@ func buildActivationLayer(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 
 // Call applies the activation; x: any shape, the last axis is the one
 // softmax-like activations normalize (and glu halves).
-func (l *ActivationLayer) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *ActivationLayer) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
 	in, err := singleInput(call)
 	if err != nil {
 		return nil, err
@@ -84,15 +85,17 @@ func (l *ActivationLayer) Call(_ *runtime.Context, call *runtime.Call) ([]runtim
 	if err != nil {
 		return nil, err
 	}
-	shape := append([]int(nil), in.T.Shape...)
+	var buf [maxLayerResultRank]int
+	shape := append(buf[:0], in.T.Shape...)
 	if len(shape) > 0 {
 		shape[len(shape)-1] = outLast
 	}
-	out := runtime.NewTensor(shape...)
+	out, res := newLayerResult(ctx, l, shape...)
 	if len(in.T.Data) > 0 {
 		l.fn(out.Data, in.T.Data, last)
 	}
-	return []runtime.Value{{T: out, Mask: inputMask(call, in)}}, nil
+	res[0].Mask = inputMask(call, in)
+	return res, nil
 }
 
 func buildReLU(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
@@ -284,7 +287,7 @@ func buildSoftmax(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 }
 
 // Call computes the softmax over the configured axes.
-func (l *Softmax) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *Softmax) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
 	in, err := singleInput(call)
 	if err != nil {
 		return nil, err
@@ -297,14 +300,18 @@ func (l *Softmax) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value,
 			return nil, fmt.Errorf("mask: %w", err)
 		}
 	} else {
-		x = x.Clone()
+		out := ctx.Output(l, 0, x.Shape...)
+		copy(out.Data, x.Data)
+		x = out
 	}
 	axes, err := normAxes(l.Axis, x.Rank())
 	if err != nil {
 		return nil, err
 	}
 	softmaxAxes(x, axes)
-	return []runtime.Value{{T: x, Mask: mask}}, nil
+	res := ctx.Values(l, 0, 1)
+	res[0] = runtime.Value{T: x, Mask: mask}
+	return res, nil
 }
 
 // normAxes resolves negative axes against rank and rejects duplicates

@@ -127,12 +127,14 @@ func buildIdentityLayer(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 }
 
 // Call returns the input unchanged, with its mask.
-func (l *identityLayer) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *identityLayer) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
 	in, err := singleInput(call)
 	if err != nil {
 		return nil, err
 	}
-	return []runtime.Value{{T: in.T, Mask: inputMask(call, in)}}, nil
+	res := ctx.Values(l, 0, 1)
+	res[0] = runtime.Value{T: in.T, Mask: inputMask(call, in)}
+	return res, nil
 }
 
 // Masking marks timesteps whose features all equal MaskValue as padding.
@@ -158,7 +160,7 @@ func buildMasking(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 
 // Call computes the mask over the last axis and zeroes masked steps.
 // x: [batch, time, features] (any rank ≥ 2); mask: x's shape without the last axis.
-func (l *Masking) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *Masking) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
 	in, err := singleInput(call)
 	if err != nil {
 		return nil, err
@@ -168,8 +170,8 @@ func (l *Masking) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value,
 		return nil, fmt.Errorf("input shape %v: want rank ≥ 2", x.Shape)
 	}
 	f := x.Shape[x.Rank()-1]
-	out := runtime.NewTensor(x.Shape...)
-	mask := runtime.NewTensor(x.Shape[:x.Rank()-1]...)
+	out, res := newLayerResult(ctx, l, x.Shape...)
+	mask := ctx.Output(l, 1, x.Shape[:x.Rank()-1]...)
 	for r := range mask.Data {
 		row := x.Data[r*f : (r+1)*f]
 		keep := false
@@ -185,5 +187,6 @@ func (l *Masking) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value,
 			copy(out.Data[r*f:(r+1)*f], row)
 		}
 	}
-	return []runtime.Value{{T: out, Mask: mask}}, nil
+	res[0].Mask = mask
+	return res, nil
 }

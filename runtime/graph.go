@@ -229,15 +229,16 @@ func (g *Graph) RunObserved(ctx *Context, inputs []Value, observe func(node int,
 	parent := ctx.node
 	if parent == nil {
 		// The outermost run: outputs reused from the last run must not
-		// overwrite these inputs.
-		ctx.runInputs = inputs
+		// overwrite these inputs. A copy, so that inputs does not escape.
+		ctx.runInputs = append(ctx.runInputs[:0], inputs...)
 	}
 	f := ctx.frame(g, parent)
 	defer func() {
 		f.release()
 		ctx.node = parent
 		if parent == nil {
-			ctx.runInputs = nil
+			clear(ctx.runInputs)
+			ctx.runInputs = ctx.runInputs[:0]
 		}
 	}()
 	for i, s := range g.inputs {
@@ -286,7 +287,8 @@ func (g *Graph) RunObserved(ctx *Context, inputs []Value, observe func(node int,
 // argument replaces the inputs' own masks where it gives one. Unlike Run,
 // it returns a slice of the calling node's own (reused when that node runs
 // again), so a caller may hold it across a call of the same graph at
-// another node.
+// another node. Called outside a graph run, its outputs live in ctx as
+// Run's do, until ctx is used again.
 func (g *Graph) Call(ctx *Context, call *Call) ([]Value, error) {
 	inputs := call.Inputs()
 	if m, ok := call.Kwarg("mask"); ok && len(m.Values) > 0 {
