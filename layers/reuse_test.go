@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -204,6 +205,52 @@ func TestRunSharedFedBack(t *testing.T) {
 			in, err = runtime.FromData(d[len(d)-4:], 1, 4)
 			if err != nil {
 				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestSharedBidirectionalOutputs calls one Bidirectional LSTM (returning
+// sequences and states) at two nodes, merged and unmerged: the merged,
+// flipped and state outputs of both nodes stay right, run after run.
+func TestSharedBidirectionalOutputs(t *testing.T) {
+	for _, mode := range []any{"concat", "sum", nil} {
+		rng := rand.New(rand.NewPCG(47, 48))
+		opts := convert.Config{"return_sequences": true, "return_state": true}
+		fwd := xRNNSpec(rng, "LSTM", "forward_lstm", 3, 4, opts)
+		bwd := xRNNSpec(rng, "LSTM", "backward_lstm", 3, 4, convert.Config{"return_sequences": true, "return_state": true, "go_backwards": true})
+		bidi := xBuildSpec(t, "3.16.0", &convert.Layer{Name: "bidi", ClassName: "Bidirectional",
+			Config: convert.Config{"layer": fwd, "backward_layer": bwd, "merge_mode": mode}})
+		n := 5 // merged output and four states
+		if mode == nil {
+			n = 6
+		}
+		outA, outB := make([]int, n), make([]int, n)
+		var all []int
+		for i := range n {
+			outA[i], outB[i] = 2+i, 2+n+i
+		}
+		all = append(append(all, outA...), outB...)
+		g, err := runtime.NewGraph("siamese", "Functional", 2+2*n, []int{0, 1}, []runtime.GraphNode{
+			{Layer: bidi, Args: []runtime.ArgRef{{Slots: []int{0}}}, Outputs: outA},
+			{Layer: bidi, Args: []runtime.ArgRef{{Slots: []int{1}}}, Outputs: outB},
+		}, all)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := runtime.NewSession(g, false)
+		for range 2 {
+			a, _ := randSeq(rng, 2, 5, 3)
+			b, _ := randSeq(rng, 2, 5, 3)
+			wantA := callFresh(t, runtime.NewContext(false), bidi, runtime.Value{T: a})
+			wantB := callFresh(t, runtime.NewContext(false), bidi, runtime.Value{T: b})
+			outs, err := s.RunShared([]runtime.Value{{T: a}, {T: b}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range n {
+				sameValues(t, fmt.Sprintf("merge %v: node a output %d", mode, i), outs[i].T, wantA[i].T)
+				sameValues(t, fmt.Sprintf("merge %v: node b output %d", mode, i), outs[n+i].T, wantB[i].T)
 			}
 		}
 	}

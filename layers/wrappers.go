@@ -181,7 +181,7 @@ func (l *Bidirectional) Call(ctx *runtime.Context, call *runtime.Call) ([]runtim
 	}
 	y, yr := fo[0].T, bo[0].T
 	if l.ReturnSequences {
-		yr = flipTime(yr)
+		yr = flipTime(ctx, l, yr)
 	}
 	// Keras' compute_mask: the sequence mask passes on only with
 	// return_sequences. It is the mask Keras gave the wrapper: explicit,
@@ -197,22 +197,36 @@ func (l *Bidirectional) Call(ctx *runtime.Context, call *runtime.Call) ([]runtim
 			mask = in.Mask
 		}
 	}
-	var outs []runtime.Value
+	n := 1
 	if l.MergeMode == "" {
-		outs = []runtime.Value{{T: y, Mask: mask}, {T: yr, Mask: mask}}
+		n = 2
+	}
+	if l.ReturnState {
+		n += len(fo) - 1 + len(bo) - 1
+	}
+	outs := ctx.Values(l, 0, n)
+	if l.MergeMode == "" {
+		outs[0], outs[1] = runtime.Value{T: y, Mask: mask}, runtime.Value{T: yr, Mask: mask}
 	} else {
-		merged, err := mergeDirections(l.MergeMode, y, yr)
+		merged, err := mergeDirections(ctx, l, l.MergeMode, y, yr)
 		if err != nil {
 			return nil, err
 		}
-		outs = []runtime.Value{{T: merged, Mask: mask}}
+		outs[0] = runtime.Value{T: merged, Mask: mask}
 	}
 	if l.ReturnState {
+		i := 1
+		if l.MergeMode == "" {
+			i = 2
+		}
+		// The inner layers' state outputs are their own at this node.
 		for _, s := range fo[1:] {
-			outs = append(outs, runtime.Value{T: s.T})
+			outs[i] = runtime.Value{T: s.T}
+			i++
 		}
 		for _, s := range bo[1:] {
-			outs = append(outs, runtime.Value{T: s.T})
+			outs[i] = runtime.Value{T: s.T}
+			i++
 		}
 	}
 	return outs, nil
@@ -227,14 +241,22 @@ func (l *Bidirectional) ResetState(ctx *runtime.Context) {
 	}
 }
 
-// flipTime returns x [batch, time, ...] with the time axis reversed.
-func flipTime(x *runtime.Tensor) *runtime.Tensor {
+// Output slots of Bidirectional under its own key: the merged output, and
+// the backward output flipped back to input order.
+const (
+	slotBidiMerged = iota
+	slotBidiFlipped
+)
+
+// flipTime returns x [batch, time, ...] with the time axis reversed, in
+// owner's reusable output at the node being run.
+func flipTime(ctx *runtime.Context, owner any, x *runtime.Tensor) *runtime.Tensor {
 	if x.Rank() < 2 {
 		return x
 	}
 	b, t := x.Shape[0], x.Shape[1]
 	inner := shapeSize(x.Shape[2:])
-	out := runtime.NewTensor(x.Shape...)
+	out := ctx.Output(owner, slotBidiFlipped, x.Shape...)
 	for i := 0; i < b; i++ {
 		for s := 0; s < t; s++ {
 			copy(out.Data[(i*t+s)*inner:(i*t+s+1)*inner], x.Data[(i*t+t-1-s)*inner:(i*t+t-s)*inner])
@@ -243,15 +265,31 @@ func flipTime(x *runtime.Tensor) *runtime.Tensor {
 	return out
 }
 
-// mergeDirections combines forward and backward outputs of equal shape.
-func mergeDirections(mode string, y, yr *runtime.Tensor) (*runtime.Tensor, error) {
+// mergeDirections combines forward and backward outputs of equal shape,
+// in owner's reusable output at the node being run.
+func mergeDirections(ctx *runtime.Context, owner any, mode string, y, yr *runtime.Tensor) (*runtime.Tensor, error) {
 	if !slices.Equal(y.Shape, yr.Shape) || len(y.Data) != len(yr.Data) {
 		return nil, fmt.Errorf("forward output %v and backward output %v differ in shape", y.Shape, yr.Shape)
 	}
 	if mode == "concat" {
-		return concatAxis([]*runtime.Tensor{y, yr}, y.Rank()-1)
+		// Concatenate the last axis: each row is y's row, then yr's.
+		if y.Rank() == 0 {
+			return nil, fmt.Errorf("forward and backward outputs are scalars: nothing to concatenate")
+		}
+		var buf [maxLayerResultRank]int
+		shape := append(buf[:0], y.Shape...)
+		last := shape[len(shape)-1]
+		shape[len(shape)-1] = 2 * last
+		out := ctx.Output(owner, slotBidiMerged, shape...)
+		if last > 0 {
+			for r := range len(y.Data) / last {
+				copy(out.Data[2*r*last:(2*r+1)*last], y.Data[r*last:(r+1)*last])
+				copy(out.Data[(2*r+1)*last:(2*r+2)*last], yr.Data[r*last:(r+1)*last])
+			}
+		}
+		return out, nil
 	}
-	out := runtime.NewTensor(y.Shape...)
+	out := ctx.Output(owner, slotBidiMerged, y.Shape...)
 	for i := range out.Data {
 		a, b := y.Data[i], yr.Data[i]
 		switch mode {
