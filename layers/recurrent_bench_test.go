@@ -38,8 +38,11 @@ func benchSequence(b *testing.B, class string, batch, T, dim, units int) {
 }
 
 var seqSizes = []struct{ batch, T, dim, units int }{
+	// Issue #3: batch 1 and 32, 100 steps, 128 and 256 units.
 	{1, 100, 128, 128},
-	{1, 100, 128, 256},  // W2
+	{1, 100, 128, 256}, // also W2
+	{32, 100, 128, 128},
+	{32, 100, 128, 256},
 	{64, 100, 128, 256}, // W3
 	{32, 200, 128, 128}, // W4's recurrent part, one direction
 }
