@@ -174,7 +174,7 @@ func (m *Model) checkInputs(inputs []runtime.Value) error {
 		return fmt.Errorf("keras: %s: got %d inputs, want %d (%s): %w", m.desc.File, len(inputs), len(m.inputs), specNames(m.inputs), ErrInput)
 	}
 	for i, v := range inputs {
-		spec := m.inputs[i]
+		spec := &m.inputs[i] // a pointer: copying the spec showed in the W1 profile
 		if v.T == nil {
 			return fmt.Errorf("keras: %s: input %d (%q) is nil: %w", m.desc.File, i, spec.Name, ErrInput)
 		}

@@ -9,7 +9,13 @@ type Context struct {
 	// layer was saved with stateful=True.
 	streaming bool
 	states    map[any][]*Tensor
-	scratch   map[scratchKey][]float32
+	// stateKey and stateVal cache the last State lookup: a streaming step
+	// asks for the same layer's state every call, and hashing an interface
+	// key showed up in the W1 profile. stateHit says the cache is filled.
+	stateKey any
+	stateVal []*Tensor
+	stateHit bool
+	scratch  map[scratchKey][]float32
 	// owners indexes scratch buffers by owner and small slot number, and
 	// last caches the most recent owner: a layer asks for several buffers
 	// in a row every step, and hashing an interface key each time showed
@@ -21,6 +27,11 @@ type Context struct {
 	// per graph and outer node, so that a nested model called at two nodes
 	// keeps two frames.
 	frames map[frameKey]*graphFrame
+	// topG and top cache the frame of the last top-level run (nested
+	// frames are cached in their outer node's scope): a Session runs one
+	// graph over and over.
+	topG *Graph
+	top  *graphFrame
 	// node is the scope of the graph node being run, whose reusable
 	// outputs Output and Values hand out (outputs.go); nil outside a run.
 	node *nodeScope
@@ -59,7 +70,14 @@ func NewContext(streaming bool) *Context {
 func (c *Context) Streaming() bool { return c.streaming }
 
 // State returns the state stored under key (usually the layer), or nil.
-func (c *Context) State(key any) []*Tensor { return c.states[key] }
+func (c *Context) State(key any) []*Tensor {
+	if c.stateHit && c.stateKey == key {
+		return c.stateVal
+	}
+	s := c.states[key]
+	c.stateKey, c.stateVal, c.stateHit = key, s, true
+	return s
+}
 
 // SetState stores state under key for the next call.
 func (c *Context) SetState(key any, s []*Tensor) {
@@ -67,6 +85,7 @@ func (c *Context) SetState(key any, s []*Tensor) {
 		c.states = make(map[any][]*Tensor)
 	}
 	c.states[key] = s
+	c.stateKey, c.stateVal, c.stateHit = key, s, true
 }
 
 // ResetStates drops every stored state, so the next call starts from zeros.
@@ -74,6 +93,7 @@ func (c *Context) ResetStates() {
 	for k := range c.states {
 		delete(c.states, k)
 	}
+	c.stateKey, c.stateVal, c.stateHit = nil, nil, false
 }
 
 // Scratch returns a buffer of n float32 owned by (owner, slot), reused

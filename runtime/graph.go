@@ -328,10 +328,32 @@ func (g *Graph) ResetState(ctx *Context) {
 // frame returns the Context's reusable frame for g run at the outer node
 // parent (nil at the top level), building it on first use.
 func (c *Context) frame(g *Graph, parent *nodeScope) *graphFrame {
-	key := frameKey{parent, g}
-	if f, ok := c.frames[key]; ok {
-		return f
+	if parent == nil {
+		if c.topG == g {
+			return c.top
+		}
+	} else if parent.childG == g {
+		return parent.child
 	}
+	key := frameKey{parent, g}
+	f, ok := c.frames[key]
+	if !ok {
+		f = newFrame(g)
+		if c.frames == nil {
+			c.frames = make(map[frameKey]*graphFrame)
+		}
+		c.frames[key] = f
+	}
+	if parent == nil {
+		c.topG, c.top = g, f
+	} else {
+		parent.childG, parent.child = g, f
+	}
+	return f
+}
+
+// newFrame builds g's reusable slots, calls and scopes for one Context.
+func newFrame(g *Graph) *graphFrame {
 	f := &graphFrame{
 		slots:  make([]Value, g.numSlots),
 		calls:  make([]Call, len(g.nodes)),
@@ -362,10 +384,6 @@ func (c *Context) frame(g *Graph, parent *nodeScope) *graphFrame {
 		}
 		f.bindAt[ni+1] = len(f.binds)
 	}
-	if c.frames == nil {
-		c.frames = make(map[frameKey]*graphFrame)
-	}
-	c.frames[key] = f
 	return f
 }
 

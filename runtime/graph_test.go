@@ -416,6 +416,64 @@ func TestContextScratch(t *testing.T) {
 	}
 }
 
+// TestContextStates checks that State, whose last lookup is cached, always
+// sees the latest SetState and ResetStates, whatever key was asked in between.
+func TestContextStates(t *testing.T) {
+	ctx := NewContext(true)
+	a, b := new(int), new(int)
+	if ctx.State(a) != nil {
+		t.Fatal("fresh context has a state")
+	}
+	sa := []*Tensor{NewTensor(1)}
+	ctx.SetState(a, sa)
+	if got := ctx.State(a); len(got) != 1 || got[0] != sa[0] {
+		t.Fatalf("State(a) = %v after SetState", got)
+	}
+	if ctx.State(b) != nil {
+		t.Fatal("State(b) returns a's state")
+	}
+	sb := []*Tensor{NewTensor(2)}
+	ctx.SetState(b, sb)
+	if got := ctx.State(a); len(got) != 1 || got[0] != sa[0] {
+		t.Fatalf("State(a) = %v after SetState(b)", got)
+	}
+	ctx.SetState(a, nil)
+	if ctx.State(a) != nil {
+		t.Fatal("State(a) not cleared by SetState(a, nil)")
+	}
+	ctx.State(b)
+	ctx.ResetStates()
+	if ctx.State(b) != nil || ctx.State(a) != nil {
+		t.Fatal("ResetStates left a state")
+	}
+}
+
+// TestContextAlternatingGraphs runs two graphs in turn on one Context: the
+// cached frame of the last top-level run must never serve the other graph.
+func TestContextAlternatingGraphs(t *testing.T) {
+	ctx := NewContext(false)
+	d := diamond(t)
+	single := mustGraph(t, "single", 2, []int{0}, []GraphNode{
+		{Layer: &scaleLayer{"scale"}, Args: []ArgRef{one(0), {Const: 5.0}}, Outputs: []int{1, -1}},
+	}, []int{1})
+	for i := range 3 {
+		outs, err := d.Run(ctx, []Value{vec(1), vec(2)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantData(t, fmt.Sprintf("diamond run %d", i), outs[0].T, 10)
+		wantData(t, fmt.Sprintf("diamond run %d, out1", i), outs[1].T, 2)
+		outs, err = single.Run(ctx, []Value{vec(3)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(outs) != 1 {
+			t.Fatalf("single run %d: %d outputs, want 1", i, len(outs))
+		}
+		wantData(t, fmt.Sprintf("single run %d", i), outs[0].T, 15)
+	}
+}
+
 // TestNestedCallsKeepOutputs calls one nested graph twice in a row (a
 // shared sub-model) and checks that the first call's outputs survive.
 func TestNestedCallsKeepOutputs(t *testing.T) {

@@ -15,6 +15,10 @@ package runtime
 type nodeScope struct {
 	owners []*scopeOwner
 	last   *scopeOwner
+	// childG and child cache the frame of the nested graph this node ran
+	// last (Context.frames holds them all), sparing a map lookup per step.
+	childG *Graph
+	child  *graphFrame
 }
 
 type scopeOwner struct {
