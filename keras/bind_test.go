@@ -20,7 +20,7 @@ type addConst struct {
 
 func (a *addConst) Name() string      { return a.name }
 func (a *addConst) ClassName() string { return "AddConst" }
-func (a *addConst) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (a *addConst) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in := call.Inputs()
 	out := in[0].T.Clone()
 	for _, v := range in[1:] {
@@ -273,7 +273,7 @@ type recorder struct {
 
 func (r *recorder) Name() string      { return r.name }
 func (r *recorder) ClassName() string { return "Recorder" }
-func (r *recorder) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (r *recorder) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	desc := func(vals []runtime.Value) string {
 		s := ""
 		for _, v := range vals {

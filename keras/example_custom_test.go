@@ -20,7 +20,7 @@ type maskedMeanPooling struct{ name string }
 func (p maskedMeanPooling) Name() string      { return p.name }
 func (p maskedMeanPooling) ClassName() string { return "MaskedMeanPooling" }
 
-func (p maskedMeanPooling) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (p maskedMeanPooling) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in := call.Inputs()
 	if len(in) != 1 || in[0].T == nil || len(in[0].T.Shape) != 3 {
 		return nil, fmt.Errorf("%s: want one [batch, time, features] input", p.name)

@@ -53,7 +53,7 @@ type countingLayer struct {
 	calls *int
 }
 
-func (c countingLayer) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (c countingLayer) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	*c.calls++
 	return c.Layer.Call(ctx, call)
 }

@@ -30,7 +30,7 @@ type Model struct {
 	inputs  []TensorSpec
 	outputs []TensorSpec
 
-	// pool holds non-streaming Contexts so that Predict reuses scratch
+	// pool holds non-streaming Workspaces so that Predict reuses scratch
 	// buffers across calls without sharing them between goroutines.
 	pool sync.Pool
 
@@ -41,7 +41,7 @@ type Model struct {
 
 func newModel(desc *convert.Model, b *bound) *Model {
 	m := &Model{desc: desc, graph: b.graph, nodes: b.nodes}
-	m.pool.New = func() any { return runtime.NewContext(false) }
+	m.pool.New = func() any { return runtime.NewWorkspace(false) }
 	m.inputs, m.outputs = specs(desc.Graph)
 	return m
 }
@@ -139,7 +139,7 @@ func (m *Model) PredictValues(inputs ...runtime.Value) ([]runtime.Value, error) 
 	if err := m.checkInputs(inputs); err != nil {
 		return nil, err
 	}
-	ctx := m.pool.Get().(*runtime.Context)
+	ctx := m.pool.Get().(*runtime.Workspace)
 	// Stateful layers leave their final states in ctx; Predict always
 	// starts from zeros, as a fresh Session does.
 	m.graph.ResetState(ctx)

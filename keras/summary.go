@@ -86,7 +86,7 @@ func (m *Model) trialShapes() (*shapeInfo, error) {
 			inputs[i] = runtime.Value{T: runtime.NewTensor(shape...)}
 		}
 		si := &shapeInfo{nodes: make([][][]int, len(m.nodes))}
-		ctx := runtime.NewContext(false)
+		ctx := runtime.NewWorkspace(false)
 		outs, err := m.graph.RunObserved(ctx, inputs, func(node int, outs []runtime.Value) {
 			if node < 0 || node >= len(si.nodes) {
 				return

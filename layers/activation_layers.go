@@ -33,7 +33,7 @@ type elementwise struct {
 }
 
 // Call applies the function to every element; the mask passes through.
-func (l *elementwise) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *elementwise) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in, err := singleInput(call)
 	if err != nil {
 		return nil, err
@@ -72,7 +72,7 @@ func buildActivationLayer(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 
 // Call applies the activation; x: any shape, the last axis is the one
 // softmax-like activations normalize (and glu halves).
-func (l *ActivationLayer) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *ActivationLayer) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in, err := singleInput(call)
 	if err != nil {
 		return nil, err
@@ -238,7 +238,7 @@ func buildPReLU(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 }
 
 // Call applies the leaky ReLU with alpha broadcast over the batch.
-func (l *PReLU) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *PReLU) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in, err := singleInput(call)
 	if err != nil {
 		return nil, err
@@ -287,7 +287,7 @@ func buildSoftmax(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 }
 
 // Call computes the softmax over the configured axes.
-func (l *Softmax) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *Softmax) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in, err := singleInput(call)
 	if err != nil {
 		return nil, err

@@ -149,7 +149,7 @@ func boolKwarg(call *runtime.Call, name string) (bool, error) {
 
 // Call computes the attention; with return_attention_scores the softmax
 // weights [B, Tq, Tv] are a second output.
-func (l *Attention) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *Attention) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in := call.Inputs()
 	if len(in) < 2 || len(in) > 3 {
 		return nil, fmt.Errorf("got %d inputs, want [query, value] or [query, value, key]", len(in))
@@ -419,7 +419,7 @@ func project(dst, x []float32, rows, in, out int, w, bias []float32) {
 
 // Call runs the attention; with return_attention_scores the softmax
 // weights [B, heads, T, S] are a second output.
-func (l *MultiHeadAttention) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *MultiHeadAttention) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	qv, vv, kv, err := mhaInputs(call)
 	if err != nil {
 		return nil, err

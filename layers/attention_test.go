@@ -242,7 +242,7 @@ func TestMultiHeadAttention(t *testing.T) {
 
 	// Keras 3 call: mha(query, value) with positional arguments.
 	call := &runtime.Call{Args: []runtime.Arg{{Values: []runtime.Value{{T: q}}}, {Values: []runtime.Value{{T: v}}}}}
-	out, err := l.Call(runtime.NewContext(false), call)
+	out, err := l.Call(runtime.NewWorkspace(false), call)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +259,7 @@ func TestMultiHeadAttention(t *testing.T) {
 		Args:   []runtime.Arg{{Values: []runtime.Value{{T: q, Mask: qMask}}}},
 		Kwargs: map[string]runtime.Arg{"value": {Values: []runtime.Value{{T: v, Mask: vMask}}}, "use_causal_mask": {Const: true}},
 	}
-	out, err = l.Call(runtime.NewContext(false), call)
+	out, err = l.Call(runtime.NewWorkspace(false), call)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +272,7 @@ func TestMultiHeadAttention(t *testing.T) {
 		Args:   []runtime.Arg{{Values: []runtime.Value{{T: q}, {T: v}, {T: k}}, IsList: true}},
 		Kwargs: map[string]runtime.Arg{"return_attention_scores": {Const: true}},
 	}
-	out, err = l.Call(runtime.NewContext(false), call)
+	out, err = l.Call(runtime.NewWorkspace(false), call)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +300,7 @@ func TestMultiHeadAttention(t *testing.T) {
 	if _, err := xTryBuild("", "MultiHeadAttention", axes, ws...); !errors.Is(err, convert.ErrUnsupported) {
 		t.Fatalf("attention_axes [1 2]: got %v, want ErrUnsupported", err)
 	}
-	if _, err := l.Call(runtime.NewContext(false), &runtime.Call{Args: []runtime.Arg{{Values: []runtime.Value{{T: v}}}, {Values: []runtime.Value{{T: v}}}}}); err == nil {
+	if _, err := l.Call(runtime.NewWorkspace(false), &runtime.Call{Args: []runtime.Arg{{Values: []runtime.Value{{T: v}}}, {Values: []runtime.Value{{T: v}}}}}); err == nil {
 		t.Fatal("query with the value's feature size: want an error")
 	}
 }

@@ -111,7 +111,7 @@ func buildConv1D(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 }
 
 // Call convolves x: [batch, steps, in] (channels_last) → [batch, out steps, filters].
-func (l *Conv1D) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *Conv1D) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in, x, err := stepsInput(call, l.ChannelsFirst)
 	if err != nil {
 		return nil, err

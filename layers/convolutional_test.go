@@ -188,7 +188,7 @@ func BenchmarkConv1D(b *testing.B) {
 	l := xBuild(b, "", "Conv1D", convert.Config{"filters": float64(f), "kernel_size": float64(k), "padding": "same"}, kw, bw)
 	flops := float64(2 * batch * n * c * f * k)
 	b.Run("im2col", func(b *testing.B) {
-		ctx := runtime.NewContext(false)
+		ctx := runtime.NewWorkspace(false)
 		call := &runtime.Call{Args: []runtime.Arg{{Values: []runtime.Value{{T: x}}}}}
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {

@@ -56,7 +56,7 @@ func buildInputLayer(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 }
 
 // Call returns its inputs unchanged.
-func (l *InputLayer) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *InputLayer) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in := call.Inputs()
 	if len(in) == 0 {
 		return nil, fmt.Errorf("input layer %q: no input given", l.name)
@@ -137,7 +137,7 @@ func buildDense(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 
 // Call applies the layer. x: [..., InputDim] → [..., Units] (Units/2 for
 // glu); the input mask passes through.
-func (l *Dense) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *Dense) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	x, err := oneInput(l.name, call)
 	if err != nil {
 		return nil, err
@@ -168,9 +168,9 @@ const maxLayerResultRank = 6
 
 // newLayerResult returns owner's zero output tensor of the given shape at
 // the node being run and a one-Value result slice holding it, both reused
-// by the next run of that node on ctx (runtime.Context.Output), so a
+// by the next run of that node on ctx (runtime.Workspace.Output), so a
 // streaming step allocates nothing for them.
-func newLayerResult(ctx *runtime.Context, owner any, shape ...int) (*runtime.Tensor, []runtime.Value) {
+func newLayerResult(ctx *runtime.Workspace, owner any, shape ...int) (*runtime.Tensor, []runtime.Value) {
 	t := ctx.Output(owner, 0, shape...)
 	res := ctx.Values(owner, 0, 1)
 	res[0].T = t

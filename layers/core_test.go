@@ -45,7 +45,7 @@ func TestDenseND(t *testing.T) {
 			if len(shape) > 1 {
 				mask = runtime.NewTensor(shape[:len(shape)-1]...)
 			}
-			out, err := l.Call(runtime.NewContext(false), &runtime.Call{Args: []runtime.Arg{{Values: []runtime.Value{{T: x, Mask: mask}}}}})
+			out, err := l.Call(runtime.NewWorkspace(false), &runtime.Call{Args: []runtime.Arg{{Values: []runtime.Value{{T: x, Mask: mask}}}}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -80,7 +80,7 @@ func TestDenseGLU(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := l.Call(runtime.NewContext(false), oneArg(runtime.NewTensor(2, 3)))
+	out, err := l.Call(runtime.NewWorkspace(false), oneArg(runtime.NewTensor(2, 3)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestDenseErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.Call(runtime.NewContext(false), oneArg(runtime.NewTensor(2, 4))); err == nil || !strings.Contains(err.Error(), "dense") {
+	if _, err := l.Call(runtime.NewWorkspace(false), oneArg(runtime.NewTensor(2, 4))); err == nil || !strings.Contains(err.Error(), "dense") {
 		t.Errorf("wrong input size: got %v", err)
 	}
 	spec.Config["activation"] = "whatever"
@@ -130,7 +130,7 @@ func TestEmbedding(t *testing.T) {
 	for _, maskZero := range []bool{false, true} {
 		l, table := embeddingLayer(t, maskZero)
 		ids, _ := runtime.FromData([]float32{0, 4, 2, 0}, 2, 2)
-		out, err := l.Call(runtime.NewContext(false), oneArg(ids))
+		out, err := l.Call(runtime.NewWorkspace(false), oneArg(ids))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,7 +162,7 @@ func TestEmbeddingOutOfRange(t *testing.T) {
 	l, _ := embeddingLayer(t, false)
 	for _, id := range []float32{5, -1, float32(math.NaN()), 1e9} {
 		ids, _ := runtime.FromData([]float32{1, id}, 1, 2)
-		_, err := l.Call(runtime.NewContext(false), oneArg(ids))
+		_, err := l.Call(runtime.NewWorkspace(false), oneArg(ids))
 		if err == nil || !strings.Contains(err.Error(), "emb") || !strings.Contains(err.Error(), "input_dim=5") {
 			t.Errorf("id %v: got %v, want an error naming the layer, the id and input_dim", id, err)
 		}
@@ -188,7 +188,7 @@ func TestInputLayer(t *testing.T) {
 		t.Errorf("batch shape %v", s)
 	}
 	x := runtime.NewTensor(1, 2, 5)
-	out, err := l.Call(runtime.NewContext(false), oneArg(x))
+	out, err := l.Call(runtime.NewWorkspace(false), oneArg(x))
 	if err != nil || out[0].T != x {
 		t.Errorf("got %v, %v", out, err)
 	}

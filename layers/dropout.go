@@ -127,7 +127,7 @@ func buildIdentityLayer(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 }
 
 // Call returns the input unchanged, with its mask.
-func (l *identityLayer) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *identityLayer) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in, err := singleInput(call)
 	if err != nil {
 		return nil, err
@@ -160,7 +160,7 @@ func buildMasking(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 
 // Call computes the mask over the last axis and zeroes masked steps.
 // x: [batch, time, features] (any rank ≥ 2); mask: x's shape without the last axis.
-func (l *Masking) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *Masking) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in, err := singleInput(call)
 	if err != nil {
 		return nil, err

@@ -80,7 +80,7 @@ func xCall(t testing.TB, l runtime.Layer, kwargs map[string]runtime.Arg, vals ..
 
 func xTryCall(l runtime.Layer, kwargs map[string]runtime.Arg, vals ...runtime.Value) ([]runtime.Value, error) {
 	call := &runtime.Call{Args: []runtime.Arg{{Values: vals, IsList: len(vals) > 1}}, Kwargs: kwargs}
-	return l.Call(runtime.NewContext(false), call)
+	return l.Call(runtime.NewWorkspace(false), call)
 }
 
 // xClose checks got against a float64 reference within a float32-level

@@ -61,7 +61,7 @@ func buildEmbedding(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 // Call looks the ids up. ids: [...] float32 holding integers → [...,
 // OutputDim]; with MaskZero the mask is ids != 0 with the ids' shape. An id
 // outside [0, InputDim) is an error naming the layer, the id and input_dim.
-func (l *Embedding) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *Embedding) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	x, err := oneInput(l.name, call)
 	if err != nil {
 		return nil, err

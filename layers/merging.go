@@ -85,7 +85,7 @@ func buildMerge(spec *convert.Layer, env *Env, op mergeOp) (runtime.Layer, error
 }
 
 // Call merges the input list: each x [batch, ...], broadcast together.
-func (l *Merge) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *Merge) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in := call.Inputs()
 	if len(in) < 1 {
 		return nil, fmt.Errorf("got no inputs, want a list of tensors")
@@ -352,7 +352,7 @@ func buildConcatenate(spec *convert.Layer, env *Env) (runtime.Layer, error) {
 }
 
 // Call concatenates; all inputs have the same shape except on Axis.
-func (l *Concatenate) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *Concatenate) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in := call.Inputs()
 	if len(in) < 1 {
 		return nil, fmt.Errorf("got no inputs, want a list of tensors")
@@ -513,7 +513,7 @@ func buildDot(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 // Call computes the batch dot product. x: [batch, ...] and y: [batch, ...];
 // the output holds x's remaining axes then y's (a [batch, 1] result when
 // both inputs are 2-D).
-func (l *Dot) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *Dot) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in := call.Inputs()
 	if len(in) != 2 || in[0].T == nil || in[1].T == nil {
 		return nil, fmt.Errorf("got %d inputs, want exactly 2 tensors", len(in))

@@ -96,7 +96,7 @@ func buildLayerNormalization(spec *convert.Layer, _ *Env) (runtime.Layer, error)
 }
 
 // Call normalizes x (any rank) over the configured axes.
-func (l *LayerNormalization) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *LayerNormalization) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in, err := singleInput(call)
 	if err != nil {
 		return nil, err
@@ -240,7 +240,7 @@ func buildBatchNormalization(spec *convert.Layer, _ *Env) (runtime.Layer, error)
 }
 
 // Call normalizes x (any rank) per channel of Axis.
-func (l *BatchNormalization) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *BatchNormalization) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in, err := singleInput(call)
 	if err != nil {
 		return nil, err

@@ -27,7 +27,7 @@ func tensorArg(data []float32, shape ...int) runtime.Arg {
 
 func runOp(t *testing.T, l runtime.Layer, args ...runtime.Arg) *runtime.Tensor {
 	t.Helper()
-	out, err := l.Call(runtime.NewContext(false), &runtime.Call{Args: args})
+	out, err := l.Call(runtime.NewWorkspace(false), &runtime.Call{Args: args})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestBinaryOpBroadcast(t *testing.T) {
 	wantTensor(t, got, []int{2, 3}, []float32{-9, -8, -7, -16, -15, -14})
 	got = runOp(t, l, tensorArg([]float32{1, 2, 3}, 3), tensorArg([]float32{1, 2}, 2, 1))
 	wantTensor(t, got, []int{2, 3}, []float32{0, 1, 2, -1, 0, 1})
-	_, err := l.Call(runtime.NewContext(false), &runtime.Call{Args: []runtime.Arg{
+	_, err := l.Call(runtime.NewWorkspace(false), &runtime.Call{Args: []runtime.Arg{
 		tensorArg([]float32{1, 2, 3}, 3), tensorArg([]float32{1, 2}, 2)}})
 	if err == nil {
 		t.Error("shapes [3] and [2]: want an error")
@@ -101,7 +101,7 @@ func TestShapeOps(t *testing.T) {
 	x := []float32{1, 2, 3, 4}
 	got := runOp(t, buildOp(t, "ExpandDims", convert.Config{"axis": -1.0}), tensorArg(x, 2, 2))
 	wantTensor(t, got, []int{2, 2, 1}, x)
-	if _, err := buildOp(t, "ExpandDims", convert.Config{"axis": []any{0.0, 0.0}}).Call(runtime.NewContext(false),
+	if _, err := buildOp(t, "ExpandDims", convert.Config{"axis": []any{0.0, 0.0}}).Call(runtime.NewWorkspace(false),
 		&runtime.Call{Args: []runtime.Arg{tensorArg(x, 4)}}); err == nil {
 		t.Error("repeated ExpandDims axis: want an error")
 	}
@@ -126,7 +126,7 @@ func TestOpAxisFromCall(t *testing.T) {
 	l := buildOp(t, "ExpandDims", nil)
 	got := runOp(t, l, tensorArg(x, 2, 3), runtime.Arg{Const: 1.0})
 	wantTensor(t, got, []int{2, 1, 3}, x)
-	out, err := buildOp(t, "Sum", nil).Call(runtime.NewContext(false), &runtime.Call{
+	out, err := buildOp(t, "Sum", nil).Call(runtime.NewWorkspace(false), &runtime.Call{
 		Args:   []runtime.Arg{tensorArg(x, 2, 3)},
 		Kwargs: map[string]runtime.Arg{"axis": {Const: []any{-1.0}}, "keepdims": {Const: true}},
 	})
@@ -134,16 +134,16 @@ func TestOpAxisFromCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantTensor(t, out[0].T, []int{2, 1}, []float32{6, 15})
-	if _, err := l.Call(runtime.NewContext(false), &runtime.Call{Args: []runtime.Arg{tensorArg(x, 2, 3)}}); err == nil {
+	if _, err := l.Call(runtime.NewWorkspace(false), &runtime.Call{Args: []runtime.Arg{tensorArg(x, 2, 3)}}); err == nil {
 		t.Error("ExpandDims without an axis: want an error")
 	}
-	if _, err := l.Call(runtime.NewContext(false), &runtime.Call{Args: []runtime.Arg{tensorArg(x, 2, 3), {Const: "x"}}}); err == nil {
+	if _, err := l.Call(runtime.NewWorkspace(false), &runtime.Call{Args: []runtime.Arg{tensorArg(x, 2, 3), {Const: "x"}}}); err == nil {
 		t.Error("ExpandDims with a string axis: want an error")
 	}
 	if l.Name() != "op" || l.ClassName() != "ExpandDims" {
 		t.Errorf("name %q class %q", l.Name(), l.ClassName())
 	}
-	if _, err := buildOp(t, "NotEqual", nil).Call(runtime.NewContext(false), &runtime.Call{Args: []runtime.Arg{tensorArg(x, 6), {Const: "a"}}}); err == nil {
+	if _, err := buildOp(t, "NotEqual", nil).Call(runtime.NewWorkspace(false), &runtime.Call{Args: []runtime.Arg{tensorArg(x, 6), {Const: "a"}}}); err == nil {
 		t.Error("NotEqual with a string operand: want an error")
 	}
 }

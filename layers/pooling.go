@@ -92,7 +92,7 @@ func buildPooling1D(spec *convert.Layer, isMax bool) (runtime.Layer, error) {
 
 // Call pools x: [batch, steps, features] (channels_last) or
 // [batch, features, steps] (channels_first).
-func (l *Pooling1D) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *Pooling1D) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	_, x, err := stepsInput(call, l.ChannelsFirst)
 	if err != nil {
 		return nil, err
@@ -169,7 +169,7 @@ func buildGlobalPooling1D(spec *convert.Layer, isMax bool) (runtime.Layer, error
 
 // Call reduces the steps axis: [batch, steps, features] → [batch, features]
 // ([batch, 1, features] with keepdims).
-func (l *GlobalPooling1D) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *GlobalPooling1D) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in, x, err := stepsInput(call, l.ChannelsFirst)
 	if err != nil {
 		return nil, err

@@ -227,7 +227,7 @@ func rnnActivation(layer, name string) (ActivationFunc, error) {
 // RNN is a Keras recurrent layer: SimpleRNN, LSTM, GRU, or keras.layers.RNN
 // over a SimpleRNNCell, LSTMCell, GRUCell or StackedRNNCells. It is
 // immutable; states that persist between calls (stateful layers, or any RNN
-// in a streaming Context) live in the Context under the layer's pointer.
+// in a streaming Workspace) live in the Workspace under the layer's pointer.
 //
 // Call takes x: [batch, time, features] and returns, in Keras order, the
 // output ([batch, time, units] with ReturnSequences, else [batch, units])
@@ -249,7 +249,7 @@ type RNN struct {
 	// pass an input's mask to an RNN called with initial_state.
 	kerasMajor int
 	stateSizes []int
-	// scratchStates is the address under which a Context keeps final
+	// scratchStates is the address under which a Workspace keeps final
 	// states nobody asked for.
 	scratchStates byte
 }
@@ -380,7 +380,7 @@ func (l *RNN) InputDim() int { return l.cells[0].inputDim }
 func (l *RNN) StateSizes() []int { return append([]int(nil), l.stateSizes...) }
 
 // ResetState drops the state the layer keeps in ctx.
-func (l *RNN) ResetState(ctx *runtime.Context) { ctx.SetState(l, nil) }
+func (l *RNN) ResetState(ctx *runtime.Workspace) { ctx.SetState(l, nil) }
 
 // RNNOptions are the per-call inputs of RNN.Run besides the sequence.
 type RNNOptions struct {
@@ -388,7 +388,7 @@ type RNNOptions struct {
 	Mask *runtime.Tensor
 	// InitialState holds one [batch, size] tensor per state (StateSizes),
 	// or nil for zeros, or for the stored state of a stateful layer or a
-	// streaming Context.
+	// streaming Workspace.
 	InitialState []*runtime.Tensor
 	// ZeroOutputForMask forces zero outputs at masked steps, as
 	// Bidirectional does for its RNNs when returning sequences.
@@ -403,7 +403,7 @@ type RNNOptions struct {
 // The returned tensors are new and owned by the caller.
 //
 // Used by Bidirectional, which runs two RNNs with the same mask.
-func (l *RNN) Run(ctx *runtime.Context, x *runtime.Tensor, opt RNNOptions) (*runtime.Tensor, []*runtime.Tensor, error) {
+func (l *RNN) Run(ctx *runtime.Workspace, x *runtime.Tensor, opt RNNOptions) (*runtime.Tensor, []*runtime.Tensor, error) {
 	if x == nil || x.Rank() != 3 {
 		return nil, nil, fmt.Errorf("layer %q: input %v: want [batch, time, features]", l.name, x)
 	}
@@ -434,7 +434,7 @@ func (l *RNN) NewOutput(batch, time int) *runtime.Tensor {
 // layer (or any layer in a streaming ctx) has stored its state and its
 // scratch buffers exist, RunInto allocates nothing: the steady state of a
 // streaming loop.
-func (l *RNN) RunInto(ctx *runtime.Context, x *runtime.Tensor, opt RNNOptions, out *runtime.Tensor, final []*runtime.Tensor) error {
+func (l *RNN) RunInto(ctx *runtime.Workspace, x *runtime.Tensor, opt RNNOptions, out *runtime.Tensor, final []*runtime.Tensor) error {
 	if x == nil || x.Rank() != 3 {
 		return fmt.Errorf("layer %q: input %v: want [batch, time, features]", l.name, x)
 	}
@@ -544,7 +544,7 @@ func describeStates(s []*runtime.Tensor) string {
 // argument if given, else the input's own mask, except that a Keras 3 RNN
 // called with initial_state does not pick up the input's mask (its
 // Layer.__call__ only fills the mask in for single-tensor calls).
-func (l *RNN) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *RNN) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in := call.Inputs()
 	if len(in) == 0 || in[0].T == nil {
 		return nil, fmt.Errorf("layer %q: no input tensor", l.name)
@@ -628,7 +628,7 @@ const (
 // run runs every cell over the sequence and writes the last cell's output
 // to out ([B, T, U] in processing order, or [B, U]) and each cell's final
 // states to final. init is nil for zero initial states.
-func (l *RNN) run(ctx *runtime.Context, x []float32, B, T int, mask []float32, init []*runtime.Tensor, zeroOut bool, out []float32, final []*runtime.Tensor) {
+func (l *RNN) run(ctx *runtime.Workspace, x []float32, B, T int, mask []float32, init []*runtime.Tensor, zeroOut bool, out []float32, final []*runtime.Tensor) {
 	si := 0
 	for ci, c := range l.cells {
 		last := ci == len(l.cells)-1
@@ -670,7 +670,7 @@ func (l *RNN) run(ctx *runtime.Context, x []float32, B, T int, mask []float32, i
 // cellPass is one run of a cell over a sequence.
 type cellPass struct {
 	c    *rnnCell
-	ctx  *runtime.Context
+	ctx  *runtime.Workspace
 	x    []float32 // [b, t, inputDim]
 	b, t int
 	mask []float32 // [b, t] or nil
@@ -694,7 +694,7 @@ func (p *cellPass) run() {
 	// time-major: row t*B+b holds step t of sequence b, so the B rows of
 	// one step are contiguous and the gate math reads them in order.
 	// Batch 1 needs no reordering of x.
-	// One scratch buffer holds everything, carved below: one Context
+	// One scratch buffer holds everything, carved below: one Workspace
 	// lookup per call keeps a streaming step cheap.
 	const small = 7 // h, h', c, c', tmp, tmp2, prev: [B, U] each
 	xtLen := 0

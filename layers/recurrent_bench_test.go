@@ -23,7 +23,7 @@ func benchLayer(b *testing.B, class string, units, dim int, opts convert.Config)
 func benchSequence(b *testing.B, class string, batch, T, dim, units int) {
 	l := benchLayer(b, class, units, dim, nil)
 	x, _ := randSeq(rand.New(rand.NewPCG(1, 1)), batch, T, dim)
-	ctx := runtime.NewContext(false)
+	ctx := runtime.NewWorkspace(false)
 	out := l.NewOutput(batch, T)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -76,7 +76,7 @@ func BenchmarkLSTMStep(b *testing.B) {
 		l := benchLayer(b, "LSTM", h, 64, convert.Config{"stateful": true})
 		x, _ := randSeq(rand.New(rand.NewPCG(2, 2)), 1, 1, 64)
 		b.Run(fmt.Sprintf("h%d/runinto", h), func(b *testing.B) {
-			ctx := runtime.NewContext(true)
+			ctx := runtime.NewWorkspace(true)
 			out := l.NewOutput(1, 1)
 			b.ReportAllocs()
 			for range b.N {
@@ -87,7 +87,7 @@ func BenchmarkLSTMStep(b *testing.B) {
 			b.ReportMetric(b.Elapsed().Seconds()*1e6/float64(b.N), "µs/step")
 		})
 		b.Run(fmt.Sprintf("h%d/call", h), func(b *testing.B) {
-			ctx := runtime.NewContext(true)
+			ctx := runtime.NewWorkspace(true)
 			call := oneArg(x)
 			b.ReportAllocs()
 			for range b.N {
@@ -111,7 +111,7 @@ func TestStreamingStepAllocs(t *testing.T) {
 		for _, batch := range []int{1, 3} {
 			l, _ := buildRNNLayer(t, rng, cc, convert.Config{"return_sequences": true})
 			x, _ := randSeq(rng, batch, 1, cc.dim)
-			ctx := runtime.NewContext(true)
+			ctx := runtime.NewWorkspace(true)
 			out := l.NewOutput(batch, 1)
 			step := func() {
 				if err := l.RunInto(ctx, x, RNNOptions{}, out, nil); err != nil {

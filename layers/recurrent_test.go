@@ -396,7 +396,7 @@ func TestRNNAgainstReference(t *testing.T) {
 								m = m[:batch]
 							}
 							call := &runtime.Call{Args: []runtime.Arg{{Values: []runtime.Value{{T: x, Mask: maskTensor(m)}}}}}
-							got, err := l.Call(runtime.NewContext(false), call)
+							got, err := l.Call(runtime.NewWorkspace(false), call)
 							if err != nil {
 								t.Fatal(err)
 							}
@@ -478,7 +478,7 @@ func TestRNNInitialState(t *testing.T) {
 						Args:   []runtime.Arg{{Values: []runtime.Value{{T: x, Mask: maskTensor(m)}}}},
 						Kwargs: map[string]runtime.Arg{"initial_state": {Values: init, IsList: true}},
 					}
-					got, err := rl.Call(runtime.NewContext(false), call)
+					got, err := rl.Call(runtime.NewWorkspace(false), call)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -535,7 +535,7 @@ func TestStackedRNNCells(t *testing.T) {
 				if m != nil {
 					call.Kwargs = map[string]runtime.Arg{"mask": {Values: []runtime.Value{{T: maskTensor(m)}}}}
 				}
-				got, err := l.Call(runtime.NewContext(false), call)
+				got, err := l.Call(runtime.NewWorkspace(false), call)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -557,11 +557,11 @@ func TestRNNStatefulContinuation(t *testing.T) {
 				l, _ := buildRNNLayer(t, rng, cc, convert.Config{"return_sequences": true, "stateful": !streaming})
 				const B = 2
 				x, _ := randSeq(rng, B, 9, cc.dim)
-				whole, err := l.Call(runtime.NewContext(false), oneArg(x))
+				whole, err := l.Call(runtime.NewWorkspace(false), oneArg(x))
 				if err != nil {
 					t.Fatal(err)
 				}
-				ctx := runtime.NewContext(streaming)
+				ctx := runtime.NewWorkspace(streaming)
 				var parts []float32
 				for _, span := range [][2]int{{0, 4}, {4, 5}, {5, 9}} {
 					out, err := l.Call(ctx, oneArg(sliceTime(x, span[0], span[1])))
@@ -605,7 +605,7 @@ func TestRNNPredictIsFresh(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	l, _ := buildRNNLayer(t, rng, testCells[2], nil)
 	x, _ := randSeq(rng, 2, 5, 4)
-	ctx := runtime.NewContext(false)
+	ctx := runtime.NewWorkspace(false)
 	a, err := l.Call(ctx, oneArg(x))
 	if err != nil {
 		t.Fatal(err)
@@ -674,7 +674,7 @@ func TestRNNBuildErrors(t *testing.T) {
 func TestRNNCallErrors(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	l, _ := buildRNNLayer(t, rng, testCells[2], nil)
-	ctx := runtime.NewContext(false)
+	ctx := runtime.NewWorkspace(false)
 	bad := []*runtime.Call{
 		oneArg(runtime.NewTensor(2, 3)),
 		oneArg(runtime.NewTensor(2, 3, 5)),
@@ -691,19 +691,19 @@ func TestRNNCallErrors(t *testing.T) {
 }
 
 // TestRNNConcurrent runs one layer from several goroutines, each with its
-// own Context, as concurrent Predict calls do (meaningful under -race).
+// own Workspace, as concurrent Predict calls do (meaningful under -race).
 func TestRNNConcurrent(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 16))
 	l, _ := buildRNNLayer(t, rng, testCells[4], convert.Config{"return_sequences": true})
 	x, _ := randSeq(rng, 2, 7, testCells[4].dim)
-	want, err := l.Call(runtime.NewContext(false), oneArg(x))
+	want, err := l.Call(runtime.NewWorkspace(false), oneArg(x))
 	if err != nil {
 		t.Fatal(err)
 	}
 	errs := make(chan error, 4)
 	for range 4 {
 		go func() {
-			ctx := runtime.NewContext(false)
+			ctx := runtime.NewWorkspace(false)
 			for range 20 {
 				got, err := l.Call(ctx, oneArg(x))
 				if err == nil {
@@ -813,7 +813,7 @@ func TestHostileSpecsDoNotPanic(t *testing.T) {
 				if len(shape) >= 2 && rng.IntN(2) == 0 {
 					mask = runtime.NewTensor(shape[:2]...)
 				}
-				l.Call(runtime.NewContext(rng.IntN(2) == 0), &runtime.Call{Args: []runtime.Arg{{Values: []runtime.Value{{T: x, Mask: mask}}}}})
+				l.Call(runtime.NewWorkspace(rng.IntN(2) == 0), &runtime.Call{Args: []runtime.Arg{{Values: []runtime.Value{{T: x, Mask: mask}}}}})
 			}
 		}()
 	}
@@ -976,7 +976,7 @@ func TestRNNNumpyOrder(t *testing.T) {
 				}
 				x, _ := randSeq(rng, B, T, cc.dim)
 				x.Data[0] = 3 // some gate inputs beyond the hard sigmoid's linear part
-				got, err := l.Call(runtime.NewContext(false), oneArg(x))
+				got, err := l.Call(runtime.NewWorkspace(false), oneArg(x))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -60,7 +60,7 @@ func dataFormat(spec *convert.Layer) (bool, error) {
 }
 
 // Call flattens all axes but the batch axis.
-func (l *Flatten) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *Flatten) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in, err := singleInput(call)
 	if err != nil {
 		return nil, err
@@ -121,7 +121,7 @@ func buildReshape(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 }
 
 // Call reshapes each sample.
-func (l *Reshape) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *Reshape) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in, err := singleInput(call)
 	if err != nil {
 		return nil, err
@@ -181,7 +181,7 @@ func buildPermute(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 }
 
 // Call transposes x with the pattern (0, dims...).
-func (l *Permute) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *Permute) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in, err := singleInput(call)
 	if err != nil {
 		return nil, err
@@ -214,7 +214,7 @@ func buildRepeatVector(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 }
 
 // Call repeats each sample N times along a new axis 1.
-func (l *RepeatVector) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *RepeatVector) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in, err := singleInput(call)
 	if err != nil {
 		return nil, err
@@ -292,7 +292,7 @@ func buildZeroPadding1D(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 }
 
 // Call pads the time axis with zeros.
-func (l *ZeroPadding1D) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *ZeroPadding1D) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	x, err := sequenceInput(call)
 	if err != nil {
 		return nil, err
@@ -328,7 +328,7 @@ func buildCropping1D(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 }
 
 // Call crops the time axis.
-func (l *Cropping1D) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *Cropping1D) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	x, err := sequenceInput(call)
 	if err != nil {
 		return nil, err
@@ -367,7 +367,7 @@ func buildUpSampling1D(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 }
 
 // Call repeats steps: out[:, t·size+k] = x[:, t].
-func (l *UpSampling1D) Call(_ *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *UpSampling1D) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	x, err := sequenceInput(call)
 	if err != nil {
 		return nil, err

@@ -10,7 +10,7 @@ import (
 	"github.com/rnnkit/rnnkit/runtime"
 )
 
-// Tests of the per-node output reuse (runtime.Context.Output): a streaming
+// Tests of the per-node output reuse (runtime.Workspace.Output): a streaming
 // step through a graph allocates nothing, and reuse never lets one node's
 // output overwrite another's, for shared layers and shared nested models.
 
@@ -25,7 +25,7 @@ func buildSpec(t *testing.T, spec *convert.Layer) runtime.Layer {
 
 // callFresh runs l outside any graph, so its outputs are new tensors:
 // the reference the reused outputs must match.
-func callFresh(t *testing.T, ctx *runtime.Context, l runtime.Layer, in ...runtime.Value) []runtime.Value {
+func callFresh(t *testing.T, ctx *runtime.Workspace, l runtime.Layer, in ...runtime.Value) []runtime.Value {
 	t.Helper()
 	outs, err := l.Call(ctx, &runtime.Call{Args: []runtime.Arg{{Values: in}}})
 	if err != nil {
@@ -76,7 +76,7 @@ func textGenerator(t *testing.T) (*runtime.Graph, []runtime.Layer) {
 func TestStreamingGraphAllocs(t *testing.T) {
 	g, ls := textGenerator(t)
 	s := runtime.NewSession(g, true)
-	ref := runtime.NewContext(true)
+	ref := runtime.NewWorkspace(true)
 	tok := runtime.NewTensor(1, 1)
 	for _, id := range []float32{3, 0, 10, 7, 7, 1} {
 		tok.Data[0] = id
@@ -141,16 +141,16 @@ func TestSharedLayerOutputs(t *testing.T) {
 	for run := range 3 {
 		a, _ := randSeq(rng, 2, 5, 3)
 		b, _ := randSeq(rng, 2, 5, 3)
-		ref := runtime.NewContext(false)
+		ref := runtime.NewWorkspace(false)
 		la := callFresh(t, ref, lstm, runtime.Value{T: a})
 		lb := callFresh(t, ref, lstm, runtime.Value{T: b})
 		da := callFresh(t, ref, dense, la[0])
 		db := callFresh(t, ref, dense, lb[0])
-		// A graph called outside a run keeps its outputs in the Context
-		// like Run: one Context per reference call.
+		// A graph called outside a run keeps its outputs in the Workspace
+		// like Run: one Workspace per reference call.
 		want := []*runtime.Tensor{la[0].T, la[1].T, la[2].T, lb[0].T, lb[1].T, lb[2].T, da[0].T, db[0].T,
-			callFresh(t, runtime.NewContext(false), inner, da[0])[0].T,
-			callFresh(t, runtime.NewContext(false), inner, db[0])[0].T}
+			callFresh(t, runtime.NewWorkspace(false), inner, da[0])[0].T,
+			callFresh(t, runtime.NewWorkspace(false), inner, db[0])[0].T}
 		if run == 0 {
 			// Session.Run's copies must survive later runs.
 			kept, err = s.Run([]runtime.Value{{T: a}, {T: b}})
@@ -242,8 +242,8 @@ func TestSharedBidirectionalOutputs(t *testing.T) {
 		for range 2 {
 			a, _ := randSeq(rng, 2, 5, 3)
 			b, _ := randSeq(rng, 2, 5, 3)
-			wantA := callFresh(t, runtime.NewContext(false), bidi, runtime.Value{T: a})
-			wantB := callFresh(t, runtime.NewContext(false), bidi, runtime.Value{T: b})
+			wantA := callFresh(t, runtime.NewWorkspace(false), bidi, runtime.Value{T: a})
+			wantB := callFresh(t, runtime.NewWorkspace(false), bidi, runtime.Value{T: b})
 			outs, err := s.RunShared([]runtime.Value{{T: a}, {T: b}})
 			if err != nil {
 				t.Fatal(err)

@@ -143,7 +143,7 @@ func forcesZeroOutput(version string) bool {
 }
 
 // Call runs both directions on x: [batch, time, features].
-func (l *Bidirectional) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *Bidirectional) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in, err := singleInput(call)
 	if err != nil {
 		return nil, err
@@ -233,7 +233,7 @@ func (l *Bidirectional) Call(ctx *runtime.Context, call *runtime.Call) ([]runtim
 }
 
 // ResetState clears both directions' states.
-func (l *Bidirectional) ResetState(ctx *runtime.Context) {
+func (l *Bidirectional) ResetState(ctx *runtime.Workspace) {
 	for _, s := range []runtime.Layer{l.Forward, l.Backward} {
 		if r, ok := s.(runtime.Resetter); ok {
 			r.ResetState(ctx)
@@ -250,7 +250,7 @@ const (
 
 // flipTime returns x [batch, time, ...] with the time axis reversed, in
 // owner's reusable output at the node being run.
-func flipTime(ctx *runtime.Context, owner any, x *runtime.Tensor) *runtime.Tensor {
+func flipTime(ctx *runtime.Workspace, owner any, x *runtime.Tensor) *runtime.Tensor {
 	if x.Rank() < 2 {
 		return x
 	}
@@ -267,7 +267,7 @@ func flipTime(ctx *runtime.Context, owner any, x *runtime.Tensor) *runtime.Tenso
 
 // mergeDirections combines forward and backward outputs of equal shape,
 // in owner's reusable output at the node being run.
-func mergeDirections(ctx *runtime.Context, owner any, mode string, y, yr *runtime.Tensor) (*runtime.Tensor, error) {
+func mergeDirections(ctx *runtime.Workspace, owner any, mode string, y, yr *runtime.Tensor) (*runtime.Tensor, error) {
 	if !slices.Equal(y.Shape, yr.Shape) || len(y.Data) != len(yr.Data) {
 		return nil, fmt.Errorf("forward output %v and backward output %v differ in shape", y.Shape, yr.Shape)
 	}
@@ -334,7 +334,7 @@ func buildTimeDistributed(spec *convert.Layer, env *Env) (runtime.Layer, error) 
 }
 
 // Call runs the inner layer on all steps at once.
-func (l *TimeDistributed) Call(ctx *runtime.Context, call *runtime.Call) ([]runtime.Value, error) {
+func (l *TimeDistributed) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in, err := singleInput(call)
 	if err != nil {
 		return nil, err
@@ -358,7 +358,7 @@ func (l *TimeDistributed) Call(ctx *runtime.Context, call *runtime.Call) ([]runt
 }
 
 // ResetState clears the inner layer's state.
-func (l *TimeDistributed) ResetState(ctx *runtime.Context) {
+func (l *TimeDistributed) ResetState(ctx *runtime.Workspace) {
 	if r, ok := l.Layer.(runtime.Resetter); ok {
 		r.ResetState(ctx)
 	}

@@ -180,8 +180,8 @@ func TestBidirectionalStatesAndMasks(t *testing.T) {
 		t.Fatal("3 initial states: want an error")
 	}
 	// Stateful or streaming: both directions keep their state in the
-	// Context, and ResetState clears it.
-	ctx := runtime.NewContext(true)
+	// Workspace, and ResetState clears it.
+	ctx := runtime.NewWorkspace(true)
 	call := &runtime.Call{Args: []runtime.Arg{{Values: []runtime.Value{{T: x}}}}}
 	first, err := l.Call(ctx, call)
 	if err != nil {
@@ -298,7 +298,7 @@ func BenchmarkBidirectionalLSTM(b *testing.B) {
 	bwd := xRNNSpec(rng, "LSTM", "backward_lstm", d, u, convert.Config{"go_backwards": true})
 	l := xBuildSpec(b, "3.16.0", &convert.Layer{Name: "bidi", ClassName: "Bidirectional", Config: convert.Config{"layer": fwd, "backward_layer": bwd}})
 	x, _ := xTensor(rng, batch, tt, d)
-	ctx := runtime.NewContext(false)
+	ctx := runtime.NewWorkspace(false)
 	call := &runtime.Call{Args: []runtime.Arg{{Values: []runtime.Value{{T: x}}}}}
 	b.ReportAllocs()
 	b.ResetTimer()

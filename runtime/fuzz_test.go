@@ -51,7 +51,7 @@ func FuzzGraph(f *testing.F) {
 			in[i] = vec(1, 2)
 		}
 		// Errors are fine (a layer given no inputs fails); panics are not.
-		g.Run(NewContext(false), in)
+		g.Run(NewWorkspace(false), in)
 	})
 }
 
@@ -62,7 +62,7 @@ type fuzzLayer struct{}
 
 func (fuzzLayer) Name() string      { return "f" }
 func (fuzzLayer) ClassName() string { return "Fuzz" }
-func (fuzzLayer) Call(ctx *Context, call *Call) ([]Value, error) {
+func (fuzzLayer) Call(ctx *Workspace, call *Call) ([]Value, error) {
 	outs := make([]Value, 0, 4)
 	for _, a := range call.Args {
 		v := Value{T: NewTensor(1)}

@@ -8,7 +8,7 @@ import "fmt"
 // slots, and the graph returns the values in its output slots.
 //
 // A Graph is immutable after NewGraph and safe for concurrent use as long as
-// each goroutine runs it with its own Context. A Graph is itself a Layer,
+// each goroutine runs it with its own Workspace. A Graph is itself a Layer,
 // so a nested Keras model runs as one node of the outer graph.
 type Graph struct {
 	name, className string
@@ -44,7 +44,7 @@ type ArgRef struct {
 	Const  any
 }
 
-// graphFrame is what one Context holds for running one Graph: the slot
+// graphFrame is what one Workspace holds for running one Graph: the slot
 // values and one reusable Call per node, so steady-state runs do not
 // allocate per node.
 type graphFrame struct {
@@ -198,7 +198,7 @@ func (g *Graph) Nodes() []GraphNode {
 // The returned slice is reused by the next run of g on ctx, and the tensors
 // in it (masks included) live in ctx's reusable memory, which the next run
 // overwrites: both stay valid until ctx is used again. Session.Run copies
-// them. A nil ctx runs with a fresh Context.
+// them. A nil ctx runs with a fresh Workspace.
 //
 // Layers get their outputs from ctx.Output, keyed by the node being run,
 // so a shared layer's outputs at two nodes never share memory. The inputs
@@ -207,19 +207,19 @@ func (g *Graph) Nodes() []GraphNode {
 //
 // Layers must treat the Call they get as read-only and not keep it: the
 // executor reuses it, and the slices in it, on the next run.
-func (g *Graph) Run(ctx *Context, inputs []Value) ([]Value, error) {
+func (g *Graph) Run(ctx *Workspace, inputs []Value) ([]Value, error) {
 	return g.RunObserved(ctx, inputs, nil)
 }
 
 // RunObserved is Run that also calls observe, when not nil, after each node
 // with the node's index (as in Nodes) and its outputs, for tools that learn
 // every layer's output shape from a dummy run. observe must not keep outs.
-func (g *Graph) RunObserved(ctx *Context, inputs []Value, observe func(node int, outs []Value)) ([]Value, error) {
+func (g *Graph) RunObserved(ctx *Workspace, inputs []Value, observe func(node int, outs []Value)) ([]Value, error) {
 	if len(inputs) != len(g.inputs) {
 		return nil, fmt.Errorf("model %q: got %d inputs, want %d", g.name, len(inputs), len(g.inputs))
 	}
 	if ctx == nil {
-		ctx = NewContext(false)
+		ctx = NewWorkspace(false)
 	}
 	for i, v := range inputs {
 		if v.T == nil {
@@ -289,7 +289,7 @@ func (g *Graph) RunObserved(ctx *Context, inputs []Value, observe func(node int,
 // again), so a caller may hold it across a call of the same graph at
 // another node. Called outside a graph run, its outputs live in ctx as
 // Run's do, until ctx is used again.
-func (g *Graph) Call(ctx *Context, call *Call) ([]Value, error) {
+func (g *Graph) Call(ctx *Workspace, call *Call) ([]Value, error) {
 	inputs := call.Inputs()
 	if m, ok := call.Kwarg("mask"); ok && len(m.Values) > 0 {
 		if len(m.Values) != len(inputs) {
@@ -317,7 +317,7 @@ func (g *Graph) Call(ctx *Context, call *Call) ([]Value, error) {
 
 // ResetState resets every layer in the graph, nested graphs included, that
 // keeps state in ctx.
-func (g *Graph) ResetState(ctx *Context) {
+func (g *Graph) ResetState(ctx *Workspace) {
 	for _, n := range g.nodes {
 		if r, ok := n.Layer.(Resetter); ok {
 			r.ResetState(ctx)
@@ -325,9 +325,9 @@ func (g *Graph) ResetState(ctx *Context) {
 	}
 }
 
-// frame returns the Context's reusable frame for g run at the outer node
+// frame returns the Workspace's reusable frame for g run at the outer node
 // parent (nil at the top level), building it on first use.
-func (c *Context) frame(g *Graph, parent *nodeScope) *graphFrame {
+func (c *Workspace) frame(g *Graph, parent *nodeScope) *graphFrame {
 	if parent == nil {
 		if c.topG == g {
 			return c.top
@@ -352,7 +352,7 @@ func (c *Context) frame(g *Graph, parent *nodeScope) *graphFrame {
 	return f
 }
 
-// newFrame builds g's reusable slots, calls and scopes for one Context.
+// newFrame builds g's reusable slots, calls and scopes for one Workspace.
 func newFrame(g *Graph) *graphFrame {
 	f := &graphFrame{
 		slots:  make([]Value, g.numSlots),
@@ -388,7 +388,7 @@ func newFrame(g *Graph) *graphFrame {
 }
 
 // release drops the frame's references to this run's tensors, so that a
-// long-lived Context does not keep them from being collected.
+// long-lived Workspace does not keep them from being collected.
 func (f *graphFrame) release() {
 	clear(f.slots)
 	for _, b := range f.binds {

@@ -14,7 +14,7 @@ type addLayer struct{ name string }
 
 func (l *addLayer) Name() string      { return l.name }
 func (l *addLayer) ClassName() string { return "Add" }
-func (l *addLayer) Call(ctx *Context, call *Call) ([]Value, error) {
+func (l *addLayer) Call(ctx *Workspace, call *Call) ([]Value, error) {
 	in := call.Inputs()
 	if len(in) == 0 {
 		return nil, errors.New("no inputs")
@@ -37,7 +37,7 @@ type scaleLayer struct{ name string }
 
 func (l *scaleLayer) Name() string      { return l.name }
 func (l *scaleLayer) ClassName() string { return "Scale" }
-func (l *scaleLayer) Call(ctx *Context, call *Call) ([]Value, error) {
+func (l *scaleLayer) Call(ctx *Workspace, call *Call) ([]Value, error) {
 	in := call.Inputs()[0]
 	f := float32(call.Args[1].Const.(float64))
 	out := NewTensor(in.T.Shape...)
@@ -55,7 +55,7 @@ func (l *scaleLayer) Call(ctx *Context, call *Call) ([]Value, error) {
 	return []Value{{T: out, Mask: mask}, {T: seen}}, nil
 }
 
-// counterLayer adds a running count kept in the Context to its input when
+// counterLayer adds a running count kept in the Workspace to its input when
 // stateful or streaming, the way RNN layers carry state.
 type counterLayer struct {
 	name     string
@@ -64,7 +64,7 @@ type counterLayer struct {
 
 func (l *counterLayer) Name() string      { return l.name }
 func (l *counterLayer) ClassName() string { return "Counter" }
-func (l *counterLayer) Call(ctx *Context, call *Call) ([]Value, error) {
+func (l *counterLayer) Call(ctx *Workspace, call *Call) ([]Value, error) {
 	in := call.Inputs()[0]
 	var count float32
 	if s := ctx.State(l); s != nil {
@@ -80,15 +80,15 @@ func (l *counterLayer) Call(ctx *Context, call *Call) ([]Value, error) {
 	}
 	return []Value{{T: out}}, nil
 }
-func (l *counterLayer) ResetState(ctx *Context) { ctx.SetState(l, nil) }
+func (l *counterLayer) ResetState(ctx *Workspace) { ctx.SetState(l, nil) }
 
 type failLayer struct{}
 
 var errBoom = errors.New("boom")
 
-func (failLayer) Name() string                                   { return "dense_7" }
-func (failLayer) ClassName() string                              { return "Dense" }
-func (failLayer) Call(ctx *Context, call *Call) ([]Value, error) { return nil, errBoom }
+func (failLayer) Name() string                                     { return "dense_7" }
+func (failLayer) ClassName() string                                { return "Dense" }
+func (failLayer) Call(ctx *Workspace, call *Call) ([]Value, error) { return nil, errBoom }
 
 func vec(xs ...float32) Value { return Value{T: &Tensor{Shape: []int{len(xs)}, Data: xs}} }
 
@@ -130,7 +130,7 @@ func diamond(t *testing.T) *Graph {
 
 func TestGraphRun(t *testing.T) {
 	g := diamond(t)
-	ctx := NewContext(false)
+	ctx := NewWorkspace(false)
 	var seen []string
 	outs, err := g.RunObserved(ctx, []Value{vec(1, 2), vec(10, 20)}, func(node int, outs []Value) {
 		seen = append(seen, fmt.Sprintf("%d:%v", node, outs[0].T.Shape))
@@ -162,7 +162,7 @@ func TestGraphMasks(t *testing.T) {
 		{Layer: inner, Args: []ArgRef{one(0)}, Outputs: []int{2, 3}},
 		{Layer: inner, Args: []ArgRef{one(0)}, Kwargs: map[string]ArgRef{"mask": one(1)}, Outputs: []int{4, 5}},
 	}, []int{3, 5, 4})
-	ctx := NewContext(false)
+	ctx := NewWorkspace(false)
 	mask := &Tensor{Shape: []int{2}, Data: []float32{1, 0}}
 
 	// No mask anywhere: neither call sees one.
@@ -192,7 +192,7 @@ func TestGraphErrors(t *testing.T) {
 	outer := mustGraph(t, "outer", 2, []int{0}, []GraphNode{
 		{Layer: g, Args: []ArgRef{one(0)}, Outputs: []int{1}},
 	}, []int{1})
-	_, err := outer.Run(NewContext(false), []Value{vec(1)})
+	_, err := outer.Run(NewWorkspace(false), []Value{vec(1)})
 	if !errors.Is(err, errBoom) || err.Error() != `layer "m" (Functional): layer "dense_7" (Dense): boom` {
 		t.Fatalf("err = %v", err)
 	}
@@ -238,7 +238,7 @@ func TestGraphErrors(t *testing.T) {
 	g2 := mustGraph(t, "m", 3, []int{0}, []GraphNode{
 		{Layer: add, Args: []ArgRef{one(0)}, Outputs: []int{1, 2}},
 	}, []int{1})
-	if _, err := g2.Run(NewContext(false), []Value{vec(1)}); err == nil || !strings.Contains(err.Error(), `layer "add" (Add): returned 1 outputs, want 2`) {
+	if _, err := g2.Run(NewWorkspace(false), []Value{vec(1)}); err == nil || !strings.Contains(err.Error(), `layer "add" (Add): returned 1 outputs, want 2`) {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -251,7 +251,7 @@ func TestGraphImmutable(t *testing.T) {
 	g := mustGraph(t, "m", 2, []int{0}, []GraphNode{{Layer: &scaleLayer{"s"}, Args: args, Outputs: outs}}, []int{1})
 	args[0].Slots[0] = 1
 	outs[0] = 0
-	res, err := g.Run(NewContext(false), []Value{vec(3)})
+	res, err := g.Run(NewWorkspace(false), []Value{vec(3)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,16 +312,16 @@ func TestSessionCopiesOutputs(t *testing.T) {
 	}
 }
 
-// noAllocLayer returns preallocated per-Context outputs, so a steady-state
+// noAllocLayer returns preallocated per-Workspace outputs, so a steady-state
 // graph run can be checked for allocations of the executor alone.
 type noAllocLayer struct {
 	mu   sync.Mutex
-	outs map[*Context][]Value
+	outs map[*Workspace][]Value
 }
 
 func (l *noAllocLayer) Name() string      { return "noalloc" }
 func (l *noAllocLayer) ClassName() string { return "NoAlloc" }
-func (l *noAllocLayer) Call(ctx *Context, call *Call) ([]Value, error) {
+func (l *noAllocLayer) Call(ctx *Workspace, call *Call) ([]Value, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	o, ok := l.outs[ctx]
@@ -334,13 +334,13 @@ func (l *noAllocLayer) Call(ctx *Context, call *Call) ([]Value, error) {
 }
 
 func TestGraphRunAllocs(t *testing.T) {
-	l := &noAllocLayer{outs: map[*Context][]Value{}}
+	l := &noAllocLayer{outs: map[*Workspace][]Value{}}
 	var nodes []GraphNode
 	for i := 0; i < 10; i++ {
 		nodes = append(nodes, GraphNode{Layer: l, Args: []ArgRef{one(i)}, Kwargs: map[string]ArgRef{"training": {Const: false}}, Outputs: []int{i + 1}})
 	}
 	g := mustGraph(t, "chain", 11, []int{0}, nodes, []int{10})
-	ctx := NewContext(false)
+	ctx := NewWorkspace(false)
 	in := []Value{vec(1)}
 	allocs := testing.AllocsPerRun(100, func() {
 		if _, err := g.Run(ctx, in); err != nil {
@@ -389,8 +389,8 @@ func TestGraphConcurrent(t *testing.T) {
 	}
 }
 
-func TestContextScratch(t *testing.T) {
-	ctx := NewContext(false)
+func TestWorkspaceScratch(t *testing.T) {
+	ctx := NewWorkspace(false)
 	a, b := new(int), new(int)
 	a0 := ctx.Scratch(a, 0, 4)
 	a1 := ctx.Scratch(a, 1, 4)
@@ -416,10 +416,10 @@ func TestContextScratch(t *testing.T) {
 	}
 }
 
-// TestContextStates checks that State, whose last lookup is cached, always
+// TestWorkspaceStates checks that State, whose last lookup is cached, always
 // sees the latest SetState and ResetStates, whatever key was asked in between.
-func TestContextStates(t *testing.T) {
-	ctx := NewContext(true)
+func TestWorkspaceStates(t *testing.T) {
+	ctx := NewWorkspace(true)
 	a, b := new(int), new(int)
 	if ctx.State(a) != nil {
 		t.Fatal("fresh context has a state")
@@ -448,10 +448,10 @@ func TestContextStates(t *testing.T) {
 	}
 }
 
-// TestContextAlternatingGraphs runs two graphs in turn on one Context: the
+// TestWorkspaceAlternatingGraphs runs two graphs in turn on one Workspace: the
 // cached frame of the last top-level run must never serve the other graph.
-func TestContextAlternatingGraphs(t *testing.T) {
-	ctx := NewContext(false)
+func TestWorkspaceAlternatingGraphs(t *testing.T) {
+	ctx := NewWorkspace(false)
 	d := diamond(t)
 	single := mustGraph(t, "single", 2, []int{0}, []GraphNode{
 		{Layer: &scaleLayer{"scale"}, Args: []ArgRef{one(0), {Const: 5.0}}, Outputs: []int{1, -1}},
@@ -480,7 +480,7 @@ func TestNestedCallsKeepOutputs(t *testing.T) {
 	inner := mustGraph(t, "enc", 2, []int{0}, []GraphNode{
 		{Layer: &scaleLayer{"s"}, Args: []ArgRef{one(0), {Const: 2.0}}, Outputs: []int{1, -1}},
 	}, []int{1})
-	ctx := NewContext(false)
+	ctx := NewWorkspace(false)
 	first, err := inner.Call(ctx, &Call{Args: []Arg{{Values: []Value{vec(1)}}}})
 	if err != nil {
 		t.Fatal(err)
@@ -505,7 +505,7 @@ func TestNestedCallsKeepOutputs(t *testing.T) {
 // BenchmarkGraphRun measures the executor's own cost per node, with layers
 // that do (almost) nothing.
 func BenchmarkGraphRun(b *testing.B) {
-	l := &noAllocLayer{outs: map[*Context][]Value{}}
+	l := &noAllocLayer{outs: map[*Workspace][]Value{}}
 	const n = 20
 	var nodes []GraphNode
 	for i := 0; i < n; i++ {
@@ -515,7 +515,7 @@ func BenchmarkGraphRun(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx := NewContext(false)
+	ctx := NewWorkspace(false)
 	in := []Value{vec(1)}
 	b.ReportAllocs()
 	for b.Loop() {
@@ -531,7 +531,7 @@ type noneLayer struct{}
 
 func (noneLayer) Name() string      { return "concat" }
 func (noneLayer) ClassName() string { return "Concatenate" }
-func (noneLayer) Call(ctx *Context, call *Call) ([]Value, error) {
+func (noneLayer) Call(ctx *Workspace, call *Call) ([]Value, error) {
 	m, _ := call.Kwarg("mask")
 	out := NewTensor(len(m.Values))
 	for i, v := range m.Values {
@@ -549,7 +549,7 @@ func TestNoneSlotsAndDroppedOutputs(t *testing.T) {
 		{Layer: noneLayer{}, Args: []ArgRef{{Slots: []int{0, 1}, IsList: true}},
 			Kwargs: map[string]ArgRef{"mask": {Slots: []int{-1, 1}, IsList: true}}, Outputs: []int{2}},
 	}, []int{2})
-	outs, err := g.Run(NewContext(false), []Value{vec(1), vec(2)})
+	outs, err := g.Run(NewWorkspace(false), []Value{vec(1), vec(2)})
 	if err != nil {
 		t.Fatal(err)
 	}

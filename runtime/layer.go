@@ -63,7 +63,7 @@ func (c *Call) Kwarg(name string) (Arg, bool) {
 
 // Layer is a Keras layer bound to its weights. Implementations are
 // immutable after construction and safe for concurrent use: everything that
-// changes during a call lives in the Context.
+// changes during a call lives in the Workspace.
 type Layer interface {
 	// Name is the Keras layer name ("lstm_1").
 	Name() string
@@ -72,12 +72,12 @@ type Layer interface {
 	// Call runs the layer for one graph node and returns its outputs in
 	// Keras order (LSTM with return_state: output, h, c), each with the
 	// mask Keras' compute_mask would attach.
-	Call(ctx *Context, call *Call) ([]Value, error)
+	Call(ctx *Workspace, call *Call) ([]Value, error)
 }
 
 // Resetter is implemented by layers that keep state across calls in a
 // Session (stateful RNNs, or any RNN when streaming).
 type Resetter interface {
 	// ResetState clears the layer's state held in ctx.
-	ResetState(ctx *Context)
+	ResetState(ctx *Workspace)
 }

@@ -16,7 +16,7 @@ type nodeScope struct {
 	owners []*scopeOwner
 	last   *scopeOwner
 	// childG and child cache the frame of the nested graph this node ran
-	// last (Context.frames holds them all), sparing a map lookup per step.
+	// last (Workspace.frames holds them all), sparing a map lookup per step.
 	childG *Graph
 	child  *graphFrame
 }
@@ -59,14 +59,14 @@ func (s *nodeScope) get(owner any) *scopeOwner {
 // Output returns a zero tensor of the given shape for output slot slot of
 // owner (usually the layer; any comparable value) at the graph node being
 // run. Within a graph run the tensor is reused by the next run of the same
-// node on this Context, so steady-state calls allocate nothing; it stays
+// node on this Workspace, so steady-state calls allocate nothing; it stays
 // valid until then, as Graph.Run documents for its results. Outside a
 // graph run (a layer called directly) it returns a new tensor.
 //
 // A layer must ask for each of its output tensors once per call under a
 // distinct (owner, slot): a second request with the same key returns the
 // same memory.
-func (c *Context) Output(owner any, slot int, shape ...int) *Tensor {
+func (c *Workspace) Output(owner any, slot int, shape ...int) *Tensor {
 	if c == nil || c.node == nil || slot < 0 {
 		return NewTensor(shape...)
 	}
@@ -113,7 +113,7 @@ func (c *Context) Output(owner any, slot int, shape ...int) *Tensor {
 // Values returns a slice of n empty Values for a layer's result, reused
 // like Output's tensors under (owner, slot) at the node being run, and new
 // outside a graph run.
-func (c *Context) Values(owner any, slot, n int) []Value {
+func (c *Workspace) Values(owner any, slot, n int) []Value {
 	if c == nil || c.node == nil || slot < 0 {
 		return make([]Value, n)
 	}
@@ -133,7 +133,7 @@ func (c *Context) Values(owner any, slot, n int) []Value {
 
 // Tensors returns a slice of n nil tensor pointers (a layer's list of
 // output tensors it fills with Output), reused like Values.
-func (c *Context) Tensors(owner any, slot, n int) []*Tensor {
+func (c *Workspace) Tensors(owner any, slot, n int) []*Tensor {
 	if c == nil || c.node == nil || slot < 0 {
 		return make([]*Tensor, n)
 	}
@@ -154,7 +154,7 @@ func (c *Context) Tensors(owner any, slot, n int) []*Tensor {
 // aliasesInput reports whether b's memory backs any tensor or mask among
 // the inputs of the outermost graph run: reusing it would overwrite an
 // input that later nodes still read.
-func (c *Context) aliasesInput(b *outputBuf) bool {
+func (c *Workspace) aliasesInput(b *outputBuf) bool {
 	if cap(b.t.Data) == 0 {
 		return false
 	}

@@ -8,7 +8,7 @@ type reuseLayer struct{}
 
 func (*reuseLayer) Name() string      { return "double" }
 func (*reuseLayer) ClassName() string { return "Double" }
-func (l *reuseLayer) Call(ctx *Context, call *Call) ([]Value, error) {
+func (l *reuseLayer) Call(ctx *Workspace, call *Call) ([]Value, error) {
 	in := call.Inputs()[0].T
 	out := ctx.Output(l, 0, in.Shape...)
 	for i, v := range in.Data {
@@ -19,10 +19,10 @@ func (l *reuseLayer) Call(ctx *Context, call *Call) ([]Value, error) {
 	return res, nil
 }
 
-// TestContextOutputs checks the identities Output hands out: one per
+// TestWorkspaceOutputs checks the identities Output hands out: one per
 // (node, owner, slot), stable across runs, distinct for a shared layer's
 // nodes and for a shared nested graph's calls, and new outside a run.
-func TestContextOutputs(t *testing.T) {
+func TestWorkspaceOutputs(t *testing.T) {
 	l := &reuseLayer{}
 	inner := mustGraph(t, "inner", 2, []int{0}, []GraphNode{{Layer: l, Args: []ArgRef{one(0)}, Outputs: []int{1}}}, []int{1})
 	g := mustGraph(t, "outer", 6, []int{0}, []GraphNode{
@@ -32,7 +32,7 @@ func TestContextOutputs(t *testing.T) {
 		{Layer: inner, Args: []ArgRef{one(3)}, Outputs: []int{4}},
 		{Layer: l, Args: []ArgRef{one(4)}, Outputs: []int{5}},
 	}, []int{1, 2, 3, 4, 5})
-	ctx := NewContext(false)
+	ctx := NewWorkspace(false)
 	var first []*Tensor
 	for run := range 3 {
 		x := float32(run + 1)
@@ -64,8 +64,8 @@ func TestContextOutputs(t *testing.T) {
 	if v := ctx.Tensors(l, 0, 2); len(v) != 2 {
 		t.Errorf("Tensors outside a run: got %d tensors, want 2", len(v))
 	}
-	var nilCtx *Context
+	var nilCtx *Workspace
 	if o := nilCtx.Output(l, 0, 2, 3); o.Len() != 6 {
-		t.Errorf("Output on a nil Context: got %v, want [2 3]", o)
+		t.Errorf("Output on a nil Workspace: got %v, want [2 3]", o)
 	}
 }

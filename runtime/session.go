@@ -1,27 +1,27 @@
 package runtime
 
-// Session is one caller's run state for a Graph: a Context holding the RNN
+// Session is one caller's run state for a Graph: a Workspace holding the RNN
 // states carried from call to call and the reusable scratch memory. A
 // Session is used by one goroutine at a time; the Graph it runs may be
 // shared by any number of Sessions.
 type Session struct {
 	g   *Graph
-	ctx *Context
+	ctx *Workspace
 }
 
 // NewSession returns a session for g starting from zero states. Stateful
 // layers carry their states across Run calls; with streaming set every
 // recurrent layer does, as one-step-at-a-time generation needs.
 func NewSession(g *Graph, streaming bool) *Session {
-	return &Session{g: g, ctx: NewContext(streaming)}
+	return &Session{g: g, ctx: NewWorkspace(streaming)}
 }
 
 // Graph returns the graph the session runs.
 func (s *Session) Graph() *Graph { return s.g }
 
-// Context returns the session's context, for callers that run layers or
+// Workspace returns the session's context, for callers that run layers or
 // graphs directly with the session's states.
-func (s *Session) Context() *Context { return s.ctx }
+func (s *Session) Workspace() *Workspace { return s.ctx }
 
 // Run runs the graph on inputs (one Value per graph input) and returns its
 // outputs, continuing from the states the previous call left. The returned

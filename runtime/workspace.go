@@ -1,9 +1,9 @@
 package runtime
 
-// Context is what one caller owns while running a model: the RNN states
-// that persist between calls and reusable scratch buffers. A Context is
+// Workspace is what one caller owns while running a model: the RNN states
+// that persist between calls and reusable scratch buffers. A Workspace is
 // used by one goroutine at a time; Sessions own one each.
-type Context struct {
+type Workspace struct {
 	// streaming makes every recurrent layer carry its state across calls,
 	// as text generation one step at a time needs, whether or not the
 	// layer was saved with stateful=True.
@@ -60,17 +60,17 @@ type ownerScratch struct {
 	bufs [][]float32
 }
 
-// NewContext returns an empty context. With streaming set, every recurrent
+// NewWorkspace returns an empty context. With streaming set, every recurrent
 // layer keeps its state between calls, not only the stateful ones.
-func NewContext(streaming bool) *Context {
-	return &Context{streaming: streaming}
+func NewWorkspace(streaming bool) *Workspace {
+	return &Workspace{streaming: streaming}
 }
 
 // Streaming reports whether all recurrent layers carry state across calls.
-func (c *Context) Streaming() bool { return c.streaming }
+func (c *Workspace) Streaming() bool { return c.streaming }
 
 // State returns the state stored under key (usually the layer), or nil.
-func (c *Context) State(key any) []*Tensor {
+func (c *Workspace) State(key any) []*Tensor {
 	if c.stateHit && c.stateKey == key {
 		return c.stateVal
 	}
@@ -80,7 +80,7 @@ func (c *Context) State(key any) []*Tensor {
 }
 
 // SetState stores state under key for the next call.
-func (c *Context) SetState(key any, s []*Tensor) {
+func (c *Workspace) SetState(key any, s []*Tensor) {
 	if c.states == nil {
 		c.states = make(map[any][]*Tensor)
 	}
@@ -89,7 +89,7 @@ func (c *Context) SetState(key any, s []*Tensor) {
 }
 
 // ResetStates drops every stored state, so the next call starts from zeros.
-func (c *Context) ResetStates() {
+func (c *Workspace) ResetStates() {
 	for k := range c.states {
 		delete(c.states, k)
 	}
@@ -100,7 +100,7 @@ func (c *Context) ResetStates() {
 // across calls so that steady-state calls allocate nothing. Its contents
 // are unspecified; a later call with the same key may return the same
 // memory, so results that outlive the call must not live in it.
-func (c *Context) Scratch(owner any, slot, n int) []float32 {
+func (c *Workspace) Scratch(owner any, slot, n int) []float32 {
 	if slot < 0 || slot >= maxFastSlot {
 		k := scratchKey{owner, slot}
 		if buf, ok := c.scratch[k]; ok && cap(buf) >= n {
