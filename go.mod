@@ -8,6 +8,7 @@ require (
 )
 
 require (
+	github.com/nlpodyssey/gopickle v0.2.0 // indirect
 	github.com/tidwall/match v1.1.1 // indirect
 	github.com/tidwall/pretty v1.3.0 // indirect
 )
