@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/rnnkit/rnnkit/convert"
-	"github.com/rnnkit/rnnkit/internal/testutil"
+	"github.com/rnnkit/rnnkit/internal/modeltest"
 )
 
 // renameWeights rewrites the fixture's weight names, in manifest order
@@ -35,7 +35,7 @@ func TestWeightNameForms(t *testing.T) {
 	}
 	wantData := func(m *convert.Model) [][]float32 {
 		var out [][]float32
-		for _, w := range testutil.ModelWeights(m.Graph) {
+		for _, w := range modeltest.Weights(m.Graph) {
 			out = append(out, w.Data)
 		}
 		return out
