@@ -362,10 +362,7 @@ func (m *marshalReader) code(depth int) (any, error) {
 	if v, ok := fields["localsplusnames"]; ok {
 		vars = strs(v)
 	}
-	nargs := ints[0] + ints[m.layout.kwonly]
-	if nargs > len(vars) {
-		nargs = len(vars)
-	}
+	nargs := min(max(ints[0], 0)+max(ints[m.layout.kwonly], 0), len(vars))
 	c.args, c.locals = vars[:nargs], vars[nargs:]
 	if items, ok := fields["consts"].([]any); ok {
 		for _, it := range items {

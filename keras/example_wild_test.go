@@ -107,27 +107,27 @@ func ExampleWithLambda() {
 	const dir = "../testdata/custom/lambda_layers/"
 	// repeat_first(xs): concatenate seq [B, T, F] with vec [B, V]
 	// repeated over time, on the last axis.
-	repeatFirst := func(in []*runtime.Tensor) ([]*runtime.Tensor, error) {
+	repeatFirst := func(in []*keras.Tensor) ([]*keras.Tensor, error) {
 		vec, seq := in[0], in[1]
 		b, t, f, v := seq.Shape[0], seq.Shape[1], seq.Shape[2], vec.Shape[1]
-		out := runtime.NewTensor(b, t, f+v)
+		out := keras.NewTensor(b, t, f+v)
 		for i := range b * t {
 			copy(out.Data[i*(f+v):], seq.Data[i*f:(i+1)*f])
 			copy(out.Data[i*(f+v)+f:], vec.Data[(i/t)*v:(i/t+1)*v])
 		}
-		return []*runtime.Tensor{out}, nil
+		return []*keras.Tensor{out}, nil
 	}
 	// lambda t: t[:, -1, :] * 2.0 + 1.0
-	lastStep := func(in []*runtime.Tensor) ([]*runtime.Tensor, error) {
+	lastStep := func(in []*keras.Tensor) ([]*keras.Tensor, error) {
 		x := in[0]
 		b, t, f := x.Shape[0], x.Shape[1], x.Shape[2]
-		out := runtime.NewTensor(b, f)
+		out := keras.NewTensor(b, f)
 		for i := range b {
 			for k, v := range x.Data[(i*t+t-1)*f : (i*t+t)*f] {
 				out.Data[i*f+k] = v*2 + 1
 			}
 		}
-		return []*runtime.Tensor{out}, nil
+		return []*keras.Tensor{out}, nil
 	}
 	m, err := keras.Load(dir+"model.keras",
 		keras.WithLambda("repeat_first", repeatFirst), keras.WithLambda("last_step", lastStep))

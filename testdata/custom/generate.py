@@ -85,6 +85,14 @@ def main():
     save("lambda_layers", m, [rng.normal(size=(3, 5, 2)).astype("float32"), rng.normal(size=(3, 3)).astype("float32")],
          {"description": "Lambda(repeat_first)([vec, seq]) -> GRU(4, return_sequences) -> Lambda(t[:, -1] * 2 + 1) -> Dense(3, softmax)"})
 
+    # A model saved before it was built: Keras writes no build_config and
+    # no variables for its Dense layer (the real 037 file in ../shared/wild
+    # is one such upload).
+    m = keras.Sequential([layers.Embedding(47, 8), layers.GlobalAveragePooling1D(), layers.Dense(4)])
+    d = os.path.join(HERE, "unbuilt")
+    os.makedirs(d, exist_ok=True)
+    m.save(os.path.join(d, "model.keras"))
+
 
 if __name__ == "__main__":
     main()
