@@ -117,8 +117,8 @@ func limitNames(s []string, n int) []string {
 
 // pyCode is what DescribeLambda shows of a code object.
 type pyCode struct {
-	name, file                   string
-	line                         int
+	name, file                  string
+	line                        int
 	args, names, locals, consts []string
 }
 
