@@ -27,8 +27,8 @@ var (
 	ErrUnsupported = convert.ErrUnsupported
 	// ErrNoArchitecture means the file holds only weights (Keras
 	// save_weights); load it with LoadConfigAndWeights and the model's
-	// architecture JSON.
-	ErrNoArchitecture = errors.New("weights-only file: pass the architecture JSON to LoadConfigAndWeights")
+	// architecture JSON. The error is a *LoadError.
+	ErrNoArchitecture = errors.New("weights-only file")
 	// ErrInput means the tensors given to Predict do not fit the model's
 	// inputs (count, rank, a fixed dimension, a token id outside the
 	// vocabulary), or exceed a limit (ErrLimit): a service answers it
@@ -146,3 +146,42 @@ func displayName(file string) string {
 	}
 	return strings.Join(parts, " + ")
 }
+
+// LoadError is a load error where rnnkit can tell what the file is and
+// what to load instead: a weights-only file, an architecture JSON given
+// alone, a model file given as the architecture, a SavedModel's
+// saved_model.pb given instead of its folder, a folder holding a JSON and
+// weights pair. errors.Is matches Err (ErrNoArchitecture or ErrFormat);
+// command-line tools turn the suggestion into their own flags.
+type LoadError struct {
+	// File is the path given (the message shows its base name).
+	File string
+	// Reason says what the file is.
+	Reason string
+	// Model, when set, is a path to load with Load instead.
+	Model string
+	// Config and Weights, when set, are the architecture JSON and weights
+	// file to load with LoadConfigAndWeights instead; one of them is ""
+	// when rnnkit cannot tell which file it would be.
+	Config, Weights string
+	// Err is the kind of error: ErrNoArchitecture or ErrFormat.
+	Err error
+}
+
+func (e *LoadError) Error() string {
+	msg := "keras: " + displayName(e.File) + ": " + e.Reason
+	switch {
+	case e.Model != "":
+		msg += fmt.Sprintf(": load %s with Load", e.Model)
+	case e.Config != "" && e.Weights != "":
+		msg += fmt.Sprintf(": load LoadConfigAndWeights(%q, %q)", e.Config, e.Weights)
+	case e.Weights != "":
+		msg += ": load it with LoadConfigAndWeights and the model's architecture JSON"
+	case e.Config != "":
+		msg += ": load it with LoadConfigAndWeights and the model's weights file"
+	}
+	return msg
+}
+
+// Unwrap returns Err.
+func (e *LoadError) Unwrap() error { return e.Err }
