@@ -3,7 +3,10 @@ package keras
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/rnnkit/rnnkit/convert"
@@ -185,3 +188,91 @@ func (e *LoadError) Error() string {
 
 // Unwrap returns Err.
 func (e *LoadError) Unwrap() error { return e.Err }
+
+// ModelError is an error about a model file: loading it, or running the
+// model. File is the path as given (both paths, "config + weights", for an
+// architecture JSON with its weights file); the message names the file
+// once, by its base name, and each layer once. errors.Is and errors.As see
+// the error it wraps (ErrFormat, ErrWeights, *UnsupportedLayersError, ...).
+type ModelError struct {
+	File string
+	Err  error
+}
+
+func (e *ModelError) Error() string { return tidyMessage(e.Err.Error(), e.File) }
+
+// Unwrap returns the wrapped error.
+func (e *ModelError) Unwrap() error { return e.Err }
+
+// modelError wraps err as a *ModelError for file, unless it is nil or
+// already an error type that formats its file itself.
+func modelError(file string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var me *ModelError
+	var le *LoadError
+	var ie *InputError
+	if errors.As(err, &me) || errors.As(err, &le) || errors.As(err, &ie) {
+		return err
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		// The path as the caller gave it says best where it was looked for.
+		return err
+	}
+	return &ModelError{File: file, Err: err}
+}
+
+// layerSegment matches a message segment naming a layer, with its class
+// when given: layer "gru" (GRU).
+var layerSegment = regexp.MustCompile(`^layer "([^"]*)"( \([A-Za-z0-9_.]+\))?$`)
+
+// tidyMessage rewrites the text of an error that passed through several
+// packages, each naming what it knew: every path of file becomes its base
+// name, package prefixes go, and a segment (the text between ": ") that
+// repeats an earlier one is dropped, so that the file and each layer are
+// named once (a layer's class joins its first mention).
+func tidyMessage(msg, file string) string {
+	paths := strings.Split(file, " + ")
+	sort.Slice(paths, func(i, j int) bool { return len(paths[i]) > len(paths[j]) })
+	for _, p := range paths {
+		if b := filepath.Base(p); p != "" && b != p {
+			msg = strings.ReplaceAll(msg, p, b)
+		}
+	}
+	var out []string
+	seen := map[string]bool{}
+	layerAt := map[string]int{}
+	for _, seg := range strings.Split(msg, ": ") {
+		switch seg {
+		case "keras", "convert", "h5", "runtime", "layers":
+			continue
+		}
+		if m := layerSegment.FindStringSubmatch(seg); m != nil {
+			if i, ok := layerAt[m[1]]; ok {
+				if m[2] != "" && !strings.Contains(out[i], "(") {
+					out[i] = seg
+				}
+				continue
+			}
+			layerAt[m[1]] = len(out)
+		} else if seen[seg] {
+			continue
+		}
+		seen[seg] = true
+		out = append(out, seg)
+	}
+	// A pair's base names first, then one of them alone, is one mention.
+	if len(out) > 1 && strings.Contains(out[0], " + ") {
+		for i := 1; i < len(out); i++ {
+			for _, part := range strings.Split(out[0], " + ") {
+				if out[i] == part {
+					out = append(out[:i], out[i+1:]...)
+					i--
+					break
+				}
+			}
+		}
+	}
+	return "keras: " + strings.Join(out, ": ")
+}

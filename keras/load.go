@@ -37,6 +37,11 @@ var hdf5Signature = []byte("\x89HDF\r\n\x1a\n")
 // Every layer is built when the model loads, so that all unsupported
 // layers are reported at once (UnsupportedLayersError).
 func Load(p string, opts ...Option) (*Model, error) {
+	m, err := load(p, opts)
+	return m, modelError(p, err)
+}
+
+func load(p string, opts []Option) (*Model, error) {
 	fi, err := os.Stat(p)
 	if err != nil {
 		return nil, fmt.Errorf("keras: %w", err)
@@ -66,9 +71,10 @@ func LoadFS(fsys fs.FS, name string, opts ...Option) (*Model, error) {
 	o := collectOptions(opts)
 	desc, err := readFS(fsys, name, name, o)
 	if err != nil {
-		return nil, err
+		return nil, modelError(name, err)
 	}
-	return build(desc, o)
+	m, err := build(desc, o)
+	return m, modelError(name, err)
 }
 
 // LoadConfigAndWeights builds a model from an architecture JSON file
@@ -76,6 +82,11 @@ func LoadFS(fsys fs.FS, name string, opts ...Option) (*Model, error) {
 // .weights.h5 or a legacy HDF5 weights file (save_weights), told apart by
 // content.
 func LoadConfigAndWeights(configPath, weightsPath string, opts ...Option) (*Model, error) {
+	m, err := loadConfigAndWeights(configPath, weightsPath, opts)
+	return m, modelError(configPath+" + "+weightsPath, err)
+}
+
+func loadConfigAndWeights(configPath, weightsPath string, opts []Option) (*Model, error) {
 	cdir, cbase := filepath.Split(configPath)
 	wdir, wbase := filepath.Split(weightsPath)
 	if cdir == "" {
@@ -99,6 +110,11 @@ func LoadConfigAndWeights(configPath, weightsPath string, opts ...Option) (*Mode
 // LoadConfigAndWeightsFS is LoadConfigAndWeights reading both files from
 // fsys.
 func LoadConfigAndWeightsFS(fsys fs.FS, configName, weightsName string, opts ...Option) (*Model, error) {
+	m, err := loadConfigAndWeightsFS(fsys, configName, weightsName, opts)
+	return m, modelError(configName+" + "+weightsName, err)
+}
+
+func loadConfigAndWeightsFS(fsys fs.FS, configName, weightsName string, opts []Option) (*Model, error) {
 	o := collectOptions(opts)
 	cfg, err := readAllFS(fsys, configName, configName, maxJSONSize)
 	if err != nil {
@@ -112,6 +128,9 @@ func LoadConfigAndWeightsFS(fsys fs.FS, configName, weightsName string, opts ...
 }
 
 func readConfigAndWeights(cfg []byte, cfgDisplay string, fsys fs.FS, wname, wdisplay string, o *options) (*convert.Model, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
 	ra, size, closer, err := openReaderAt(fsys, wname, wdisplay)
 	if err != nil {
 		return nil, err
@@ -154,6 +173,9 @@ func readConfigAndWeights(cfg []byte, cfgDisplay string, fsys fs.FS, wname, wdis
 }
 
 func readFS(fsys fs.FS, name, display string, o *options) (*convert.Model, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
 	fi, err := fs.Stat(fsys, name)
 	if err != nil {
 		return nil, fmt.Errorf("keras: %w", err)

@@ -309,8 +309,14 @@ func TestUnsupportedNamesConfig(t *testing.T) {
 	if !errors.As(err, &u) || len(u.Layers) != 2 {
 		t.Fatalf("got %v, want 2 unsupported layers", err)
 	}
-	want := "keras: " + cfgPath + " + " + weights + `: 2 unsupported layers: "gru" (FancyGRU), "dense" (MyDense)`
+	// The message names both files once, by base name; the full paths
+	// are in the error values.
+	want := `keras: custom.json + model.weights.h5: 2 unsupported layers: "gru" (FancyGRU), "dense" (MyDense)`
 	if err.Error() != want {
 		t.Errorf("error\n%s\nwant\n%s", err, want)
+	}
+	var me *keras.ModelError
+	if !errors.As(err, &me) || me.File != cfgPath+" + "+weights || u.File != cfgPath+" + "+weights {
+		t.Errorf("ModelError %+v, UnsupportedLayersError.File %q: want the full paths", me, u.File)
 	}
 }
