@@ -58,13 +58,19 @@ func TestLoadErrorHints(t *testing.T) {
 		{"folder holding a JSON + weights pair", func() error { _, err := keras.Load(pair); return err },
 			keras.ErrFormat, pair, "", filepath.Join(pair, "arch.json"), filepath.Join(pair, "w.weights.h5"),
 			[]string{"folder holds an architecture JSON and a weights file"}},
-		{".keras zip as the config", func() error { _, err := keras.LoadConfigAndWeights(ex("model.keras"), ex("model.weights.h5")); return err },
+		{".keras zip as the config", func() error {
+			_, err := keras.LoadConfigAndWeights(ex("model.keras"), ex("model.weights.h5"))
+			return err
+		},
 			keras.ErrFormat, ex("model.keras"), ex("model.keras"), "", "",
 			[]string{"model.keras: is a .keras model file, not an architecture JSON"}},
 		{"HDF5 model as the config", func() error { _, err := keras.LoadConfigAndWeights(ex("model.h5"), ex("model.weights.h5")); return err },
 			keras.ErrFormat, ex("model.h5"), ex("model.h5"), "", "",
 			[]string{"model.h5: is an HDF5 file, not an architecture JSON"}},
-		{"config and weights swapped", func() error { _, err := keras.LoadConfigAndWeights(ex("model.weights.h5"), ex("model.json")); return err },
+		{"config and weights swapped", func() error {
+			_, err := keras.LoadConfigAndWeights(ex("model.weights.h5"), ex("model.json"))
+			return err
+		},
 			keras.ErrFormat, ex("model.weights.h5"), "", ex("model.json"), ex("model.weights.h5"),
 			[]string{"swapped"}},
 		{".keras zip as the weights", func() error { _, err := keras.LoadConfigAndWeights(ex("model.json"), ex("model.keras")); return err },
@@ -127,7 +133,10 @@ func TestModelErrorNamesOnce(t *testing.T) {
 			keras.ErrConfig, badType + " + " + weights, []string{"type.json", `layer "gru"`}, []string{`option "units"`, "want an integer"}},
 		{"truncated HDF5", func() error { _, err := keras.Load(trunc); return err },
 			keras.ErrFormat, trunc, []string{"trunc.h5", "model_config"}, []string{"run past the end of the file"}},
-		{"bad Keras version", func() error { _, err := keras.Load(exampleDir+"model.h5", keras.WithKerasVersion("banana")); return err },
+		{"bad Keras version", func() error {
+			_, err := keras.Load(exampleDir+"model.h5", keras.WithKerasVersion("banana"))
+			return err
+		},
 			keras.ErrConfig, exampleDir + "model.h5", []string{"banana"}, []string{"want a Keras version"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
