@@ -234,7 +234,6 @@ func paddedJSON(p *text.Padded) [][]json.Number {
 	return rows
 }
 
-
 func runTokenize(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("tokenize", stderr)
 	helpUsage(fs, stdout, tokenizeHelp, tokenizeExample)
