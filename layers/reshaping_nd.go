@@ -20,7 +20,9 @@ func registerReshapingND(r *Registry) {
 		d := fmt.Sprintf("%dD", rank)
 		r.Register("ZeroPadding"+d, func(s *convert.Layer, _ *Env) (runtime.Layer, error) { return buildSpatialResize(s, rank, resizePad) })
 		r.Register("Cropping"+d, func(s *convert.Layer, _ *Env) (runtime.Layer, error) { return buildSpatialResize(s, rank, resizeCrop) })
-		r.Register("UpSampling"+d, func(s *convert.Layer, _ *Env) (runtime.Layer, error) { return buildSpatialResize(s, rank, resizeUpSample) })
+		r.Register("UpSampling"+d, func(s *convert.Layer, _ *Env) (runtime.Layer, error) {
+			return buildSpatialResize(s, rank, resizeUpSample)
+		})
 	}
 }
 
