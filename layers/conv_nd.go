@@ -345,12 +345,11 @@ func spatialShape(buf []int, n int, spatial []int, c int, channelsFirst bool) []
 
 // Scratch slots of a convolution layer, under the layer's pointer.
 const (
-	slotConvIn    = iota // a channels-first input moved channels last
-	slotConvCols         // im2col patches
-	slotConvPre          // the convolution before bias and activation
-	slotConvAct          // the activation's output before a move to channels first
-	slotConvMid          // a separable convolution's depthwise output
-	slotConvCols2        // its pointwise patches
+	slotConvIn   = iota // a channels-first input moved channels last
+	slotConvCols        // im2col patches
+	slotConvPre         // the convolution before bias and activation
+	slotConvAct         // the activation's output before a move to channels first
+	slotConvMid         // a separable convolution's depthwise output
 )
 
 // convEpilogue adds bias to pre [n·p, f] (channels last), applies the
