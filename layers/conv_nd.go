@@ -66,8 +66,20 @@ func (g *convGeom) outShape() []int { return g.out[maxConvRank-g.rank:] }
 
 // windowGeometry returns the geometry of a convolution or pooling of the
 // given rank over spatial sizes in, with Keras' padding rules (package
-// comment). It fails when the output would be empty.
+// comment). It fails when the output would be empty, as Keras does.
 func windowGeometry(in, kernel, strides, dil []int, padding string) (convGeom, error) {
+	g := windowGeometryOrEmpty(in, kernel, strides, dil, padding)
+	for a := maxConvRank - g.rank; a < maxConvRank; a++ {
+		if g.out[a] <= 0 && g.in[a] > 0 {
+			return g, fmt.Errorf("spatial input %v is smaller than the window %v (dilation %v, padding %s): the output would be empty",
+				in, kernel, dil, padding)
+		}
+	}
+	return g, nil
+}
+
+// windowGeometryOrEmpty is windowGeometry allowing an empty output.
+func windowGeometryOrEmpty(in, kernel, strides, dil []int, padding string) convGeom {
 	r := len(in)
 	g := convGeom{rank: r, in: spread(in, 1), kernel: spread(kernel, 1), stride: spread(strides, 1),
 		dil: spread(dil, 1), inDil: ones3, out: ones3}
@@ -83,13 +95,9 @@ func windowGeometry(in, kernel, strides, dil []int, padding string) (convGeom, e
 		default:
 			g.out[a], g.padLo[a] = windows(n, span, g.stride[a], padding == "same")
 		}
-		if g.out[a] <= 0 && n > 0 {
-			return g, fmt.Errorf("spatial input %v is smaller than the window %v (dilation %v, padding %s): the output would be empty",
-				in, kernel, dil, padding)
-		}
 	}
 	g.finish()
-	return g, nil
+	return g
 }
 
 // identityGeometry is the geometry of a 1×1 convolution over spatial
