@@ -8,6 +8,8 @@ type Option func(*options)
 type options struct {
 	kerasVersion string
 	custom       []customLayer
+	lambdas      map[string]layers.LambdaFunc
+	call         CallOptions
 }
 
 type customLayer struct {
@@ -30,6 +32,60 @@ func WithLayer(className string, b layers.Builder) Option {
 	return func(o *options) { o.custom = append(o.custom, customLayer{className, b}) }
 }
 
+// LambdaFunc is the Go stand-in for a Lambda layer's Python function: it
+// gets the layer's input tensors in call order and returns its outputs
+// (see layers.LambdaFunc; it must be safe for concurrent use).
+type LambdaFunc = layers.LambdaFunc
+
+// WithLambda supplies fn for the Lambda (or tf.keras TFOpLambda) layer
+// named layerName. Lambda layers hold Python code, which rnnkit cannot
+// run; without a function for each, Load fails with an
+// UnsupportedLayersError that shows what the file records of the code.
+func WithLambda(layerName string, fn LambdaFunc) Option {
+	return func(o *options) {
+		if o.lambdas == nil {
+			o.lambdas = map[string]layers.LambdaFunc{}
+		}
+		o.lambdas[layerName] = fn
+	}
+}
+
+// WithThreads caps the goroutines one call of the model may use
+// (CallOptions.Threads); n <= 0 means GOMAXPROCS, the default.
+func WithThreads(n int) Option {
+	return func(o *options) { o.call.Threads = max(n, 0) }
+}
+
+// WithMaxSequenceLength makes calls whose inputs are longer than n time
+// steps fail with ErrLimit before any work (CallOptions.MaxSequenceLength);
+// n <= 0 means no limit, the default.
+func WithMaxSequenceLength(n int) Option {
+	return func(o *options) { o.call.MaxSequenceLength = max(n, 0) }
+}
+
+// WithMaxBatch makes calls with more than n sequences in a batch fail with
+// ErrLimit before any work (CallOptions.MaxBatch); n <= 0 means no limit,
+// the default.
+func WithMaxBatch(n int) Option {
+	return func(o *options) { o.call.MaxBatch = max(n, 0) }
+}
+
+// CallOptions bound the work of each call of a model: Model.WithCallOptions
+// returns a view of a model whose calls use them, and the load options
+// WithThreads, WithMaxSequenceLength and WithMaxBatch set a model's
+// defaults. Zero fields mean no bound.
+type CallOptions struct {
+	// Threads caps the goroutines one call may use; 0 means GOMAXPROCS.
+	Threads int
+	// MaxSequenceLength bounds the time dimension (dimension 1) of every
+	// sequence input: inputs of rank 3 or more, and token-id inputs. A
+	// longer input fails with ErrLimit before any work.
+	MaxSequenceLength int
+	// MaxBatch bounds the batch dimension (dimension 0) of every input;
+	// a larger batch fails with ErrLimit before any work.
+	MaxBatch int
+}
+
 func collectOptions(opts []Option) *options {
 	o := &options{}
 	for _, f := range opts {
@@ -44,6 +100,12 @@ func collectOptions(opts []Option) *options {
 // layers were given.
 func (o *options) registry() *layers.Registry {
 	r := layers.Standard()
+	if len(o.lambdas) > 0 {
+		lb := layers.LambdaBuilder(o.lambdas)
+		for _, class := range []string{"Lambda", "TFOpLambda", "SlicingOpLambda"} {
+			r.Register(class, lb)
+		}
+	}
 	for _, c := range o.custom {
 		r.Register(c.className, c.builder)
 	}
