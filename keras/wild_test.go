@@ -2,20 +2,15 @@ package keras_test
 
 import (
 	"encoding/json"
-	"errors"
 	"math"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/rnnkit/rnnkit/internal/testutil"
 	"github.com/rnnkit/rnnkit/keras"
 	"github.com/rnnkit/rnnkit/runtime"
 )
-
-// wildDir holds real model files from public projects that no Keras
-// reference outputs exist for (computing them needs TensorFlow). They are
-// never copied into this repository; the test skips when it is absent.
-const wildDir = "../../shared/wild"
 
 // wildReference is testdata/goldens-wild-oracle/realfiles.json: Keras
 // 3.16's outputs for the real files on the generated input (written by
@@ -36,9 +31,9 @@ type wildReference struct {
 // (probabilities, softmax rows summing to 1) and that a row alone gives
 // what it gives in the batch.
 func TestWildConvolutional(t *testing.T) {
-	if _, err := os.Stat(wildDir); errors.Is(err, os.ErrNotExist) {
-		t.Skipf("%s absent: the real-file test needs the shared corpus", wildDir)
-	}
+	// The real files (../shared/wild) are never copied into this
+	// repository; SharedDir skips when the corpus is absent.
+	wildDir := testutil.SharedDir(t, "wild")
 	data, err := os.ReadFile("../testdata/goldens-wild-oracle/realfiles.json")
 	if err != nil {
 		t.Fatal(err)

@@ -306,6 +306,10 @@ func (l *ConvLSTM) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.V
 	}
 	clear(prev)
 	for step := 0; step < T; step++ {
+		// A step is a whole convolution: honour cancellation at each.
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		t := step
 		if l.GoBackwards {
 			t = T - 1 - step

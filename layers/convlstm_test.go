@@ -1,6 +1,8 @@
 package layers
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -319,5 +321,28 @@ func TestConvLSTMErrors(t *testing.T) {
 	badInit := map[string]runtime.Arg{"initial_state": {Values: []runtime.Value{{T: runtime.NewTensor(2, 3, 3, 2)}}, IsList: true}}
 	if _, err := xTryCall(l, badInit, runtime.Value{T: x}); err == nil {
 		t.Error("one initial state: want an error")
+	}
+}
+
+// TestConvLSTMStopsWhenCancelled checks that the time loop polls the
+// call's context and returns its error.
+func TestConvLSTMStopsWhenCancelled(t *testing.T) {
+	rng := rand.New(rand.NewPCG(139, 140))
+	kw, _ := xWeight(rng, "kernel", 3, 3, 2, 8)
+	rw, _ := xWeight(rng, "recurrent_kernel", 3, 3, 2, 8)
+	bw, _ := xWeight(rng, "bias", 8)
+	l := xBuild(t, "", "ConvLSTM2D", convert.Config{"filters": 2.0, "kernel_size": []any{3.0, 3.0}}, kw, rw, bw)
+	x, _ := xTensor(rng, 1, 6, 5, 5, 2)
+	ws := runtime.NewWorkspace(false)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ws.SetContext(ctx)
+	call := &runtime.Call{Args: []runtime.Arg{{Values: []runtime.Value{{T: x}}}}}
+	if _, err := l.Call(ws, call); !errors.Is(err, context.Canceled) {
+		t.Fatalf("under a cancelled context: %v, want context.Canceled", err)
+	}
+	ws.SetContext(nil)
+	if _, err := l.Call(ws, call); err != nil {
+		t.Fatalf("after SetContext(nil): %v", err)
 	}
 }
