@@ -346,3 +346,27 @@ func TestConvLSTMStopsWhenCancelled(t *testing.T) {
 		t.Fatalf("after SetContext(nil): %v", err)
 	}
 }
+
+// BenchmarkConvLSTM2D runs a video-sized ConvLSTM2D: batch 2, 10 frames of
+// 32×32×3, 16 filters, kernel 3×3, same padding, returning sequences.
+func BenchmarkConvLSTM2D(b *testing.B) {
+	rng := rand.New(rand.NewPCG(143, 144))
+	const batch, steps, hw, c, f = 2, 10, 32, 3, 16
+	kw, _ := xWeight(rng, "kernel", 3, 3, c, 4*f)
+	rw, _ := xWeight(rng, "recurrent_kernel", 3, 3, f, 4*f)
+	bw, _ := xWeight(rng, "bias", 4*f)
+	l := xBuild(b, "", "ConvLSTM2D", convert.Config{"filters": float64(f), "kernel_size": []any{3.0, 3.0}, "padding": "same", "return_sequences": true}, kw, rw, bw)
+	x, _ := xTensor(rng, batch, steps, hw, hw, c)
+	ws := runtime.NewWorkspace(false)
+	call := &runtime.Call{Args: []runtime.Arg{{Values: []runtime.Value{{T: x}}}}}
+	// Multiply-adds: the input convolution of every frame and the
+	// recurrent one of every step.
+	flops := float64(2 * batch * steps * hw * hw * 9 * (c + f) * 4 * f)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := l.Call(ws, call); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
