@@ -568,3 +568,33 @@ func TestConvNDErrors(t *testing.T) {
 		t.Error("cropping everything: want an error")
 	}
 }
+
+// TestConvNDKeras1Names builds Keras 1 Convolution2D/3D and pooling
+// configs (nb_filter, nb_row/nb_col, kernel_dim1..3, subsample,
+// border_mode, dim_ordering "tf"/"th").
+func TestConvNDKeras1Names(t *testing.T) {
+	rng := rand.New(rand.NewPCG(123, 124))
+	x, xf := xTensor(rng, 2, 5, 6, 3)
+	kw, kf := xWeight(rng, "kernel", 2, 3, 3, 4)
+	bw, bf := xWeight(rng, "bias", 4)
+	cfg := convert.Config{"nb_filter": 4.0, "nb_row": 2.0, "nb_col": 3.0, "subsample": []any{1.0, 2.0},
+		"border_mode": "same", "dim_ordering": "tf", "bias": true}
+	want, out := refConvND(xf, 2, []int{5, 6}, 3, kf, []int{2, 3}, 4, 1, []int{1, 2}, []int{1, 1}, "same")
+	addBiasAct(want, bf, 4, refAct("linear"))
+	got := xCall(t, xBuild(t, "1.2.2", "Convolution2D", cfg, kw, bw), nil, runtime.Value{T: x})
+	xClose(t, "Keras 1 Convolution2D", got[0].T, layerShape(2, out, 4, false), want)
+
+	x3, xf3 := xTensor(rng, 1, 3, 4, 3, 2)
+	kw3, kf3 := xWeight(rng, "kernel", 2, 2, 1, 2, 3)
+	cfg3 := convert.Config{"nb_filter": 3.0, "kernel_dim1": 2.0, "kernel_dim2": 2.0, "kernel_dim3": 1.0, "bias": false}
+	want3, out3 := refConvND(xf3, 1, []int{3, 4, 3}, 2, kf3, []int{2, 2, 1}, 3, 1, []int{1, 1, 1}, []int{1, 1, 1}, "valid")
+	got = xCall(t, xBuild(t, "1.2.2", "Convolution3D", cfg3, kw3), nil, runtime.Value{T: x3})
+	xClose(t, "Keras 1 Convolution3D", got[0].T, layerShape(1, out3, 3, false), want3)
+
+	// Keras 1 pooling with dim_ordering "th" is channels first.
+	pwant, pout := refPool(xf, 2, []int{5, 6}, 3, []int{2, 2}, []int{2, 2}, "valid", true)
+	xt := &runtime.Tensor{Shape: []int{2, 3, 5, 6}, Data: float32s(toChannelsFirst(xf, 2, 30, 3))}
+	pcfg := convert.Config{"pool_size": []any{2.0, 2.0}, "border_mode": "valid", "dim_ordering": "th"}
+	got = xCall(t, xBuild(t, "1.2.2", "MaxPooling2D", pcfg), nil, runtime.Value{T: xt})
+	xClose(t, "Keras 1 MaxPooling2D th", got[0].T, layerShape(2, pout, 3, true), toChannelsFirst(pwant, 2, shapeSize(pout), 3))
+}
