@@ -255,10 +255,7 @@ func (l *GlobalPoolingND) Call(ctx *runtime.Workspace, call *runtime.Call) ([]ru
 	var buf [maxLayerResultRank]int
 	shape := append(buf[:0], n, c)
 	if l.KeepDims {
-		shape = shape[:0]
-		for _, d := range x.Shape {
-			shape = append(shape, d)
-		}
+		shape = append(shape[:0], x.Shape...)
 		for a := range shape {
 			if a != 0 && (a != 1 || !l.ChannelsFirst) && (a != len(shape)-1 || l.ChannelsFirst) {
 				shape[a] = 1
