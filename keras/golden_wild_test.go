@@ -1,9 +1,12 @@
 package keras_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+	"testing/fstest"
 
 	"github.com/rnnkit/rnnkit/keras"
 )
@@ -56,6 +59,64 @@ func TestGoldenWild(t *testing.T) {
 			}
 			if n < d.want {
 				t.Fatalf("%d golden cases under %s, want at least %d", n, d.dir, d.want)
+			}
+		})
+	}
+}
+
+// TestGoldenWildRenamedLayers loads Sequential goldens-wild cases from
+// their JSON config with every layer renamed, so that no weight group of
+// model.weights.h5 names a layer: the weights must then pair with the
+// layers that own them by position (ConvLSTM, Conv3D, separable and
+// depthwise convolutions, TimeDistributed(Conv2D), BatchNormalization) and
+// still reproduce Keras' outputs.
+func TestGoldenWildRenamedLayers(t *testing.T) {
+	for _, name := range []string{"convlstm2d_pool3d_stack", "conv3d_pool3d", "separable_conv2d_depthwise2d",
+		"lrcn_conv2d_pool_lstm", "conv1d_transpose_strides", "convlstm3d_small"} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join("../testdata/goldens-wild", name)
+			c, err := keras.ReadCase(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, err := os.ReadFile(filepath.Join(dir, "model.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cfg map[string]any
+			if err := json.Unmarshal(raw, &cfg); err != nil {
+				t.Fatal(err)
+			}
+			inner, _ := cfg["config"].(map[string]any)
+			layers, _ := inner["layers"].([]any)
+			if cfg["class_name"] != "Sequential" || len(layers) < 2 {
+				t.Fatalf("want a Sequential config with layers, got %v", cfg["class_name"])
+			}
+			for _, l := range layers {
+				lc := l.(map[string]any)["config"].(map[string]any)
+				lc["name"] = fmt.Sprint(lc["name"], "_renamed")
+			}
+			renamed, err := json.Marshal(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Keras 3's model.weights.h5 and the legacy model.h5, whose
+			// model_weights groups are named by layer.
+			for _, wf := range []string{"model.weights.h5", "model.h5"} {
+				weights, err := os.ReadFile(filepath.Join(dir, wf))
+				if err != nil {
+					t.Fatal(err)
+				}
+				fsys := fstest.MapFS{"model.json": {Data: renamed}, wf: {Data: weights}}
+				m, err := keras.LoadConfigAndWeightsFS(fsys, "model.json", wf)
+				if err != nil {
+					t.Fatalf("%s: %v", wf, err)
+				}
+				results, err := c.Run(m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				reportResults(t, results)
 			}
 		})
 	}
