@@ -211,7 +211,9 @@ func int64Attr(name string, v int64) *builderAttr {
 
 // SetString sets a scalar variable-length UTF-8 string attribute, as h5py
 // writes a Python str.
-func (g *BuilderGroup) SetString(name, v string) { setAttr(&g.attrs, stringAttr(name, []string{v}, true)) }
+func (g *BuilderGroup) SetString(name, v string) {
+	setAttr(&g.attrs, stringAttr(name, []string{v}, true))
+}
 
 // SetStrings sets a 1-d variable-length string attribute.
 func (g *BuilderGroup) SetStrings(name string, vs []string) {
@@ -480,7 +482,6 @@ func (l *writeLayout) heapBytes() []byte {
 	b = binary.LittleEndian.AppendUint64(b, free)
 	return append(b, make([]byte, size-uint64(len(b)))...)
 }
-
 
 // encodeObjectHeader encodes a version 2 object header: "OHDR", version 2,
 // flags 2 (a 4-byte chunk size, no times), the messages, and the checksum.
