@@ -55,3 +55,10 @@ func (m *Model) tensorShapes() map[convert.TensorRef][]int {
 	}
 	return out
 }
+
+// Keras3ConfigJSON returns the config.json SaveKeras writes: the model's
+// architecture as Keras 3's model.to_json() gives it.
+func (m *Model) Keras3ConfigJSON() ([]byte, error) {
+	b, _, err := keras3.ConfigJSON(m.desc, keras3.Options{Shapes: m.tensorShapes()})
+	return b, err
+}

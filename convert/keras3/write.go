@@ -89,16 +89,19 @@ type Report struct {
 	Params int // weight values
 	// Approximations lists options written with a different meaning.
 	Approximations []Approximation
+	// Rescaled lists the Keras 1/2 hard_sigmoid activations kept exact by
+	// rescaling the weights that feed them (see hardsigmoid.go).
+	Rescaled []string
 }
 
 // WriteKeras writes m as a Keras 3 .keras zip to w.
 func WriteKeras(w io.Writer, m *convert.Model, opt Options) (*Report, error) {
-	cfg, rep, err := ConfigJSON(m, opt)
+	cfg, g, rep, err := prepare(m, opt)
 	if err != nil {
 		return nil, err
 	}
 	var weights bytes.Buffer
-	if err := writeWeights(&weights, m, opt, rep); err != nil {
+	if err := writeWeights(&weights, g, opt, rep); err != nil {
 		return nil, err
 	}
 	date := opt.Date
@@ -133,11 +136,11 @@ func WriteKeras(w io.Writer, m *convert.Model, opt Options) (*Report, error) {
 // WriteWeights writes m's weights alone as a Keras 3 .weights.h5
 // (model.save_weights), which Keras 3 loads into the same architecture.
 func WriteWeights(w io.Writer, m *convert.Model, opt Options) (*Report, error) {
-	_, rep, err := ConfigJSON(m, opt) // the report, and the same refusals
+	_, g, rep, err := prepare(m, opt)
 	if err != nil {
 		return nil, err
 	}
-	return rep, writeWeights(w, m, opt, rep)
+	return rep, writeWeights(w, g, opt, rep)
 }
 
 // WriteFile writes m to path as .keras, or as .weights.h5 when
@@ -173,6 +176,14 @@ func WriteFile(path string, m *convert.Model, opt Options, weightsOnly bool) (re
 
 // ConfigJSON returns m's config.json as Keras 3 writes it.
 func ConfigJSON(m *convert.Model, opt Options) ([]byte, *Report, error) {
+	cfg, _, rep, err := prepare(m, opt)
+	return cfg, rep, err
+}
+
+// prepare rewrites what Keras 3 can express another way (hard_sigmoid)
+// and serializes the config; the returned graph holds the weights to
+// write.
+func prepare(m *convert.Model, opt Options) ([]byte, *convert.Graph, *Report, error) {
 	w := &configWriter{rep: &Report{}, shapes: opt.Shapes, layers: map[string]*convert.Layer{}}
 	var index func(g *convert.Graph)
 	index = func(g *convert.Graph) {
@@ -184,15 +195,16 @@ func ConfigJSON(m *convert.Model, opt Options) ([]byte, *Report, error) {
 		}
 	}
 	index(m.Graph)
-	v, err := w.model(m.Graph, false)
+	g := w.rewriteHardSigmoid(m.Graph)
+	v, err := w.model(g, false)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
-		return nil, nil, fmt.Errorf("keras3: %w: %v", ErrCannotWrite, err)
+		return nil, nil, nil, fmt.Errorf("keras3: %w: %v", ErrCannotWrite, err)
 	}
-	return b, w.rep, nil
+	return b, g, w.rep, nil
 }
 
 type configWriter struct {
@@ -487,12 +499,12 @@ func (w *configWriter) nodeJSON(n convert.Node) any {
 // writeWeights lays m's weights out as Keras 3's H5IOStore does: a vars
 // group per object (with its name attribute), layers under "layers/"
 // named after their class in snake case, made unique in layer order.
-func writeWeights(w io.Writer, m *convert.Model, opt Options, rep *Report) error {
+func writeWeights(w io.Writer, g *convert.Graph, opt Options, rep *Report) error {
 	b := h5.NewBuilder()
 	ww := &weightWriter{opt: opt, rep: rep}
 	root := b.Root()
-	root.Group("vars").SetString("name", m.Graph.Name)
-	if err := ww.graph(m.Graph, root); err != nil {
+	root.Group("vars").SetString("name", g.Name)
+	if err := ww.graph(g, root); err != nil {
 		return err
 	}
 	return b.Write(w)
