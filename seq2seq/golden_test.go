@@ -65,3 +65,120 @@ func TestGoldenCharLSTM(t *testing.T) {
 		})
 	}
 }
+
+type beamCase struct {
+	Input   string  `json:"input"`
+	Beam    int     `json:"beam"`
+	IDs     []int   `json:"ids"`
+	Decoded string  `json:"decoded"`
+	Score   float64 `json:"score"`
+	MinGap  float64 `json:"min_gap"`
+}
+
+// closeTo is the project's tolerance: 1e-5 absolute + 1e-4 relative.
+func closeTo(got, want float64) bool {
+	d := got - want
+	if d < 0 {
+		d = -d
+	}
+	if want < 0 {
+		want = -want
+	}
+	return d <= 1e-5+1e-4*want
+}
+
+func loadCharTranslator(t *testing.T, model, vocab string) *CharTranslator {
+	t.Helper()
+	m, err := keras.Load(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := LoadCharVocab(vocab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewCharTranslator(s, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// TestGoldenCharGRU: the oracle's GRU character seq2seq (one state h),
+// greedy and beam search, from both files Keras wrote.
+func TestGoldenCharGRU(t *testing.T) {
+	dir := "../testdata/goldens-s2s/s2s_char_gru"
+	var greedy []struct {
+		decodedCase
+		Score float64 `json:"score"`
+	}
+	readJSON(t, filepath.Join(dir, "decoded.json"), &greedy)
+	var beams []beamCase
+	readJSON(t, filepath.Join(dir, "beam.json"), &beams)
+	stopped := 0
+	for _, file := range []string{"model.keras", "model.h5"} {
+		t.Run(file, func(t *testing.T) {
+			tr := loadCharTranslator(t, filepath.Join(dir, file), filepath.Join(dir, "vocab.json"))
+			if got := tr.Model.StateSizes; len(got) != 1 {
+				t.Fatalf("GRU state sizes %v, want one state", got)
+			}
+			for _, c := range greedy {
+				got, res, err := tr.Translate(context.Background(), c.Input)
+				if err != nil {
+					t.Fatalf("%q: %v", c.Input, err)
+				}
+				if got != c.Decoded {
+					t.Errorf("greedy %q: decoded %q, want %q", c.Input, got, c.Decoded)
+				}
+				if !closeTo(res.Score, c.Score) || !closeTo(res.MinMargin, c.MinMargin) {
+					t.Errorf("greedy %q: score %g margin %g, Keras %g %g", c.Input, res.Score, res.MinMargin, c.Score, c.MinMargin)
+				}
+				if len([]rune(got)) < tr.Vocab.MaxDecoderLen {
+					stopped++
+				}
+			}
+			checkBeams(t, tr, beams)
+		})
+	}
+	if stopped == 0 {
+		t.Error("no greedy case ends at the stop character: the golden does not test stopping")
+	}
+}
+
+func checkBeams(t *testing.T, tr *CharTranslator, beams []beamCase) {
+	t.Helper()
+	if len(beams) == 0 {
+		t.Fatal("no beam cases")
+	}
+	for _, c := range beams {
+		tb := *tr
+		tb.Beam = c.Beam
+		got, res, err := tb.Translate(context.Background(), c.Input)
+		if err != nil {
+			t.Fatalf("beam %d %q: %v", c.Beam, c.Input, err)
+		}
+		if got != c.Decoded {
+			t.Errorf("beam %d %q: decoded %q, want %q (golden min gap %g)", c.Beam, c.Input, got, c.Decoded, c.MinGap)
+		}
+		if !closeTo(res.Score, c.Score) {
+			t.Errorf("beam %d %q: score %g, want %g", c.Beam, c.Input, res.Score, c.Score)
+		}
+	}
+}
+
+// TestGoldenCharLSTMBeam: beam search over the shared LSTM case, the
+// reference computed on Keras' predict of the same encoder and decoder.
+func TestGoldenCharLSTMBeam(t *testing.T) {
+	var beams []beamCase
+	readJSON(t, "../testdata/goldens-s2s/s2s_char_lstm_beam/beam.json", &beams)
+	for _, file := range []string{"model.keras", "model.h5"} {
+		t.Run(file, func(t *testing.T) {
+			tr := loadCharTranslator(t, filepath.Join(sharedCase, file), filepath.Join(sharedCase, "vocab.json"))
+			checkBeams(t, tr, beams)
+		})
+	}
+}
