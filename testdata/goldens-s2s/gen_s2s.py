@@ -238,8 +238,10 @@ def token_lstm():
     model.get_layer("dec_dense").set_weights([w, b])
     d = os.path.join(HERE, "s2s_token_lstm")
     os.makedirs(d, exist_ok=True)
+    # Only .keras: Keras 3's legacy .h5 writer records the mask_zero
+    # Embedding's NotEqual op without its module, and Keras 3 itself cannot
+    # load that file back ("Unknown layer: 'NotEqual'").
     model.save(os.path.join(d, "model.keras"))
-    model.save(os.path.join(d, "model.h5"))
     with open(os.path.join(d, "source_tokenizer.json"), "w") as f:
         f.write(st.to_json())
     with open(os.path.join(d, "target_tokenizer.json"), "w") as f:
