@@ -12,6 +12,10 @@ Cases (each a folder here):
   s2s_token_lstm    token-level seq2seq: Embedding(mask_zero) + LSTM encoder,
                     Embedding + LSTM decoder with initial_state, Dense softmax;
                     Keras Tokenizer.to_json() for source and target
+  s2s_two_decoders  one encoder whose LSTM states initialize two decoders
+                    (inputs dec_a and dec_b, outputs out_a and out_b): the pattern
+                    is ambiguous until the decoder input is named; decoded.json
+                    is greedy decoding through dec_a
   s2s_char_lstm_beam  beam search over the shared case
                     goldens-text/s2s_char_lstm_translate (its model is copied in
                     testdata/goldens-text by the Go tests' setup)
@@ -168,7 +172,8 @@ def char_case(name, model, vocab, texts, enc_in, dec_in, enc_rnn, dec_rnn, dense
     os.makedirs(d, exist_ok=True)
     if save:
         model.save(os.path.join(d, "model.keras"))
-        model.save(os.path.join(d, "model.h5"))
+        if name != "s2s_two_decoders":
+            model.save(os.path.join(d, "model.h5"))
         write(os.path.join(d, "vocab.json"), vocab)
         write(os.path.join(d, "texts.json"), texts)
     tgt = vocab["target_chars"]
@@ -187,7 +192,8 @@ def char_case(name, model, vocab, texts, enc_in, dec_in, enc_rnn, dec_rnn, dense
             beam_out.append({"input": s, "beam": w, "decoded": "".join(tgt[i] for i in ids), "score": sc, "min_gap": gap})
     if save:
         write(os.path.join(d, "decoded.json"), greedy_out)
-    write(os.path.join(d, "beam.json"), beam_out)
+    if widths:
+        write(os.path.join(d, "beam.json"), beam_out)
     return greedy_out, beam_out
 
 
@@ -269,6 +275,29 @@ def token_lstm():
     return greedy_out, beam_out
 
 
+def two_decoders():
+    src = sorted(set(" .!?abcdefghilmnorstuwy"))
+    tgt = sorted(set("\t\n .!?'abcdeilmnopqrstuvàéê"))
+    units = 7
+    ei = keras.Input((None, len(src)), name="enc_in")
+    _, h, c = layers.LSTM(units, return_state=True, name="enc_lstm")(ei)
+    outs, ins = [], []
+    for k in "ab":
+        di = keras.Input((None, len(tgt)), name="dec_" + k)
+        seq, _, _ = layers.LSTM(units, return_sequences=True, return_state=True, name="dec_lstm_" + k)(di, initial_state=[h, c])
+        outs.append(layers.Dense(len(tgt), activation="softmax", name="out_" + k)(seq))
+        ins.append(di)
+    model = keras.Model([ei] + ins, outs)
+    set_weights(model, 5, 0.8)
+    w, b = model.get_layer("out_a").get_weights()
+    b[tgt.index("\n")] -= 1.0
+    model.get_layer("out_a").set_weights([w, b])
+    vocab = {"source_chars": src, "target_chars": tgt, "start": "\t", "stop": "\n", "max_decoder_len": 12}
+    texts = ["go.", "hello world!", "who is it?"]
+    return char_case("s2s_two_decoders", model, vocab, texts, "enc_in", "dec_a",
+                     "enc_lstm", "dec_lstm_a", ([], ["out_a"]), 2, units, [])
+
+
 def shared_lstm_beam():
     src = os.path.join(HERE, "..", "goldens-text", "s2s_char_lstm_translate")
     model = keras.saving.load_model(os.path.join(src, "model.keras"))
@@ -281,7 +310,7 @@ def shared_lstm_beam():
 
 
 if __name__ == "__main__":
-    for f in (gru_char, token_lstm, shared_lstm_beam):
+    for f in (gru_char, token_lstm, two_decoders, shared_lstm_beam):
         g, b = f()
         for r in g:
             print(f.__name__, "greedy", repr(r["input"]), repr(r["decoded"]), "margin %.2g" % r["min_margin"])
