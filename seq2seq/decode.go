@@ -14,11 +14,14 @@ import (
 type Decoding struct {
 	// Start is the token fed first (the Keras example's "\t"), Stop the
 	// token that ends a translation (its "\n"); Stop is not part of the
-	// result.
+	// result. Stop may be NoStop: every decoding then has MaxLen tokens.
 	Start, Stop int
 	// MaxLen is the most tokens a translation has (Stop excluded).
 	MaxLen int
 }
+
+// NoStop as Decoding.Stop decodes MaxLen tokens whatever comes.
+const NoStop = -1
 
 // Result is one decoded sequence.
 type Result struct {
@@ -41,6 +44,9 @@ func (s *Model) checkDecoding(d Decoding) error {
 		what string
 		id   int
 	}{{"start", d.Start}, {"stop", d.Stop}} {
+		if t.what == "stop" && t.id == NoStop {
+			continue
+		}
 		if t.id < 0 || t.id >= s.VocabSize {
 			return fmt.Errorf("seq2seq: %s token %d outside the decoder's vocabulary [0, %d): %w", t.what, t.id, s.VocabSize, ErrVocab)
 		}
