@@ -26,8 +26,7 @@ func BenchmarkParseModelConfig(b *testing.B) {
 // BenchmarkReadModel loads a golden case (Bidirectional LSTM classifier)
 // in each format: config parse, HDF5 walk, weight reads and checks.
 func BenchmarkReadModel(b *testing.B) {
-	needShared(b)
-	dir := filepath.Join(sharedDir, "goldens", "sentiment_bilstm")
+	dir := shared(b, "goldens/sentiment_bilstm")
 	if _, err := os.Stat(dir); err != nil {
 		b.Skip("golden case absent")
 	}

@@ -3,6 +3,7 @@ package convert
 import (
 	"archive/zip"
 	"encoding/json"
+	"github.com/rnnkit/rnnkit/internal/testutil"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,14 +14,11 @@ import (
 	"github.com/rnnkit/rnnkit/h5"
 )
 
-// sharedDir is the read-only ground truth next to the repository.
-const sharedDir = "../../shared"
-
-func needShared(t testing.TB) {
+// shared returns the folder sub of the shared corpus (the read-only ground
+// truth beside the repository, or $RNNKIT_SHARED), or skips the test.
+func shared(t testing.TB, sub string) string {
 	t.Helper()
-	if _, err := os.Stat(sharedDir); err != nil {
-		t.Skip("../shared absent")
-	}
+	return testutil.SharedDir(t, sub)
 }
 
 type goldenCase struct {
@@ -37,8 +35,7 @@ type goldenCase struct {
 }
 
 func goldenCases(t *testing.T) []string {
-	needShared(t)
-	dirs, err := filepath.Glob(filepath.Join(sharedDir, "goldens", "*", "case.json"))
+	dirs, err := filepath.Glob(filepath.Join(shared(t, "goldens"), "*", "case.json"))
 	if err != nil || len(dirs) == 0 {
 		t.Skip("no golden cases")
 	}

@@ -77,8 +77,7 @@ func loadRealworld(t *testing.T, dir string, e manifestEntry) (m *Model, handled
 // TestRealworld loads every Keras HDF5/zip/JSON artifact of
 // ../shared/realworld and checks the weights against expected/case.json.
 func TestRealworld(t *testing.T) {
-	needShared(t)
-	root := filepath.Join(sharedDir, "realworld")
+	root := shared(t, "realworld")
 	b, err := os.ReadFile(filepath.Join(root, "MANIFEST.json"))
 	if err != nil {
 		t.Skip("no realworld manifest")
@@ -126,8 +125,7 @@ func TestRealworld(t *testing.T) {
 // an architecture from testdata/convert, skipping when it is absent.
 func readUnderArch(t *testing.T, artifact, file, arch string) (*Model, *h5.File) {
 	t.Helper()
-	needShared(t)
-	path := filepath.Join(sharedDir, "realworld", artifact, file)
+	path := filepath.Join(shared(t, "realworld/"+artifact), file)
 	if _, err := os.Stat(path); err != nil {
 		t.Skip("artifact absent")
 	}

@@ -56,8 +56,7 @@ func rezip(t *testing.T, src string, drop map[string]bool, extra map[string]stri
 }
 
 func TestKerasZipDeflatedAndBroken(t *testing.T) {
-	needShared(t)
-	src := filepath.Join(sharedDir, "goldens", "bidi_gru_concat_seq", "model.keras")
+	src := filepath.Join(shared(t, "goldens/bidi_gru_concat_seq"), "model.keras")
 	if _, err := os.Stat(src); err != nil {
 		t.Skip("golden case absent")
 	}
@@ -105,8 +104,7 @@ func TestKerasZipDeflatedAndBroken(t *testing.T) {
 // TestKeras3WeightsMismatch loads a golden .weights.h5 under an
 // architecture with other sizes: the error names layer and shapes.
 func TestKeras3WeightsMismatch(t *testing.T) {
-	needShared(t)
-	dir := filepath.Join(sharedDir, "goldens", "lstm_seq")
+	dir := shared(t, "goldens/lstm_seq")
 	cfg, err := os.ReadFile(filepath.Join(dir, "model.json"))
 	if err != nil {
 		t.Skip("golden case absent")

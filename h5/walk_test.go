@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/rnnkit/rnnkit/internal/testutil"
 	"io"
 	"os"
 	"path/filepath"
@@ -123,13 +124,11 @@ func readData(d *Dataset) error {
 	return err
 }
 
-// sharedHDF5 lists every HDF5 file under ../../shared (goldens, realworld,
-// perf), including .h5 members of zip archives, as name → opener.
+// sharedHDF5 lists every HDF5 file of the shared corpus (goldens,
+// realworld, perf; testutil.SharedDir), including .h5 members of zip
+// archives, as name → opener.
 func sharedHDF5(t *testing.T) map[string]func() (*File, error) {
-	root := filepath.Join("..", "..", "shared")
-	if _, err := os.Stat(root); err != nil {
-		t.Skip("../../shared not present")
-	}
+	root := testutil.SharedDir(t, "")
 	out := map[string]func() (*File, error){}
 	err := filepath.WalkDir(root, func(p string, de os.DirEntry, err error) error {
 		if err != nil || de.IsDir() {
@@ -192,7 +191,7 @@ func sharedHDF5(t *testing.T) map[string]func() (*File, error) {
 func TestSharedFiles(t *testing.T) {
 	files := sharedHDF5(t)
 	if len(files) == 0 {
-		t.Skip("no HDF5 files under ../../shared")
+		t.Skip("no HDF5 files in the shared corpus")
 	}
 	total := 0
 	for name, open := range files {

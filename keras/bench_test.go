@@ -3,6 +3,7 @@ package keras_test
 import (
 	"encoding/json"
 	"errors"
+	"github.com/rnnkit/rnnkit/internal/testutil"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,18 +12,17 @@ import (
 	"github.com/rnnkit/rnnkit/runtime"
 )
 
-// perfDir holds the benchmark workloads of /work/shared/perf (README there
-// has the peers' numbers); the benchmarks skip when it is absent.
-const perfDir = "../../shared/perf"
+// perfDir returns the benchmark workloads, the perf folder of the shared
+// corpus (testutil.SharedDir: ../shared beside the repository, or
+// $RNNKIT_SHARED; its README has the peers' numbers); the benchmarks skip
+// when it is absent.
+func perfDir(b *testing.B) string { return testutil.SharedDir(b, "perf") }
 
 // loadWorkload loads a workload's model.keras and checks it against Keras'
 // y0 for x0 before anything is timed.
 func loadWorkload(b *testing.B, name string) (*keras.Model, *runtime.Tensor) {
 	b.Helper()
-	dir := filepath.Join(perfDir, name)
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		b.Skipf("%s absent", dir)
-	}
+	dir := testutil.SharedDir(b, "perf/"+name)
 	// W3 reuses W2's model: case.json names it.
 	modelPath := filepath.Join(dir, "model.keras")
 	if raw, err := os.ReadFile(filepath.Join(dir, "case.json")); err == nil {
@@ -100,7 +100,7 @@ func BenchmarkPredict(b *testing.B) {
 func BenchmarkLoad(b *testing.B) {
 	for _, f := range []string{"model.keras", "model.h5"} {
 		b.Run(f, func(b *testing.B) {
-			p := filepath.Join(perfDir, "W4_emb_bilstm_clf", f)
+			p := filepath.Join(perfDir(b), "W4_emb_bilstm_clf", f)
 			st, err := os.Stat(p)
 			if errors.Is(err, os.ErrNotExist) {
 				b.Skipf("%s absent", p)

@@ -190,7 +190,7 @@ func TestPredictChecksInputs(t *testing.T) {
 		{nil, "got 0 inputs, want 1"},
 		{[]*runtime.Tensor{runtime.NewTensor(4, 3)}, "rank 2"},
 		{[]*runtime.Tensor{runtime.NewTensor(4, 5, 2)}, "dimension 1 must be 3"},
-		{[]*runtime.Tensor{{Shape: []int{1, 3, 2}, Data: make([]float32, 5)}}, "holds 6 values, data has 5"},
+		{[]*runtime.Tensor{{Shape: []int{1, 3, 2}, Data: make([]float32, 5)}}, "holds 6 values, the data has 5"},
 	} {
 		_, err := m.Predict(tc.inputs...)
 		if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), tc.want) {

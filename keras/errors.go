@@ -3,10 +3,12 @@ package keras
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/rnnkit/rnnkit/convert"
 	"github.com/rnnkit/rnnkit/layers"
+	"github.com/rnnkit/rnnkit/runtime"
 )
 
 // Errors a caller can test for with errors.Is. They are the convert
@@ -28,9 +30,21 @@ var (
 	// architecture JSON.
 	ErrNoArchitecture = errors.New("weights-only file: pass the architecture JSON to LoadConfigAndWeights")
 	// ErrInput means the tensors given to Predict do not fit the model's
-	// inputs (count, rank or a fixed dimension).
-	ErrInput = errors.New("input does not fit the model")
+	// inputs (count, rank, a fixed dimension, a token id outside the
+	// vocabulary), or exceed a limit (ErrLimit): a service answers it
+	// with a client error (HTTP 400).
+	ErrInput = runtime.ErrInput
+	// ErrLimit means a call exceeds a bound set with the load options
+	// (WithMaxBatch, WithMaxSequenceLength, ...) or CallOptions.
+	// errors.Is(err, ErrInput) holds for these errors too.
+	ErrLimit error = limitError{}
 )
+
+// limitError is ErrLimit's type: it is also ErrInput for errors.Is.
+type limitError struct{}
+
+func (limitError) Error() string        { return "limit exceeded" }
+func (limitError) Is(target error) bool { return target == ErrInput }
 
 // UnsupportedLayerError reports one layer whose class has no builder. It
 // is layers.UnsupportedLayerError; errors.As finds it in Load's errors.
@@ -70,4 +84,65 @@ func (e *UnsupportedLayersError) Unwrap() []error {
 		errs[i] = l
 	}
 	return errs
+}
+
+// InputError is the error of a call whose inputs do not fit the model or
+// exceed a limit. errors.Is(err, ErrInput) holds, and errors.Is(err,
+// ErrLimit) for an exceeded limit; errors.As finds the *InputError.
+type InputError struct {
+	// File is the model file as given to Load (the message shows its base
+	// name only).
+	File string
+	// Input is the input's name (its InputLayer), "" when the error is
+	// about the inputs as a whole (their count); Index is its position
+	// among the model's inputs, -1 then.
+	Input string
+	Index int
+	// Position, for a bad value such as a token id outside the
+	// vocabulary, is the value's index in the tensor ([batch, time]), and
+	// Value the value; nil otherwise.
+	Position []int
+	Value    float32
+	// Reason says what is wrong and what was expected.
+	Reason string
+	// Err is ErrInput or ErrLimit.
+	Err error
+}
+
+func (e *InputError) Error() string {
+	var b strings.Builder
+	b.WriteString("keras: ")
+	if e.File != "" {
+		b.WriteString(displayName(e.File))
+		b.WriteString(": ")
+	}
+	if e.Input != "" {
+		fmt.Fprintf(&b, "input %q", e.Input)
+		if e.Position != nil {
+			b.WriteString(" at [")
+			for i, p := range e.Position {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				fmt.Fprint(&b, p)
+			}
+			b.WriteByte(']')
+		}
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Reason)
+	return b.String()
+}
+
+// Unwrap returns ErrInput or ErrLimit.
+func (e *InputError) Unwrap() error { return e.Err }
+
+// displayName is the base name of a model file, or of both files of a
+// "config + weights" pair, for messages.
+func displayName(file string) string {
+	parts := strings.Split(file, " + ")
+	for i, p := range parts {
+		parts[i] = filepath.Base(p)
+	}
+	return strings.Join(parts, " + ")
 }

@@ -5,7 +5,6 @@ import (
 	"log"
 
 	"github.com/rnnkit/rnnkit/keras"
-	"github.com/rnnkit/rnnkit/runtime"
 )
 
 // Build the encoder and decoder-step models of a trained seq2seq model
@@ -61,8 +60,8 @@ func ExampleFunctional() {
 
 	source := []string{" ", "!", ".", "?", "a", "e", "g", "h", "i", "k", "l", "n", "o", "p", "r", "s", "t", "u", "w"}
 	target := []rune("\t\n !'.?abcdeijlmnoqrsuvàç")
-	oneHot := func(chars []int, width int) *runtime.Tensor {
-		x := runtime.NewTensor(1, len(chars), width)
+	oneHot := func(chars []int, width int) *keras.Tensor {
+		x := keras.NewTensor(1, len(chars), width)
 		for t, c := range chars {
 			x.Data[t*width+c] = 1
 		}
@@ -87,7 +86,7 @@ func ExampleFunctional() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		next = argmax(y[0].Data)
+		next = keras.Argmax(y[0])[0]
 		if target[next] == '\n' {
 			break
 		}

@@ -6,22 +6,11 @@ import (
 	"log"
 
 	"github.com/rnnkit/rnnkit/keras"
-	"github.com/rnnkit/rnnkit/runtime"
 )
 
 // The example model is the golden case char_gru_generator: Embedding(30, 6)
 // -> GRU(8, return_sequences) -> Dense(30, softmax), written by Keras 3.16.
 const exampleDir = "../testdata/example/char_gru_generator/"
-
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
-}
 
 // Load a .keras file, predict on a batch of token ids and read the most
 // likely next character at each step. The expected ids are the argmax of
@@ -41,11 +30,8 @@ func ExampleLoad() {
 	}
 	y := out[0] // [3, 20, 30] probabilities
 	fmt.Println("output shape:", y.Shape)
-	vocab := y.Shape[2]
-	var next []int
-	for t := 0; t < y.Shape[1]; t++ { // batch row 0
-		next = append(next, argmax(y.Data[t*vocab:(t+1)*vocab]))
-	}
+	// One argmax per row of the last axis: 3 sequences × 20 steps.
+	next := keras.Argmax(y)[:20] // batch row 0
 	fmt.Println("next ids:", next)
 	// Output:
 	// output shape: [3 20 30]
@@ -101,19 +87,18 @@ func ExampleModel_NewStream() {
 		log.Fatal(err)
 	}
 	stream := m.NewStream()
-	prime := []float32{22, 9, 13, 4, 20}
-	x, _ := runtime.FromData(prime, 1, len(prime)) // [batch 1, time 5]
+	prime := []int{22, 9, 13, 4, 20}
+	x, _ := keras.FromTokenIDs(prime, 1, len(prime)) // [batch 1, time 5]
 	out, err := stream.Predict(x)
 	if err != nil {
 		log.Fatal(err)
 	}
 	var generated []int
 	for i := 0; i < 10; i++ {
-		y := out[0] // [1, time, 30]: the last step predicts the next id
-		vocab := y.Shape[2]
-		next := argmax(y.Data[len(y.Data)-vocab:])
+		ids := keras.Argmax(out[0]) // [1, time, 30]: one id per step
+		next := ids[len(ids)-1]     // the last step predicts the next id
 		generated = append(generated, next)
-		x, _ := runtime.FromData([]float32{float32(next)}, 1, 1)
+		x, _ := keras.FromTokenIDs([]int{next}, 1, 1)
 		if out, err = stream.Predict(x); err != nil {
 			log.Fatal(err)
 		}
@@ -154,7 +139,7 @@ func ExampleModel_Predict_badInput() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	x := runtime.NewTensor(2, 5, 3) // rank 3, the model wants [batch, time]
+	x := keras.NewTensor(2, 5, 3) // rank 3, the model wants [batch, time]
 	_, err = m.Predict(x)
 	fmt.Println(errors.Is(err, keras.ErrInput))
 	// Output:

@@ -509,7 +509,7 @@ func (f *Functional) Model(name string, inputs, outputs []*KerasTensor) (*Model,
 	if bd == nil {
 		return nil, f.errorf("model %q could not be built", name)
 	}
-	return newModel(&desc, bd), nil
+	return newModel(&desc, bd, f.m.call), nil
 }
 
 func symKeys(m map[string]symArg) []string {

@@ -360,5 +360,5 @@ func build(desc *convert.Model, o *options) (*Model, error) {
 	if bd == nil {
 		return nil, fmt.Errorf("keras: %s: model could not be built", desc.File)
 	}
-	return newModel(desc, bd), nil
+	return newModel(desc, bd, o.call), nil
 }

@@ -1,7 +1,11 @@
 package keras
 
 import (
+	"context"
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/rnnkit/rnnkit/convert"
@@ -14,21 +18,45 @@ type TensorSpec struct {
 	// producing layer's name for an output.
 	Name string `json:"name"`
 	// Shape has -1 for a dimension Keras leaves open (None), such as the
-	// batch size or the sequence length. It is nil when unknown.
+	// batch size or the sequence length. It is nil when unknown. A fixed
+	// batch dimension (dimension 0) binds only stateful models, as in
+	// Keras 3: a stateless model runs any batch.
 	Shape []int `json:"shape"`
 	// DType is the Keras dtype ("float32", "int32"). rnnkit computes in
-	// float32 whatever it says; token ids travel as float32 values.
+	// float32 whatever it says.
 	DType string `json:"dtype"`
+	// TokenIDs reports an input that takes integer token ids: it feeds an
+	// Embedding, directly or through a nested model or TimeDistributed.
+	// Build such an input with FromTokenIDs.
+	TokenIDs bool `json:"token_ids,omitempty"`
+	// VocabularySize is, for a token-id input, the number of ids it takes:
+	// valid ids are 0 to VocabularySize-1 (the Embedding's input_dim; the
+	// smallest one when the input feeds several). 0 when unknown.
+	VocabularySize int `json:"vocabulary_size,omitempty"`
+	// vocabLayer names the Embedding VocabularySize comes from.
+	vocabLayer string
 }
 
 // Model is a loaded Keras model. It is immutable: any number of
-// goroutines may call Predict at once.
+// goroutines may call Predict at once. WithCallOptions returns a view of
+// the same model (weights, pools and caches shared) with other bounds on
+// its calls.
 type Model struct {
+	*model
+	// call bounds each call of this view of the model.
+	call CallOptions
+}
+
+// model is what every view of a Model shares.
+type model struct {
 	desc    *convert.Model
 	graph   *runtime.Graph
 	nodes   []nodeInfo
 	inputs  []TensorSpec
 	outputs []TensorSpec
+	// stateful says some layer keeps states across calls, which makes a
+	// fixed batch dimension binding.
+	stateful bool
 
 	// pool holds non-streaming Workspaces so that Predict reuses scratch
 	// buffers across calls without sharing them between goroutines.
@@ -39,15 +67,32 @@ type Model struct {
 	shapesErr  error
 }
 
-func newModel(desc *convert.Model, b *bound) *Model {
-	m := &Model{desc: desc, graph: b.graph, nodes: b.nodes}
+func newModel(desc *convert.Model, b *bound, call CallOptions) *Model {
+	m := &model{desc: desc, graph: b.graph, nodes: b.nodes}
 	m.pool.New = func() any { return runtime.NewWorkspace(false) }
 	m.inputs, m.outputs = specs(desc.Graph)
-	return m
+	m.stateful = isStateful(desc.Graph)
+	return &Model{model: m, call: call}
 }
 
-// specs describes a graph's inputs (from their InputLayers) and outputs
-// (names only: output shapes need a run).
+// CallOptions returns the bounds this model applies to each call: those
+// the load options set, or the ones WithCallOptions gave this view.
+func (m *Model) CallOptions() CallOptions { return m.call }
+
+// WithCallOptions returns a view of m whose calls (Predict, sessions it
+// opens) use o instead of m's CallOptions. The view shares everything else
+// with m (weights, workspace pool, output-shape cache), so making one per
+// request is cheap. To change one bound, start from m.CallOptions().
+func (m *Model) WithCallOptions(o CallOptions) *Model {
+	o.Threads = max(o.Threads, 0)
+	o.MaxSequenceLength = max(o.MaxSequenceLength, 0)
+	o.MaxBatch = max(o.MaxBatch, 0)
+	return &Model{model: m.model, call: o}
+}
+
+// specs describes a graph's inputs (from their InputLayers and the
+// Embeddings they feed) and outputs (names only: output shapes need a
+// run).
 func specs(g *convert.Graph) (inputs, outputs []TensorSpec) {
 	byName := make(map[string]*convert.Layer, len(g.Layers))
 	for _, l := range g.Layers {
@@ -68,12 +113,99 @@ func specs(g *convert.Graph) (inputs, outputs []TensorSpec) {
 				spec.DType = dt
 			}
 		}
+		spec.TokenIDs, spec.VocabularySize, spec.vocabLayer = tokenVocabulary(g, r.Layer, 0)
 		inputs = append(inputs, spec)
 	}
 	for _, r := range g.Outputs {
 		outputs = append(outputs, TensorSpec{Name: r.Layer, DType: "float32"})
 	}
 	return inputs, outputs
+}
+
+// tokenVocabulary reports whether the tensor of layer name (an InputLayer)
+// feeds an Embedding in g, directly, through TimeDistributed, or as an
+// input of a nested model, and the smallest input_dim of those Embeddings
+// (0 if unknown) with the name of the Embedding it comes from. depth
+// bounds the nesting.
+func tokenVocabulary(g *convert.Graph, name string, depth int) (tok bool, vocab int, from string) {
+	if depth > 16 {
+		return false, 0, ""
+	}
+	note := func(v int, layer string) {
+		tok = true
+		if v > 0 && (vocab == 0 || v < vocab) {
+			vocab, from = v, layer
+		}
+	}
+	for _, l := range g.Layers {
+		for _, n := range l.Nodes {
+			if len(n.Args) == 0 {
+				continue
+			}
+			for pos, r := range n.Args[0].Tensors {
+				if r.Layer != name {
+					continue
+				}
+				switch {
+				case l.Inner != nil:
+					if pos < len(l.Inner.Inputs) {
+						if t, v, f := tokenVocabulary(l.Inner, l.Inner.Inputs[pos].Layer, depth+1); t {
+							note(v, f)
+						}
+					}
+				case l.ClassName == "Embedding" && pos == 0:
+					note(embeddingInputDim(l), l.Name)
+				case l.ClassName == "TimeDistributed" && pos == 0:
+					if inner, ok := l.Config["layer"].(*convert.Layer); ok && inner.ClassName == "Embedding" {
+						note(embeddingInputDim(inner), inner.Name)
+					}
+				}
+			}
+		}
+	}
+	return tok, vocab, from
+}
+
+func embeddingInputDim(l *convert.Layer) int {
+	rd := l.Config.Reader(l.Name)
+	v := rd.Int("input_dim", 0)
+	if rd.Err() != nil || v < 0 {
+		return 0
+	}
+	return v
+}
+
+// isStateful reports whether any layer of g (nested models and wrapped
+// layers included) was saved with stateful=True.
+func isStateful(g *convert.Graph) bool {
+	var layer func(l *convert.Layer, depth int) bool
+	layer = func(l *convert.Layer, depth int) bool {
+		if depth > 16 {
+			return false
+		}
+		if st, ok := l.Config["stateful"].(bool); ok && st {
+			return true
+		}
+		for _, k := range []string{"layer", "backward_layer", "forward_layer", "cell"} {
+			if sub, ok := l.Config[k].(*convert.Layer); ok && layer(sub, depth+1) {
+				return true
+			}
+		}
+		if l.Inner != nil {
+			for _, sub := range l.Inner.Layers {
+				if layer(sub, depth+1) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for _, l := range g.Layers {
+		if layer(l, 0) {
+			return true
+		}
+	}
+	return false
 }
 
 // Inputs describes the model's inputs in Keras order.
@@ -118,14 +250,24 @@ func (m *Model) Description() *convert.Model { return m.desc }
 // Predict runs the model once on a batch, starting every recurrent layer
 // from zero states, and returns the outputs in Keras order. Each input is
 // [batch, ...] as the model's input shape says: [batch, time, features] for
-// a sequence of vectors, [batch, time] of token ids for an Embedding input.
-// It is safe to call from many goroutines at once.
-func (m *Model) Predict(inputs ...*runtime.Tensor) ([]*runtime.Tensor, error) {
+// a sequence of vectors, [batch, time] of token ids for an Embedding input
+// (FromTokenIDs). It is safe to call from many goroutines at once.
+//
+// Predict is PredictContext without a context.
+func (m *Model) Predict(inputs ...*Tensor) ([]*Tensor, error) {
+	return m.PredictContext(context.Background(), inputs...)
+}
+
+// PredictContext is Predict under ctx: once ctx is done the call stops at
+// the next layer or at most a few time steps later inside a recurrent
+// layer, and returns an error wrapping ctx.Err() (errors.Is(err,
+// context.Canceled) or context.DeadlineExceeded).
+func (m *Model) PredictContext(ctx context.Context, inputs ...*Tensor) ([]*Tensor, error) {
 	vals, err := m.values(inputs)
 	if err != nil {
 		return nil, err
 	}
-	outs, err := m.PredictValues(vals...)
+	outs, err := m.PredictValuesContext(ctx, vals...)
 	if err != nil {
 		return nil, err
 	}
@@ -136,47 +278,73 @@ func (m *Model) Predict(inputs ...*runtime.Tensor) ([]*runtime.Tensor, error) {
 // [batch, time] mask of 0/1, and each output comes with the mask Keras
 // would attach to it (nil when none).
 func (m *Model) PredictValues(inputs ...runtime.Value) ([]runtime.Value, error) {
+	return m.PredictValuesContext(context.Background(), inputs...)
+}
+
+// PredictValuesContext is PredictValues under ctx, as PredictContext.
+func (m *Model) PredictValuesContext(ctx context.Context, inputs ...runtime.Value) ([]runtime.Value, error) {
 	if err := m.checkInputs(inputs); err != nil {
 		return nil, err
 	}
-	ctx := m.pool.Get().(*runtime.Workspace)
-	// Stateful layers leave their final states in ctx; Predict always
+	if ctx != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("keras: %s: %w", m.desc.File, err)
+		}
+	}
+	ws := m.pool.Get().(*runtime.Workspace)
+	ws.SetContext(ctx)
+	ws.SetThreads(m.call.Threads)
+	// Stateful layers leave their final states in ws; Predict always
 	// starts from zeros, as a fresh Session does.
-	m.graph.ResetState(ctx)
-	ctx.ResetStates()
-	outs, err := m.graph.Run(ctx, inputs)
+	m.graph.ResetState(ws)
+	ws.ResetStates()
+	outs, err := m.graph.Run(ws, inputs)
 	if err != nil {
-		// A failed run may leave anything in ctx; do not reuse it.
+		// A failed run may leave anything in ws; do not reuse it.
 		return nil, fmt.Errorf("keras: %s: %w", m.desc.File, err)
 	}
-	// Outputs may live in ctx's scratch, which the next user of ctx
-	// overwrites: copy them before ctx goes back to the pool.
+	// Outputs may live in ws's scratch, which the next user of ws
+	// overwrites: copy them before ws goes back to the pool.
 	outs = cloneValues(outs)
-	m.pool.Put(ctx)
+	ws.SetContext(nil)
+	m.pool.Put(ws)
 	return outs, nil
 }
 
-func (m *Model) values(inputs []*runtime.Tensor) ([]runtime.Value, error) {
+func (m *Model) nilInput(i int) error {
+	e := &InputError{File: m.desc.File, Index: i, Err: ErrInput, Reason: "no tensor (nil)"}
+	if i < len(m.inputs) {
+		e.Input = m.inputs[i].Name
+	}
+	return e
+}
+
+func (m *Model) values(inputs []*Tensor) ([]runtime.Value, error) {
 	vals := make([]runtime.Value, len(inputs))
 	for i, t := range inputs {
 		if t == nil {
-			return nil, fmt.Errorf("keras: %s: input %d is nil: %w", m.desc.File, i, ErrInput)
+			return nil, m.nilInput(i)
 		}
 		vals[i] = runtime.Value{T: t}
 	}
 	return vals, nil
 }
 
-// checkInputs compares inputs with the model's input specs: count, rank,
-// and every dimension the model fixes.
+// checkInputs compares inputs with the model's input specs (count, rank,
+// every dimension the model fixes, token ids within the vocabulary) and
+// with the call's limits.
 func (m *Model) checkInputs(inputs []runtime.Value) error {
 	if len(inputs) != len(m.inputs) {
-		return fmt.Errorf("keras: %s: got %d inputs, want %d (%s): %w", m.desc.File, len(inputs), len(m.inputs), specNames(m.inputs), ErrInput)
+		return &InputError{File: m.desc.File, Index: -1, Err: ErrInput,
+			Reason: fmt.Sprintf("got %d inputs, want %d: %s", len(inputs), len(m.inputs), specNames(m.inputs))}
 	}
 	for i, v := range inputs {
 		spec := &m.inputs[i] // a pointer: copying the spec showed in the W1 profile
+		fail := func(kind error, format string, args ...any) error {
+			return &InputError{File: m.desc.File, Input: spec.Name, Index: i, Err: kind, Reason: fmt.Sprintf(format, args...)}
+		}
 		if v.T == nil {
-			return fmt.Errorf("keras: %s: input %d (%q) is nil: %w", m.desc.File, i, spec.Name, ErrInput)
+			return fail(ErrInput, "no tensor (nil)")
 		}
 		n := 1
 		for _, d := range v.T.Shape {
@@ -187,42 +355,98 @@ func (m *Model) checkInputs(inputs []runtime.Value) error {
 			n *= d
 		}
 		if n != len(v.T.Data) {
-			return fmt.Errorf("keras: %s: input %d (%q): shape %v holds %d values, data has %d: %w", m.desc.File, i, spec.Name, v.T.Shape, n, len(v.T.Data), ErrInput)
+			return fail(ErrInput, "shape %v holds %d values, the data has %d", v.T.Shape, n, len(v.T.Data))
 		}
-		if spec.Shape == nil {
-			continue
-		}
-		if len(v.T.Shape) != len(spec.Shape) {
-			return fmt.Errorf("keras: %s: input %d (%q): got shape %v (rank %d), want %s (rank %d): %w", m.desc.File, i, spec.Name, v.T.Shape, len(v.T.Shape), shapeString(spec.Shape), len(spec.Shape), ErrInput)
-		}
-		for j, d := range spec.Shape {
-			if d >= 0 && v.T.Shape[j] != d {
-				return fmt.Errorf("keras: %s: input %d (%q): got shape %v, want %s (dimension %d must be %d): %w", m.desc.File, i, spec.Name, v.T.Shape, shapeString(spec.Shape), j, d, ErrInput)
+		if spec.Shape != nil {
+			if len(v.T.Shape) != len(spec.Shape) {
+				return fail(ErrInput, "got shape %v (rank %d), want %s (rank %d)", v.T.Shape, len(v.T.Shape), shapeString(spec.Shape), len(spec.Shape))
+			}
+			for j, d := range spec.Shape {
+				if d < 0 || v.T.Shape[j] == d {
+					continue
+				}
+				if j == 0 {
+					// Keras 3: a fixed batch size binds stateful models
+					// only (their states have one row per sequence).
+					if !m.stateful {
+						continue
+					}
+					return fail(ErrInput, "got batch %d, want %d: the model is stateful and its InputLayer fixes batch_shape %s", v.T.Shape[0], d, shapeString(spec.Shape))
+				}
+				return fail(ErrInput, "got shape %v, want %s (dimension %d must be %d)", v.T.Shape, shapeString(spec.Shape), j, d)
 			}
 		}
 		if v.Mask != nil {
-			if len(v.Mask.Shape) > len(v.T.Shape) {
-				return fmt.Errorf("keras: %s: input %d (%q): mask shape %v does not fit input shape %v: %w", m.desc.File, i, spec.Name, v.Mask.Shape, v.T.Shape, ErrInput)
+			ok := len(v.Mask.Shape) <= len(v.T.Shape)
+			for j := 0; ok && j < len(v.Mask.Shape); j++ {
+				ok = v.T.Shape[j] == v.Mask.Shape[j]
 			}
-			for j, d := range v.Mask.Shape {
-				if v.T.Shape[j] != d {
-					return fmt.Errorf("keras: %s: input %d (%q): mask shape %v does not fit input shape %v: %w", m.desc.File, i, spec.Name, v.Mask.Shape, v.T.Shape, ErrInput)
-				}
+			if !ok {
+				return fail(ErrInput, "mask shape %v does not fit input shape %v", v.Mask.Shape, v.T.Shape)
+			}
+		}
+		if lim := m.call.MaxBatch; lim > 0 && len(v.T.Shape) > 0 && v.T.Shape[0] > lim {
+			return fail(ErrLimit, "batch of %d exceeds the limit of %d (MaxBatch)", v.T.Shape[0], lim)
+		}
+		if lim := m.call.MaxSequenceLength; lim > 0 && (len(v.T.Shape) >= 3 || spec.TokenIDs && len(v.T.Shape) == 2) && v.T.Shape[1] > lim {
+			return fail(ErrLimit, "sequence of %d steps exceeds the limit of %d (MaxSequenceLength)", v.T.Shape[1], lim)
+		}
+		if spec.TokenIDs && spec.VocabularySize > 0 {
+			if err := m.checkTokenIDs(i, spec, v.T); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
 }
 
+// checkTokenIDs checks that every id of t (input i) is a number that
+// Keras' int32 cast, which truncates toward zero, turns into an id in
+// [0, VocabularySize).
+func (m *Model) checkTokenIDs(i int, spec *TensorSpec, t *Tensor) error {
+	vocab := float64(spec.VocabularySize)
+	for k, v := range t.Data {
+		f := math.Trunc(float64(v))
+		if f >= 0 && f < vocab {
+			continue
+		}
+		var reason string
+		switch {
+		case math.IsNaN(float64(v)) || math.IsInf(float64(v), 0):
+			reason = fmt.Sprintf("token id %v: want an integer in [0, %d)", v, spec.VocabularySize)
+		default:
+			reason = fmt.Sprintf("token id %v is outside [0, %d)", v, spec.VocabularySize)
+		}
+		if spec.vocabLayer != "" {
+			reason += fmt.Sprintf(", the vocabulary of Embedding %q (input_dim %d)", spec.vocabLayer, spec.VocabularySize)
+		}
+		return &InputError{File: m.desc.File, Input: spec.Name, Index: i, Err: ErrInput,
+			Position: unflatten(k, t.Shape), Value: v, Reason: reason}
+	}
+	return nil
+}
+
+// unflatten turns a flat row-major index into one index per dimension.
+func unflatten(k int, shape []int) []int {
+	pos := make([]int, len(shape))
+	for j := len(shape) - 1; j >= 0; j-- {
+		if shape[j] > 0 {
+			pos[j] = k % shape[j]
+			k /= shape[j]
+		}
+	}
+	return pos
+}
+
 func specNames(specs []TensorSpec) string {
-	s := ""
+	var b strings.Builder
 	for i, sp := range specs {
 		if i > 0 {
-			s += ", "
+			b.WriteString(", ")
 		}
-		s += fmt.Sprintf("%q %s", sp.Name, shapeString(sp.Shape))
+		fmt.Fprintf(&b, "%q %s", sp.Name, shapeString(sp.Shape))
 	}
-	return s
+	return b.String()
 }
 
 // shapeString prints a shape Keras style: (None, 7, 5).
@@ -230,21 +454,23 @@ func shapeString(shape []int) string {
 	if shape == nil {
 		return "?"
 	}
-	s := "("
+	var b strings.Builder
+	b.WriteByte('(')
 	for i, d := range shape {
 		if i > 0 {
-			s += ", "
+			b.WriteString(", ")
 		}
 		if d < 0 {
-			s += "None"
+			b.WriteString("None")
 		} else {
-			s += fmt.Sprint(d)
+			b.WriteString(strconv.Itoa(d))
 		}
 	}
 	if len(shape) == 1 {
-		s += ","
+		b.WriteByte(',')
 	}
-	return s + ")"
+	b.WriteByte(')')
+	return b.String()
 }
 
 func cloneValues(vs []runtime.Value) []runtime.Value {
@@ -271,7 +497,12 @@ func tensors(vs []runtime.Value) []*runtime.Tensor {
 // Session runs a model call after call, carrying the recurrent layers'
 // states from one call to the next: stateful layers always, every
 // recurrent layer when the session streams. A Session belongs to one
-// goroutine at a time; open one per caller.
+// goroutine at a time; open one per caller. It applies the CallOptions of
+// the Model (view) that opened it.
+//
+// A call that fails after it started running (a cancelled context, an
+// error inside a layer) may leave the states partly advanced: Reset
+// before the next call.
 type Session struct {
 	m *Model
 	s *runtime.Session
@@ -296,12 +527,17 @@ func (m *Model) NewStream() *Session {
 }
 
 // Predict runs one call; see Model.Predict for the input layout.
-func (s *Session) Predict(inputs ...*runtime.Tensor) ([]*runtime.Tensor, error) {
+func (s *Session) Predict(inputs ...*Tensor) ([]*Tensor, error) {
+	return s.PredictContext(context.Background(), inputs...)
+}
+
+// PredictContext is Predict under ctx; see Model.PredictContext.
+func (s *Session) PredictContext(ctx context.Context, inputs ...*Tensor) ([]*Tensor, error) {
 	vals, err := s.m.values(inputs)
 	if err != nil {
 		return nil, err
 	}
-	outs, err := s.PredictValues(vals...)
+	outs, err := s.PredictValuesContext(ctx, vals...)
 	if err != nil {
 		return nil, err
 	}
@@ -310,33 +546,65 @@ func (s *Session) Predict(inputs ...*runtime.Tensor) ([]*runtime.Tensor, error) 
 
 // PredictValues runs one call with input masks; see Model.PredictValues.
 func (s *Session) PredictValues(inputs ...runtime.Value) ([]runtime.Value, error) {
+	return s.PredictValuesContext(context.Background(), inputs...)
+}
+
+// PredictValuesContext is PredictValues under ctx.
+func (s *Session) PredictValuesContext(ctx context.Context, inputs ...runtime.Value) ([]runtime.Value, error) {
 	if err := s.m.checkInputs(inputs); err != nil {
+		return nil, err
+	}
+	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
 	// runtime.Session.Run returns copies the caller owns.
 	outs, err := s.s.Run(inputs)
+	s.s.Workspace().SetContext(nil)
 	if err != nil {
 		return nil, fmt.Errorf("keras: %s: %w", s.m.desc.File, err)
 	}
 	return outs, nil
 }
 
+// begin readies the session's workspace for a call under ctx.
+func (s *Session) begin(ctx context.Context) error {
+	if ctx != nil {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("keras: %s: %w", s.m.desc.File, err)
+		}
+	}
+	ws := s.s.Workspace()
+	ws.SetContext(ctx)
+	ws.SetThreads(s.m.call.Threads)
+	return nil
+}
+
 // PredictShared is Predict without copying the outputs, for streaming
 // loops that must not allocate: the returned slice and tensors live in the
 // session's reusable memory and stay valid only until the next call on
 // the session.
-func (s *Session) PredictShared(inputs ...*runtime.Tensor) ([]runtime.Value, error) {
+func (s *Session) PredictShared(inputs ...*Tensor) ([]runtime.Value, error) {
+	return s.PredictSharedContext(context.Background(), inputs...)
+}
+
+// PredictSharedContext is PredictShared under ctx. With a context that
+// can be cancelled, each call polls it; it still allocates nothing.
+func (s *Session) PredictSharedContext(ctx context.Context, inputs ...*Tensor) ([]runtime.Value, error) {
 	s.in = s.in[:0]
 	for i, t := range inputs {
 		if t == nil {
-			return nil, fmt.Errorf("keras: %s: input %d is nil: %w", s.m.desc.File, i, ErrInput)
+			return nil, s.m.nilInput(i)
 		}
 		s.in = append(s.in, runtime.Value{T: t})
 	}
 	if err := s.m.checkInputs(s.in); err != nil {
 		return nil, err
 	}
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
 	outs, err := s.s.RunShared(s.in)
+	s.s.Workspace().SetContext(nil)
 	if err != nil {
 		return nil, fmt.Errorf("keras: %s: %w", s.m.desc.File, err)
 	}

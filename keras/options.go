@@ -8,6 +8,7 @@ type Option func(*options)
 type options struct {
 	kerasVersion string
 	custom       []customLayer
+	call         CallOptions
 }
 
 type customLayer struct {
@@ -28,6 +29,42 @@ func WithKerasVersion(v string) Option {
 // built-in one) for this load only; the standard registry is not changed.
 func WithLayer(className string, b layers.Builder) Option {
 	return func(o *options) { o.custom = append(o.custom, customLayer{className, b}) }
+}
+
+// WithThreads caps the goroutines one call of the model may use
+// (CallOptions.Threads); n <= 0 means GOMAXPROCS, the default.
+func WithThreads(n int) Option {
+	return func(o *options) { o.call.Threads = max(n, 0) }
+}
+
+// WithMaxSequenceLength makes calls whose inputs are longer than n time
+// steps fail with ErrLimit before any work (CallOptions.MaxSequenceLength);
+// n <= 0 means no limit, the default.
+func WithMaxSequenceLength(n int) Option {
+	return func(o *options) { o.call.MaxSequenceLength = max(n, 0) }
+}
+
+// WithMaxBatch makes calls with more than n sequences in a batch fail with
+// ErrLimit before any work (CallOptions.MaxBatch); n <= 0 means no limit,
+// the default.
+func WithMaxBatch(n int) Option {
+	return func(o *options) { o.call.MaxBatch = max(n, 0) }
+}
+
+// CallOptions bound the work of each call of a model: Model.WithCallOptions
+// returns a view of a model whose calls use them, and the load options
+// WithThreads, WithMaxSequenceLength and WithMaxBatch set a model's
+// defaults. Zero fields mean no bound.
+type CallOptions struct {
+	// Threads caps the goroutines one call may use; 0 means GOMAXPROCS.
+	Threads int
+	// MaxSequenceLength bounds the time dimension (dimension 1) of every
+	// sequence input: inputs of rank 3 or more, and token-id inputs. A
+	// longer input fails with ErrLimit before any work.
+	MaxSequenceLength int
+	// MaxBatch bounds the batch dimension (dimension 0) of every input;
+	// a larger batch fails with ErrLimit before any work.
+	MaxBatch int
 }
 
 func collectOptions(opts []Option) *options {

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"encoding/json"
 	"errors"
+	"github.com/rnnkit/rnnkit/internal/testutil"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,11 +14,6 @@ import (
 
 	"github.com/rnnkit/rnnkit/keras"
 )
-
-// realworldDir holds real Keras files from public projects, with reference
-// outputs computed by Keras in expected/. They are never copied into this
-// repository; the test skips when the folder is absent.
-const realworldDir = "../../shared/realworld"
 
 type artifact struct {
 	ID     string `json:"id"`
@@ -32,10 +28,11 @@ type artifact struct {
 // the stated tolerance. Artifacts without a reference must load, or fail
 // with a clear error (weights-only files: ErrNoArchitecture).
 func TestRealworld(t *testing.T) {
+	// The corpus holds real Keras files from public projects, with
+	// reference outputs computed by Keras in expected/. They are never
+	// copied into this repository; the test skips when they are absent.
+	realworldDir := testutil.RealworldDir(t)
 	data, err := os.ReadFile(filepath.Join(realworldDir, "MANIFEST.json"))
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("%s absent", realworldDir)
-	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,11 +41,11 @@ func TestRealworld(t *testing.T) {
 		t.Fatalf("MANIFEST.json: %v", err)
 	}
 	for _, a := range arts {
-		t.Run(a.ID, func(t *testing.T) { runArtifact(t, a) })
+		t.Run(a.ID, func(t *testing.T) { runArtifact(t, realworldDir, a) })
 	}
 }
 
-func runArtifact(t *testing.T, a artifact) {
+func runArtifact(t *testing.T, realworldDir string, a artifact) {
 	dir := filepath.Join(realworldDir, a.ID)
 	c, err := keras.ReadCase(filepath.Join(dir, "expected"))
 	if err != nil {
@@ -102,7 +99,7 @@ func loadArtifact(t *testing.T, dir string, a artifact, c *keras.Case) (*keras.M
 	if sm == nil {
 		t.Fatalf("no sibling architecture named in loaded_how %q", cj.LoadedHow)
 	}
-	cfg := configFromZip(t, filepath.Join(realworldDir, sm[1]))
+	cfg := configFromZip(t, filepath.Join(filepath.Dir(dir), sm[1]))
 	if len(a.Files) != 1 {
 		t.Fatalf("artifact %s: want one weights file, got %d", a.ID, len(a.Files))
 	}

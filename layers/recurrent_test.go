@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -999,6 +1000,38 @@ func TestRNNNumpyOrder(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestRNNStopsWhenCancelled checks that the time loop polls the call's
+// context: an already cancelled context stops a 20-step sequence (the loop
+// polls every cancelEvery steps) with the context's error, and the stored
+// state of a stateful layer is left as it was.
+func TestRNNStopsWhenCancelled(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, c := range testCells[:1] {
+		l, _ := buildRNNLayer(t, rng, c, convert.Config{"stateful": true})
+		x, _ := randSeq(rng, 1, 20, c.dim)
+		ws := runtime.NewWorkspace(false)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		ws.SetContext(ctx)
+		out := l.NewOutput(1, 20)
+		err := l.RunInto(ws, x, RNNOptions{}, out, nil)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("%s: RunInto under a cancelled context: %v, want context.Canceled", cellName(c), err)
+		}
+		for _, s := range ws.State(l) {
+			for _, v := range s.Data {
+				if v != 0 {
+					t.Fatalf("%s: a cancelled run changed the stored state", cellName(c))
+				}
+			}
+		}
+		ws.SetContext(nil)
+		if err := l.RunInto(ws, x, RNNOptions{}, out, nil); err != nil {
+			t.Fatalf("%s: after SetContext(nil): %v", cellName(c), err)
 		}
 	}
 }

@@ -193,7 +193,9 @@ func (g *Graph) Nodes() []GraphNode {
 }
 
 // Run executes the graph on inputs, one Value per graph input (each keeps
-// the mask it carries), and returns the output Values.
+// the mask it carries), and returns the output Values. It stops with the
+// context's error (ctx.Err) between nodes, and the recurrent layers
+// between time steps, once the context set by ctx.SetContext is done.
 //
 // The returned slice is reused by the next run of g on ctx, and the tensors
 // in it (masks included) live in ctx's reusable memory, which the next run
@@ -245,6 +247,10 @@ func (g *Graph) RunObserved(ctx *Workspace, inputs []Value, observe func(node in
 		f.slots[s] = inputs[i]
 	}
 	for ni := range g.nodes {
+		// Stop between layers once the call's context is done.
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		n := &g.nodes[ni]
 		call := &f.calls[ni]
 		for _, b := range f.binds[f.bindAt[ni]:f.bindAt[ni+1]] {

@@ -75,3 +75,33 @@ func (t *Tensor) Clone() *Tensor {
 
 // String describes the shape, for error messages.
 func (t *Tensor) String() string { return fmt.Sprintf("Tensor%v", t.Shape) }
+
+// Rows is the number of rows of t seen as a matrix whose rows run along
+// the last axis: the product of every dimension but the last (1 for a
+// scalar or a vector).
+func (t *Tensor) Rows() int {
+	if len(t.Shape) < 2 {
+		return 1
+	}
+	n := 1
+	for _, d := range t.Shape[:len(t.Shape)-1] {
+		n *= d
+	}
+	return n
+}
+
+// Row returns row i of t seen as a matrix whose rows run along the last
+// axis (see Rows): for a [batch, classes] output, the class scores of
+// sequence i; for [batch, time, units], step i%time of sequence i/time.
+// The slice shares t's memory. It panics when i is out of range, as an
+// index expression does.
+func (t *Tensor) Row(i int) []float32 {
+	n := len(t.Data)
+	if len(t.Shape) > 0 {
+		n = t.Shape[len(t.Shape)-1]
+	}
+	if i < 0 || i >= t.Rows() {
+		panic(fmt.Sprintf("runtime: row %d out of range [0,%d) of %v", i, t.Rows(), t))
+	}
+	return t.Data[i*n : (i+1)*n : (i+1)*n]
+}

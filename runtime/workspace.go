@@ -1,5 +1,10 @@
 package runtime
 
+import (
+	"context"
+	goruntime "runtime"
+)
+
 // Workspace is what one caller owns while running a model: the RNN states
 // that persist between calls and reusable scratch buffers. A Workspace is
 // used by one goroutine at a time; Sessions own one each.
@@ -38,6 +43,12 @@ type Workspace struct {
 	// runInputs are the inputs of the outermost graph run in progress,
 	// which reused outputs must not alias.
 	runInputs []Value
+	// ctx is the context of the call in progress (nil: none) and done its
+	// Done channel, which Err polls; threads is the call's thread budget
+	// (0: GOMAXPROCS).
+	ctx     context.Context
+	done    <-chan struct{}
+	threads int
 }
 
 // frameKey names a graph's frame: the graph and the outer node running it
@@ -64,6 +75,61 @@ type ownerScratch struct {
 // layer keeps its state between calls, not only the stateful ones.
 func NewWorkspace(streaming bool) *Workspace {
 	return &Workspace{streaming: streaming}
+}
+
+// SetContext makes ctx the context of the calls run on c until the next
+// SetContext: Err reports its cancellation, and the graph executor and
+// the recurrent layers stop at the next node or time step once it is done.
+// A nil ctx means none. Callers that keep a Workspace across calls (a
+// Session) should set nil after each call so that c does not keep ctx alive.
+func (c *Workspace) SetContext(ctx context.Context) {
+	c.ctx = ctx
+	c.done = nil
+	if ctx != nil {
+		c.done = ctx.Done()
+	}
+}
+
+// Context returns the context SetContext gave, or context.Background().
+func (c *Workspace) Context() context.Context {
+	if c == nil || c.ctx == nil {
+		return context.Background()
+	}
+	return c.ctx
+}
+
+// Err returns the context's error once it is cancelled or past its
+// deadline, and nil before (or without a context). It costs a
+// non-blocking channel poll, cheap enough for a recurrent layer to call
+// between time steps; it allocates nothing.
+func (c *Workspace) Err() error {
+	if c == nil || c.done == nil {
+		return nil
+	}
+	select {
+	case <-c.done:
+		return c.ctx.Err()
+	default:
+		return nil
+	}
+}
+
+// SetThreads sets the number of goroutines a call on c may use (the
+// kernels that split work read Threads). n <= 0 means GOMAXPROCS.
+func (c *Workspace) SetThreads(n int) {
+	if n < 0 {
+		n = 0
+	}
+	c.threads = n
+}
+
+// Threads is the thread budget of calls on c: what SetThreads set, else
+// GOMAXPROCS. It is at least 1.
+func (c *Workspace) Threads() int {
+	if c != nil && c.threads > 0 {
+		return c.threads
+	}
+	return max(1, goruntime.GOMAXPROCS(0))
 }
 
 // Streaming reports whether all recurrent layers carry state across calls.

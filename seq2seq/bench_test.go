@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/rnnkit/rnnkit/keras"
-	"github.com/rnnkit/rnnkit/runtime"
 )
 
 // benchModels lists the models the decoding benchmarks run on: the
@@ -32,7 +31,7 @@ func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 // used, so every run decodes exactly this many).
 const benchLen = 40
 
-func benchSetup(b *testing.B, path string) (*keras.Model, *Model, *runtime.Tensor) {
+func benchSetup(b *testing.B, path string) (*keras.Model, *Model, *keras.Tensor) {
 	m, err := keras.Load(path)
 	if err != nil {
 		b.Fatal(err)
@@ -41,7 +40,7 @@ func benchSetup(b *testing.B, path string) (*keras.Model, *Model, *runtime.Tenso
 	if err != nil {
 		b.Fatal(err)
 	}
-	src := runtime.NewTensor(1, 12, s.SourceDim)
+	src := keras.NewTensor(1, 12, s.SourceDim)
 	for t := range 12 {
 		src.Data[t*s.SourceDim+(t*7)%s.SourceDim] = 1
 	}
@@ -78,7 +77,7 @@ func BenchmarkDecodePrefixRerun(b *testing.B) {
 			for range b.N {
 				prefix := []int{0}
 				for len(prefix) <= benchLen {
-					x := runtime.NewTensor(1, len(prefix), V)
+					x := keras.NewTensor(1, len(prefix), V)
 					for t, id := range prefix {
 						x.Data[t*V+id] = 1
 					}

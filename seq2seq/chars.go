@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/rnnkit/rnnkit/keras"
-	"github.com/rnnkit/rnnkit/runtime"
 )
 
 // CharVocab holds the token dictionaries of the Keras lstm_seq2seq
@@ -120,7 +119,7 @@ func (v *CharVocab) Decoding() Decoding {
 // at the character's index. Characters not in SourceChars are all-zero
 // rows, as the example's zero-initialized array leaves them; unknown
 // lists them (each once, in order of appearance).
-func (v *CharVocab) EncodeSource(text string) (x *runtime.Tensor, unknown []string, err error) {
+func (v *CharVocab) EncodeSource(text string) (x *keras.Tensor, unknown []string, err error) {
 	if !utf8.ValidString(text) {
 		return nil, nil, fmt.Errorf("seq2seq: text %q is not valid UTF-8: %w", text, keras.ErrInput)
 	}
@@ -129,7 +128,7 @@ func (v *CharVocab) EncodeSource(text string) (x *runtime.Tensor, unknown []stri
 		return nil, nil, fmt.Errorf("seq2seq: empty text: the encoder needs at least one character: %w", keras.ErrInput)
 	}
 	V := len(v.SourceChars)
-	x = runtime.NewTensor(1, n, V)
+	x = keras.NewTensor(1, n, V)
 	seen := map[rune]bool{}
 	t := 0
 	for _, r := range text {

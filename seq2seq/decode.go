@@ -7,7 +7,6 @@ import (
 	"sort"
 
 	"github.com/rnnkit/rnnkit/keras"
-	"github.com/rnnkit/rnnkit/runtime"
 )
 
 // Decoding says where a decoding starts and ends.
@@ -56,7 +55,7 @@ func (s *Model) checkDecoding(d Decoding) error {
 
 // Encode runs the encoder on one source, [1, time, features] one-hot or
 // [1, time] of ids, and returns the decoder's initial states.
-func (s *Model) Encode(ctx context.Context, src *runtime.Tensor) ([]*runtime.Tensor, error) {
+func (s *Model) Encode(ctx context.Context, src *keras.Tensor) ([]*keras.Tensor, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -74,26 +73,26 @@ func (s *Model) Encode(ctx context.Context, src *runtime.Tensor) ([]*runtime.Ten
 type stepper struct {
 	s    *Model
 	sess *keras.Session
-	in   []*runtime.Tensor
+	in   []*keras.Tensor
 }
 
 func (s *Model) newStepper() *stepper {
-	return &stepper{s: s, sess: s.Decoder.NewSession(), in: make([]*runtime.Tensor, 1+len(s.StateSizes))}
+	return &stepper{s: s, sess: s.Decoder.NewSession(), in: make([]*keras.Tensor, 1+len(s.StateSizes))}
 }
 
 // step feeds tokens (one per hypothesis) with their states [B, size] and
 // returns the probabilities [B, vocab] and the new states.
-func (st *stepper) step(tokens []int, states []*runtime.Tensor) (probs []float32, next []*runtime.Tensor, err error) {
+func (st *stepper) step(tokens []int, states []*keras.Tensor) (probs []float32, next []*keras.Tensor, err error) {
 	s := st.s
 	B := len(tokens)
-	var x *runtime.Tensor
+	var x *keras.Tensor
 	if s.TargetKind == OneHot {
-		x = runtime.NewTensor(B, 1, s.TargetDim)
+		x = keras.NewTensor(B, 1, s.TargetDim)
 		for b, t := range tokens {
 			x.Data[b*s.TargetDim+t] = 1
 		}
 	} else {
-		x = runtime.NewTensor(B, 1)
+		x = keras.NewTensor(B, 1)
 		for b, t := range tokens {
 			x.Data[b] = float32(t)
 		}
@@ -121,7 +120,7 @@ func (st *stepper) step(tokens []int, states []*runtime.Tensor) (probs []float32
 // Greedy decodes src by taking the most probable token at every step (the
 // first one on ties, as numpy's argmax) until Stop or MaxLen tokens. Each
 // step runs the decoder once on the carried states.
-func (s *Model) Greedy(ctx context.Context, src *runtime.Tensor, d Decoding) (*Result, error) {
+func (s *Model) Greedy(ctx context.Context, src *keras.Tensor, d Decoding) (*Result, error) {
 	if err := s.checkDecoding(d); err != nil {
 		return nil, err
 	}
@@ -168,7 +167,7 @@ func (s *Model) Greedy(ctx context.Context, src *runtime.Tensor, d Decoding) (*R
 type hypothesis struct {
 	ids    []int
 	score  float64
-	states []*runtime.Tensor // [1, size] each
+	states []*keras.Tensor // [1, size] each
 }
 
 // BeamSearch decodes src keeping the width best hypotheses by total log
@@ -181,7 +180,7 @@ type hypothesis struct {
 // finished score is at least the best live one (scores only fall); the
 // result is the best finished hypothesis, the earliest finished on ties.
 // Width 1 is greedy decoding.
-func (s *Model) BeamSearch(ctx context.Context, src *runtime.Tensor, d Decoding, width int) (*Result, error) {
+func (s *Model) BeamSearch(ctx context.Context, src *keras.Tensor, d Decoding, width int) (*Result, error) {
 	if width < 1 {
 		return nil, fmt.Errorf("seq2seq: beam width %d: want at least 1: %w", width, keras.ErrInput)
 	}
@@ -210,9 +209,9 @@ func (s *Model) BeamSearch(ctx context.Context, src *runtime.Tensor, d Decoding,
 			break
 		}
 		tokens := make([]int, len(live))
-		batch := make([]*runtime.Tensor, len(s.StateSizes))
+		batch := make([]*keras.Tensor, len(s.StateSizes))
 		for i, size := range s.StateSizes {
-			batch[i] = runtime.NewTensor(len(live), size)
+			batch[i] = keras.NewTensor(len(live), size)
 		}
 		for b, h := range live {
 			tokens[b] = d.Start
@@ -256,9 +255,9 @@ func (s *Model) BeamSearch(ctx context.Context, src *runtime.Tensor, d Decoding,
 				finished = append(finished, nh)
 				continue
 			}
-			nh.states = make([]*runtime.Tensor, len(next))
+			nh.states = make([]*keras.Tensor, len(next))
 			for i, size := range s.StateSizes {
-				t := runtime.NewTensor(1, size)
+				t := keras.NewTensor(1, size)
 				copy(t.Data, next[i].Data[c.beam*size:(c.beam+1)*size])
 				nh.states[i] = t
 			}

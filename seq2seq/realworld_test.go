@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/rnnkit/rnnkit/keras"
-	"github.com/rnnkit/rnnkit/runtime"
 )
 
 // realworldDir resolves ../shared/realworld (or $RNNKIT_SHARED/realworld)
@@ -79,7 +78,7 @@ func TestRealworldStepModels(t *testing.T) {
 // teacherForced runs the encoder on src and the decoder step on each time
 // step of dec in turn, carrying the states, and returns the outputs laid
 // out as the full model's [batch, time, vocab].
-func teacherForced(t *testing.T, s *Model, src, dec *runtime.Tensor) []float32 {
+func teacherForced(t *testing.T, s *Model, src, dec *keras.Tensor) []float32 {
 	t.Helper()
 	states, err := s.Encoder.Predict(src)
 	if err != nil {
@@ -90,11 +89,11 @@ func teacherForced(t *testing.T, s *Model, src, dec *runtime.Tensor) []float32 {
 	out := make([]float32, B*T*V)
 	sess := s.Decoder.NewSession()
 	for step := range T {
-		x := runtime.NewTensor(B, 1, F)
+		x := keras.NewTensor(B, 1, F)
 		for b := range B {
 			copy(x.Data[b*F:(b+1)*F], dec.Data[(b*T+step)*F:(b*T+step+1)*F])
 		}
-		outs, err := sess.Predict(append([]*runtime.Tensor{x}, states...)...)
+		outs, err := sess.Predict(append([]*keras.Tensor{x}, states...)...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +105,7 @@ func teacherForced(t *testing.T, s *Model, src, dec *runtime.Tensor) []float32 {
 	return out
 }
 
-func readNPY(t *testing.T, path string) *runtime.Tensor {
+func readNPY(t *testing.T, path string) *keras.Tensor {
 	t.Helper()
 	x, err := keras.ReadNPYFile(path)
 	if err != nil {

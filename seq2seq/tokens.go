@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/rnnkit/rnnkit/keras"
-	"github.com/rnnkit/rnnkit/runtime"
+	"github.com/rnnkit/rnnkit/text"
 )
 
 // TokenTranslator translates text with a token-id model (Embedding
@@ -47,7 +47,7 @@ func NewTokenTranslator(s *Model, source func(string) ([]int, error), target fun
 }
 
 // EncodeSource turns text into the encoder input [1, time].
-func (tr *TokenTranslator) EncodeSource(text string) (*runtime.Tensor, error) {
+func (tr *TokenTranslator) EncodeSource(text string) (*keras.Tensor, error) {
 	ids, err := tr.Source(text)
 	if err != nil {
 		return nil, err
@@ -69,7 +69,7 @@ func (tr *TokenTranslator) EncodeSource(text string) (*runtime.Tensor, error) {
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("seq2seq: text %q has no token the source tokenizer knows: the encoder needs at least one: %w", text, keras.ErrInput)
 	}
-	x := runtime.NewTensor(1, len(ids))
+	x := keras.NewTensor(1, len(ids))
 	for i, id := range ids {
 		x.Data[i] = float32(id)
 	}
@@ -97,4 +97,77 @@ func (tr *TokenTranslator) Translate(ctx context.Context, text string) (string, 
 		return "", nil, err
 	}
 	return out, res, nil
+}
+
+// startStopPairs are the start and stop tokens tutorials use, tried in
+// order when the caller names none.
+var startStopPairs = [][2]string{
+	{"<start>", "<end>"}, {"<sos>", "<eos>"}, {"sos", "eos"}, {"startseq", "endseq"},
+	{"start", "end"}, {"<s>", "</s>"}, {"<bos>", "<eos>"}, {"bos", "eos"}, {"\t", "\n"},
+}
+
+// NewTextTranslator is NewTokenTranslator over Keras Tokenizers: source
+// texts become ids as texts_to_sequences makes them, and decoded ids
+// become text as sequences_to_texts does (ids the target tokenizer does
+// not know, such as the padding id 0, are dropped, or become its OOV
+// token; words are joined with one space, characters of a char_level
+// tokenizer with none). start and stop are target tokens; when both are
+// empty, the first pair of <start>/<end>, <sos>/<eos>, sos/eos,
+// startseq/endseq, start/end, <s>/</s>, <bos>/<eos>, bos/eos, \t/\n that
+// the target tokenizer knows is used.
+func NewTextTranslator(s *Model, src, tgt *text.Tokenizer, start, stop string, maxLen int) (*TokenTranslator, error) {
+	if start == "" && stop == "" {
+		for _, p := range startStopPairs {
+			_, ok1 := tgt.ID(p[0])
+			_, ok2 := tgt.ID(p[1])
+			if ok1 && ok2 {
+				start, stop = p[0], p[1]
+				break
+			}
+		}
+		if start == "" {
+			return nil, fmt.Errorf("seq2seq: the target tokenizer knows none of the usual start/stop token pairs (<start>/<end>, sos/eos, startseq/endseq, ...): name them (--start/--stop): %w", ErrVocab)
+		}
+	}
+	d := Decoding{MaxLen: maxLen}
+	var ok bool
+	if d.Start, ok = tgt.ID(start); !ok {
+		return nil, fmt.Errorf("seq2seq: start token %q is not in the target tokenizer's word index: %w", start, ErrVocab)
+	}
+	if d.Stop, ok = tgt.ID(stop); !ok {
+		return nil, fmt.Errorf("seq2seq: stop token %q is not in the target tokenizer's word index: %w", stop, ErrVocab)
+	}
+	source := func(t string) ([]int, error) {
+		seqs, err := src.TextsToSequences([]string{t})
+		if err != nil {
+			return nil, fmt.Errorf("seq2seq: source tokenizer: %w", err)
+		}
+		return seqs[0], nil
+	}
+	var oov *int
+	if o := tgt.Config().OOVToken; o != nil {
+		if id, ok := tgt.ID(*o); ok {
+			oov = &id
+		}
+	}
+	sep := " "
+	if tgt.CharLevel() {
+		sep = ""
+	}
+	target := func(ids []int) (string, error) {
+		known := make([]int, 0, len(ids))
+		for _, id := range ids {
+			if _, ok := tgt.Word(id); ok {
+				known = append(known, id)
+			} else if oov != nil {
+				known = append(known, *oov)
+			}
+		}
+		out, err := tgt.SequenceToText(known, sep)
+		if err != nil {
+			return "", fmt.Errorf("seq2seq: target tokenizer: %w", err)
+		}
+		return out, nil
+	}
+	return NewTokenTranslator(s, source, target, d)
 }

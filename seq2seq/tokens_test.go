@@ -2,72 +2,33 @@ package seq2seq
 
 import (
 	"context"
-	"encoding/json"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/rnnkit/rnnkit/keras"
+	"github.com/rnnkit/rnnkit/text"
 )
 
 const tokenCase = "../testdata/goldens-s2s/s2s_token_lstm"
 
-// wordIndex reads the word_index of a Tokenizer.to_json() file (which
-// Keras stores as a JSON string inside the config).
-func wordIndex(t *testing.T, path string) map[string]int {
-	t.Helper()
-	var tok struct {
-		Config struct {
-			WordIndex string `json:"word_index"`
-		} `json:"config"`
-	}
-	readJSON(t, path, &tok)
-	var wi map[string]int
-	if err := json.Unmarshal([]byte(tok.Config.WordIndex), &wi); err != nil {
-		t.Fatal(err)
-	}
-	return wi
-}
-
 // TestGoldenTokenLSTM: the oracle's token-level seq2seq (Embedding with
 // mask_zero, LSTM encoder states into an Embedding + LSTM decoder), greedy
-// and beam search. The golden texts are lower-case words without
-// punctuation, so splitting on spaces is texts_to_sequences here; package
-// text's Tokenizer does it in general (the CLI test).
+// and beam search, with the Keras Tokenizers it was trained with.
 func TestGoldenTokenLSTM(t *testing.T) {
-	src := wordIndex(t, filepath.Join(tokenCase, "source_tokenizer.json"))
-	tgt := wordIndex(t, filepath.Join(tokenCase, "target_tokenizer.json"))
-	index := map[int]string{}
-	for w, i := range tgt {
-		index[i] = w
+	src, err := text.LoadTokenizer(filepath.Join(tokenCase, "source_tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	source := func(text string) ([]int, error) {
-		var ids []int
-		for _, w := range strings.Fields(text) {
-			id, ok := src[w]
-			if !ok {
-				id = src["<unk>"]
-			}
-			ids = append(ids, id)
-		}
-		return ids, nil
-	}
-	target := func(ids []int) (string, error) {
-		var ws []string
-		for _, id := range ids {
-			if w, ok := index[id]; ok {
-				ws = append(ws, w)
-			}
-		}
-		return strings.Join(ws, " "), nil
+	tgt, err := text.LoadTokenizer(filepath.Join(tokenCase, "target_tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
 	}
 	var dec struct {
 		Start, Stop string
 		Max         int `json:"max_decoder_len"`
 	}
 	readJSON(t, filepath.Join(tokenCase, "decoding.json"), &dec)
-	d := Decoding{Start: tgt[dec.Start], Stop: tgt[dec.Stop], MaxLen: dec.Max}
 	var greedy []struct {
 		Input     string  `json:"input"`
 		SourceIDs []int   `json:"source_ids"`
@@ -93,12 +54,23 @@ func TestGoldenTokenLSTM(t *testing.T) {
 			if s.SourceKind != TokenIDs || s.TargetKind != TokenIDs || s.EncoderInput != "enc_tokens" || s.DecoderInput != "dec_tokens" {
 				t.Fatalf("found %+v", s)
 			}
-			tr, err := NewTokenTranslator(s, source, target, d)
+			// The defaults find sos/eos, the pair the golden names.
+			tr, err := NewTextTranslator(s, src, tgt, "", "", dec.Max)
 			if err != nil {
 				t.Fatal(err)
 			}
+			if start, _ := tgt.ID(dec.Start); tr.Decoding.Start != start {
+				t.Errorf("start %d, want %d (%q)", tr.Decoding.Start, start, dec.Start)
+			}
 			for _, c := range greedy {
-				ids, _ := source(c.Input)
+				x, err := tr.EncodeSource(c.Input)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids := make([]int, len(x.Data))
+				for i, v := range x.Data {
+					ids[i] = int(v)
+				}
 				if !slices.Equal(ids, c.SourceIDs) {
 					t.Fatalf("%q: source ids %v, Keras %v", c.Input, ids, c.SourceIDs)
 				}

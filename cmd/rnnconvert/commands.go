@@ -159,6 +159,8 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	var cf callFlags
 	mf.register(fs)
 	cf.register(fs)
+	var tp textPredictFlags
+	tp.register(fs)
 	out := fs.String("out", "", "directory for the outputs y0.npy, y1.npy, ...")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -170,6 +172,9 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	m, err := mf.load(pos)
 	if err != nil {
 		return status(stderr, err)
+	}
+	if tp.active() {
+		return tp.predict(m, *out, stdout, stderr)
 	}
 	ys, err := cf.runCalls(m)
 	if err != nil {

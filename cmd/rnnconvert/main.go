@@ -33,6 +33,7 @@ const usage = `usage:
   rnnconvert verify MODEL --input x0.npy [--input ...] --expect y0.npy [--expect ...] [--calls K] [--atol A] [--rtol R]
   rnnconvert verify --case DIR
   rnnconvert h5 FILE [--json] [--data]
+  rnnconvert tokenize|detokenize|pad|generate ... (Keras Tokenizer, pad_sequences, text generation; --help each)
   rnnconvert translate MODEL (--vocab V.json | --source-tokenizer S --target-tokenizer T) --texts X.json [--beam B] [--json]
 
 MODEL is a .h5/.keras file, a SavedModel directory or a TF.js model.json;
@@ -59,6 +60,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runVerify(rest, stdout, stderr)
 	case "h5":
 		return runH5Command(rest, stdout, stderr)
+	case "tokenize", "detokenize", "pad", "generate":
+		return runTextCommand(cmd, rest, stdout, stderr)
 	case "translate":
 		return runTranslate(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -127,7 +127,7 @@ func runTranslate(args []string, stdout, stderr io.Writer) int {
 		}
 		tr, err := newTokenTranslator(s, *srcTok, *tgtTok, *start, *stop, n)
 		if err != nil {
-			return fail(stderr, err)
+			return status(stderr, err)
 		}
 		tr.Beam = *beam
 		translate = tr.Translate

@@ -161,3 +161,47 @@ func TestTranslateErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestTranslateTokens: the oracle's token-level seq2seq through the CLI,
+// with the Keras Tokenizer files it was trained with; greedy and beam.
+func TestTranslateTokens(t *testing.T) {
+	dir := s2sDir + "/s2s_token_lstm"
+	for _, beam := range []int{0, 2, 4} {
+		file := dir + "/decoded.json"
+		if beam > 0 {
+			file = dir + "/beam.json"
+		}
+		texts, want := goldenTexts(t, file, beam)
+		args := []string{"translate", dir + "/model.keras", "--source-tokenizer", dir + "/source_tokenizer.json",
+			"--target-tokenizer", dir + "/target_tokenizer.json", "--texts", texts, "--max-decoder-len", "8", "--json"}
+		if beam > 0 {
+			args = append(args, "--beam", string(rune('0'+beam)))
+		}
+		code, out, errs := runCmd(args...)
+		if code != 0 {
+			t.Fatalf("beam %d: exit %d: %s", beam, code, errs)
+		}
+		if got := translations(t, out); strings.Join(got, "\x00") != strings.Join(want, "\x00") {
+			t.Errorf("beam %d: translations %q\nwant %q", beam, got, want)
+		}
+	}
+	// Named start/stop tokens the tokenizer lacks, and a character model
+	// given tokenizers, fail clearly.
+	tok := []string{"--source-tokenizer", dir + "/source_tokenizer.json", "--target-tokenizer", dir + "/target_tokenizer.json", "--text", "i am cold"}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{append([]string{dir + "/model.keras", "--start", "<go>", "--stop", "<end>"}, tok...), 1, `start token "<go>" is not in the target tokenizer`},
+		{append([]string{dir + "/model.keras", "--start", "sos"}, tok...), 2, "both --start and --stop"},
+		{append([]string{s2sShared + "/model.keras"}, tok...), 1, "tokenizers need token-id inputs"},
+		{[]string{dir + "/model.keras", "--vocab", s2sShared + "/vocab.json", "--text", "i"}, 1, "a character vocabulary needs one-hot inputs"},
+		{[]string{dir + "/model.keras", "--source-tokenizer", dir + "/missing.json", "--target-tokenizer", dir + "/target_tokenizer.json", "--text", "x"}, 1, "missing.json"},
+	} {
+		code, out, errs := runCmd(append([]string{"translate"}, tc.args...)...)
+		if code != tc.code || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v: exit %d (want %d), stderr %q lacks %q (stdout %s)", tc.args, code, tc.code, errs, tc.want, out)
+		}
+	}
+}

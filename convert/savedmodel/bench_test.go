@@ -1,8 +1,8 @@
 package savedmodel
 
 import (
+	"github.com/rnnkit/rnnkit/internal/testutil"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/rnnkit/rnnkit/convert"
@@ -12,10 +12,7 @@ import (
 // Dense, 2.4 MB of variables with Adam slots) end to end: metadata,
 // config, index, object graph and every layer variable with its CRC.
 func BenchmarkRead(b *testing.B) {
-	dir := filepath.Join("..", "..", "..", "shared", "realworld", "43_sm_tf28_lstm_fakenews", "lstm_model")
-	if _, err := os.Stat(dir); err != nil {
-		b.Skip("real-world files absent")
-	}
+	dir := testutil.SharedDir(b, "realworld/43_sm_tf28_lstm_fakenews/lstm_model")
 	fsys := os.DirFS(dir)
 	b.ReportAllocs()
 	for b.Loop() {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/rnnkit/rnnkit/convert"
+	"github.com/rnnkit/rnnkit/internal/modeltest"
 	"github.com/rnnkit/rnnkit/internal/testutil"
 )
 
@@ -150,7 +151,7 @@ func TestReadFixture(t *testing.T) {
 			if want := []string{"input_1:InputLayer", "lstm:LSTM", "dense:Dense"}; !reflect.DeepEqual(names, want) {
 				t.Fatalf("layers %v, want %v", names, want)
 			}
-			got := testutil.ModelWeights(m.Graph)
+			got := modeltest.Weights(m.Graph)
 			if len(got) != len(fixtureWeights) {
 				t.Fatalf("%d weights, want %d", len(got), len(fixtureWeights))
 			}

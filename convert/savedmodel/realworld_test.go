@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/rnnkit/rnnkit/convert"
+	"github.com/rnnkit/rnnkit/internal/modeltest"
 	"github.com/rnnkit/rnnkit/internal/testutil"
 )
 
@@ -59,7 +60,7 @@ func TestRealworldRead(t *testing.T) {
 			if m.Format != Format || m.KerasVersion != c.Writer.KerasVersion || m.Backend != "tensorflow" {
 				t.Errorf("format %q version %q backend %q, want %q %q tensorflow", m.Format, m.KerasVersion, m.Backend, Format, c.Writer.KerasVersion)
 			}
-			got := testutil.ModelWeights(m.Graph)
+			got := modeltest.Weights(m.Graph)
 			if len(got) != len(c.Weights) {
 				t.Fatalf("%d weights, want %d", len(got), len(c.Weights))
 			}

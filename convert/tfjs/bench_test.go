@@ -1,8 +1,8 @@
 package tfjs
 
 import (
+	"github.com/rnnkit/rnnkit/internal/testutil"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/rnnkit/rnnkit/convert"
@@ -11,10 +11,7 @@ import (
 // BenchmarkRead reads the tfjs-layers-written real model (61: Embedding
 // 4103×32, LSTM, TimeDistributed Dense 32×4103; 1.1 MB of weights).
 func BenchmarkRead(b *testing.B) {
-	dir := filepath.Join("..", "..", "..", "shared", "realworld", "61_tfjs_layers_written_lstm")
-	if _, err := os.Stat(dir); err != nil {
-		b.Skip("real-world files absent")
-	}
+	dir := testutil.SharedDir(b, "realworld/61_tfjs_layers_written_lstm")
 	fsys := os.DirFS(dir)
 	b.ReportAllocs()
 	for b.Loop() {

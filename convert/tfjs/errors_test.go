@@ -8,6 +8,7 @@ import (
 	"testing/fstest"
 
 	"github.com/rnnkit/rnnkit/convert"
+	"github.com/rnnkit/rnnkit/internal/modeltest"
 	"github.com/rnnkit/rnnkit/internal/testutil"
 )
 
@@ -105,7 +106,7 @@ func TestModelConfigWrapper(t *testing.T) {
 	if m.KerasVersion != "2.1.5" || m.Backend != "tensorflow" {
 		t.Errorf("version %q backend %q, want 2.1.5 tensorflow", m.KerasVersion, m.Backend)
 	}
-	if n := len(testutil.ModelWeights(m.Graph)); n != 5 {
+	if n := len(modeltest.Weights(m.Graph)); n != 5 {
 		t.Errorf("%d weights, want 5", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rnnkit/rnnkit/convert"
 	"github.com/rnnkit/rnnkit/internal/float16"
+	"github.com/rnnkit/rnnkit/internal/modeltest"
 	"github.com/rnnkit/rnnkit/internal/testutil"
 )
 
@@ -107,7 +108,7 @@ func TestReadQuantized(t *testing.T) {
 	if m.Format != Format || m.KerasVersion != "tfjs-layers 4.20.0" || m.Backend != "tensor_flow.js" {
 		t.Errorf("format %q version %q backend %q", m.Format, m.KerasVersion, m.Backend)
 	}
-	ws := testutil.ModelWeights(m.Graph)
+	ws := modeltest.Weights(m.Graph)
 	if len(ws) != 5 {
 		t.Fatalf("%d weights, want 5", len(ws))
 	}

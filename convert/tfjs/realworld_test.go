@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rnnkit/rnnkit/convert"
+	"github.com/rnnkit/rnnkit/internal/modeltest"
 	"github.com/rnnkit/rnnkit/internal/testutil"
 )
 
@@ -29,7 +30,7 @@ func TestRealworldRead(t *testing.T) {
 			if m.Format != Format || m.KerasVersion != c.Writer.KerasVersion {
 				t.Errorf("format %q version %q, want %q %q", m.Format, m.KerasVersion, Format, c.Writer.KerasVersion)
 			}
-			got := testutil.ModelWeights(m.Graph)
+			got := modeltest.Weights(m.Graph)
 			if len(got) != len(c.Weights) {
 				t.Fatalf("%d weights, want %d", len(got), len(c.Weights))
 			}

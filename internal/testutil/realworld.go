@@ -5,31 +5,15 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/rnnkit/rnnkit/convert"
 )
 
-// RealworldDir returns ../shared/realworld beside the repository root, or skips
-// the test when it is absent.
+// RealworldDir returns the real-world corpus, SharedDir(t, "realworld"),
+// or skips the test when it (or its MANIFEST.json) is absent.
 func RealworldDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("repository root not found")
-		}
-		dir = parent
-	}
-	rw := filepath.Join(dir, "..", "shared", "realworld")
+	rw := SharedDir(t, "realworld")
 	if _, err := os.Stat(filepath.Join(rw, "MANIFEST.json")); err != nil {
-		t.Skipf("real-world files absent (%v)", err)
+		skipShared(t, rw, err)
 	}
 	return rw
 }
@@ -93,36 +77,4 @@ func ReadRealworldCase(t testing.TB, dir string) RealworldCase {
 		t.Fatal(err)
 	}
 	return c
-}
-
-// ModelWeights lists every weight of g in graph order, innermost layers
-// included, as the reference case files do.
-func ModelWeights(g *convert.Graph) []convert.Weight {
-	var out []convert.Weight
-	var visit func(l *convert.Layer)
-	visit = func(l *convert.Layer) {
-		if l.Inner != nil {
-			for _, s := range l.Inner.Layers {
-				visit(s)
-			}
-			return
-		}
-		out = append(out, l.Weights...)
-		for _, k := range []string{"layer", "backward_layer", "cell"} {
-			if s, ok := l.Config[k].(*convert.Layer); ok {
-				visit(s)
-			}
-		}
-		if cs, ok := l.Config["cells"].([]any); ok {
-			for _, c := range cs {
-				if s, ok := c.(*convert.Layer); ok {
-					visit(s)
-				}
-			}
-		}
-	}
-	for _, l := range g.Layers {
-		visit(l)
-	}
-	return out
 }
