@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/rnnkit/rnnkit/internal/testutil"
 	"github.com/rnnkit/rnnkit/keras"
 )
 
@@ -15,11 +16,9 @@ import (
 // shared corpus is present.
 func benchModels(b *testing.B) map[string]string {
 	models := map[string]string{"lstm12": filepath.Join(sharedCase, "model.keras")}
-	root := os.Getenv("RNNKIT_SHARED")
-	if root == "" {
-		root = filepath.Join("..", "..", "shared")
-	}
-	if p := filepath.Join(root, "realworld", "29_udnet_lstm_seq2seq", "s2s.h5"); fileExists(p) {
+	if root := testutil.SharedRoot(); root == "" {
+		b.Log("shared corpus absent: benchmarking the tiny model only")
+	} else if p := filepath.Join(root, "realworld", "29_udnet_lstm_seq2seq", "s2s.h5"); fileExists(p) {
 		models["lstm128"] = p
 	}
 	return models

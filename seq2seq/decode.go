@@ -62,7 +62,7 @@ func (s *Model) Encode(ctx context.Context, src *keras.Tensor) ([]*keras.Tensor,
 	if src == nil || len(src.Shape) == 0 || src.Shape[0] != 1 {
 		return nil, fmt.Errorf("seq2seq: source %v: want one sequence (batch 1): %w", src, keras.ErrInput)
 	}
-	states, err := s.Encoder.Predict(src)
+	states, err := s.Encoder.PredictContext(ctx, src)
 	if err != nil {
 		return nil, fmt.Errorf("seq2seq: encoder: %w", err)
 	}
@@ -82,7 +82,7 @@ func (s *Model) newStepper() *stepper {
 
 // step feeds tokens (one per hypothesis) with their states [B, size] and
 // returns the probabilities [B, vocab] and the new states.
-func (st *stepper) step(tokens []int, states []*keras.Tensor) (probs []float32, next []*keras.Tensor, err error) {
+func (st *stepper) step(ctx context.Context, tokens []int, states []*keras.Tensor) (probs []float32, next []*keras.Tensor, err error) {
 	s := st.s
 	B := len(tokens)
 	var x *keras.Tensor
@@ -99,7 +99,7 @@ func (st *stepper) step(tokens []int, states []*keras.Tensor) (probs []float32, 
 	}
 	st.in[0] = x
 	copy(st.in[1:], states)
-	outs, err := st.sess.Predict(st.in...)
+	outs, err := st.sess.PredictContext(ctx, st.in...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("seq2seq: decoder step: %w", err)
 	}
@@ -135,7 +135,7 @@ func (s *Model) Greedy(ctx context.Context, src *keras.Tensor, d Decoding) (*Res
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		probs, next, err := st.step([]int{tok}, states)
+		probs, next, err := st.step(ctx, []int{tok}, states)
 		if err != nil {
 			return nil, err
 		}
@@ -222,7 +222,7 @@ func (s *Model) BeamSearch(ctx context.Context, src *keras.Tensor, d Decoding, w
 				copy(batch[i].Data[b*size:(b+1)*size], h.states[i].Data)
 			}
 		}
-		probs, next, err := st.step(tokens, batch)
+		probs, next, err := st.step(ctx, tokens, batch)
 		if err != nil {
 			return nil, err
 		}

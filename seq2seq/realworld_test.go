@@ -6,23 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/rnnkit/rnnkit/internal/testutil"
 	"github.com/rnnkit/rnnkit/keras"
 )
-
-// realworldDir resolves ../shared/realworld (or $RNNKIT_SHARED/realworld)
-// and skips when it is absent: those files are never committed.
-func realworldDir(t *testing.T) string {
-	t.Helper()
-	root := os.Getenv("RNNKIT_SHARED")
-	if root == "" {
-		root = filepath.Join("..", "..", "shared")
-	}
-	dir := filepath.Join(root, "realworld")
-	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.json")); err != nil {
-		t.Skipf("shared real-world corpus not found at %s (set RNNKIT_SHARED): %v", dir, err)
-	}
-	return dir
-}
 
 // TestRealworldStepModels: the three real seq2seq files of the shared
 // corpus split into encoder and decoder-step models; feeding the decoder
@@ -30,7 +16,7 @@ func realworldDir(t *testing.T) string {
 // a time, on carried states) gives the full training model's outputs, and
 // those match Keras' reference y0.npy.
 func TestRealworldStepModels(t *testing.T) {
-	dir := realworldDir(t)
+	dir := testutil.SharedDir(t, "realworld")
 	cases := []struct {
 		id, file, enc, dec string
 		units              int
