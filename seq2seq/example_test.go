@@ -23,7 +23,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("encoder:", s.EncoderInput, s.EncoderRNNs, "decoder:", s.DecoderInput, s.DecoderRNNs, "->", s.OutputLayer)
+	fmt.Println("encoder:", s.EncoderInput, s.StateSources, "decoder:", s.DecoderInput, s.DecoderRNNs, "->", s.OutputLayer)
 	fmt.Println("states:", s.StateSizes)
 
 	vocab, err := seq2seq.LoadCharVocab(dir + "vocab.json")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/rnnkit/rnnkit/keras"
@@ -108,44 +109,68 @@ func loadCharTranslator(t *testing.T, model, vocab string) *CharTranslator {
 	return tr
 }
 
-// TestGoldenCharGRU: the oracle's GRU character seq2seq (one state h),
-// greedy and beam search, from both files Keras wrote.
-func TestGoldenCharGRU(t *testing.T) {
-	dir := "../testdata/goldens-s2s/s2s_char_gru"
-	var greedy []struct {
-		decodedCase
-		Score float64 `json:"score"`
+// TestGoldenOracleChars: the oracle's character seq2seq cases, greedy and
+// beam search, from both files Keras wrote: a GRU (one state h), and a
+// Bidirectional LSTM encoder with concatenated states plus a second
+// encoder LSTM feeding two stacked decoder LSTMs (four states).
+func TestGoldenOracleChars(t *testing.T) {
+	cases := []struct {
+		dir                   string
+		states                []int
+		decoders, stateSource []string
+	}{
+		{"s2s_char_gru", []int{10}, []string{"decoder_gru"}, []string{"encoder_gru"}},
+		{"s2s_stacked_bilstm", []int{10, 10, 10, 10}, []string{"dec_1", "dec_2"}, []string{"enc_h", "enc_c", "enc_top"}},
 	}
-	readJSON(t, filepath.Join(dir, "decoded.json"), &greedy)
-	var beams []beamCase
-	readJSON(t, filepath.Join(dir, "beam.json"), &beams)
+	for _, tc := range cases {
+		dir := filepath.Join("../testdata/goldens-s2s", tc.dir)
+		var greedy []struct {
+			decodedCase
+			Score float64 `json:"score"`
+		}
+		readJSON(t, filepath.Join(dir, "decoded.json"), &greedy)
+		var beams []beamCase
+		readJSON(t, filepath.Join(dir, "beam.json"), &beams)
+		for _, file := range []string{"model.keras", "model.h5"} {
+			t.Run(tc.dir+"/"+file, func(t *testing.T) {
+				tr := loadCharTranslator(t, filepath.Join(dir, file), filepath.Join(dir, "vocab.json"))
+				if s := tr.Model; !slices.Equal(s.StateSizes, tc.states) || !slices.Equal(s.DecoderRNNs, tc.decoders) || !slices.Equal(s.StateSources, tc.stateSource) {
+					t.Fatalf("found states %v, decoders %v, state sources %v", s.StateSizes, s.DecoderRNNs, s.StateSources)
+				}
+				for _, c := range greedy {
+					got, res, err := tr.Translate(context.Background(), c.Input)
+					if err != nil {
+						t.Fatalf("%q: %v", c.Input, err)
+					}
+					if got != c.Decoded {
+						t.Errorf("greedy %q: decoded %q, want %q", c.Input, got, c.Decoded)
+					}
+					if !closeTo(res.Score, c.Score) || !closeTo(res.MinMargin, c.MinMargin) {
+						t.Errorf("greedy %q: score %g margin %g, Keras %g %g", c.Input, res.Score, res.MinMargin, c.Score, c.MinMargin)
+					}
+				}
+				checkBeams(t, tr, beams)
+			})
+		}
+	}
+}
+
+// TestGoldenStops: some oracle translations end at the stop character
+// (shorter than max_decoder_len), so stopping is tested, not only the
+// length limit.
+func TestGoldenStops(t *testing.T) {
+	var greedy []decodedCase
+	readJSON(t, "../testdata/goldens-s2s/s2s_char_gru/decoded.json", &greedy)
+	var v CharVocab
+	readJSON(t, "../testdata/goldens-s2s/s2s_char_gru/vocab.json", &v)
 	stopped := 0
-	for _, file := range []string{"model.keras", "model.h5"} {
-		t.Run(file, func(t *testing.T) {
-			tr := loadCharTranslator(t, filepath.Join(dir, file), filepath.Join(dir, "vocab.json"))
-			if got := tr.Model.StateSizes; len(got) != 1 {
-				t.Fatalf("GRU state sizes %v, want one state", got)
-			}
-			for _, c := range greedy {
-				got, res, err := tr.Translate(context.Background(), c.Input)
-				if err != nil {
-					t.Fatalf("%q: %v", c.Input, err)
-				}
-				if got != c.Decoded {
-					t.Errorf("greedy %q: decoded %q, want %q", c.Input, got, c.Decoded)
-				}
-				if !closeTo(res.Score, c.Score) || !closeTo(res.MinMargin, c.MinMargin) {
-					t.Errorf("greedy %q: score %g margin %g, Keras %g %g", c.Input, res.Score, res.MinMargin, c.Score, c.MinMargin)
-				}
-				if len([]rune(got)) < tr.Vocab.MaxDecoderLen {
-					stopped++
-				}
-			}
-			checkBeams(t, tr, beams)
-		})
+	for _, c := range greedy {
+		if len([]rune(c.Decoded)) < v.MaxDecoderLen {
+			stopped++
+		}
 	}
 	if stopped == 0 {
-		t.Error("no greedy case ends at the stop character: the golden does not test stopping")
+		t.Error("no greedy case of s2s_char_gru ends at the stop character")
 	}
 }
 

@@ -69,10 +69,12 @@ type Model struct {
 	Decoder *keras.Model
 
 	// EncoderInput and DecoderInput name the training model's inputs;
-	// EncoderRNNs and DecoderRNNs the recurrent layers whose states link
-	// them, OutputLayer the layer giving the probabilities.
+	// DecoderRNNs the recurrent layers that start from the encoder's
+	// states, StateSources the layers producing those states (the
+	// encoder RNN, or the Concatenate of a Bidirectional encoder's
+	// states); OutputLayer gives the probabilities.
 	EncoderInput, DecoderInput string
-	EncoderRNNs, DecoderRNNs   []string
+	StateSources, DecoderRNNs  []string
 	OutputLayer                string
 
 	// SourceKind and TargetKind say how the encoder and decoder inputs
@@ -304,7 +306,7 @@ func New(m *keras.Model, opts ...Option) (*Model, error) {
 		for _, r := range c.init {
 			if !seenEnc[r.Layer] {
 				seenEnc[r.Layer] = true
-				s.EncoderRNNs = append(s.EncoderRNNs, r.Layer)
+				s.StateSources = append(s.StateSources, r.Layer)
 			}
 		}
 	}

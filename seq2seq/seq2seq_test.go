@@ -25,7 +25,7 @@ func TestNewFinds(t *testing.T) {
 		t.Fatal(err)
 	}
 	if s.EncoderInput != "encoder_inputs" || s.DecoderInput != "decoder_inputs" ||
-		!slices.Equal(s.EncoderRNNs, []string{"encoder_lstm"}) || !slices.Equal(s.DecoderRNNs, []string{"decoder_lstm"}) ||
+		!slices.Equal(s.StateSources, []string{"encoder_lstm"}) || !slices.Equal(s.DecoderRNNs, []string{"decoder_lstm"}) ||
 		s.OutputLayer != "decoder_dense" || !slices.Equal(s.StateSizes, []int{12, 12}) ||
 		s.SourceKind != OneHot || s.SourceDim != 19 || s.TargetDim != 25 || s.VocabSize != 25 {
 		t.Errorf("found %+v", s)

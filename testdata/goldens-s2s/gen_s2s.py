@@ -16,6 +16,11 @@ Cases (each a folder here):
                     (inputs dec_a and dec_b, outputs out_a and out_b): the pattern
                     is ambiguous until the decoder input is named; decoded.json
                     is greedy decoding through dec_a
+  s2s_stacked_bilstm  a Bidirectional LSTM encoder whose concatenated
+                    forward/backward states initialize the first of two stacked
+                    decoder LSTMs, and a second encoder LSTM (on the encoder's
+                    sequence output) initializing the second decoder LSTM: four
+                    carried states; greedy and beam
   s2s_char_lstm_beam  beam search over the shared case
                     goldens-text/s2s_char_lstm_translate (its model is copied in
                     testdata/goldens-text by the Go tests' setup)
@@ -298,6 +303,54 @@ def two_decoders():
                      "enc_lstm", "dec_lstm_a", ([], ["out_a"]), 2, units, [])
 
 
+def stacked_bilstm():
+    src = sorted(set(" .!?abcdefghilmnorstuwy"))
+    tgt = sorted(set("\t\n .!?'abcdeilmnopqrstuvàéê"))
+    u = 5
+    ei = keras.Input((None, len(src)), name="source")
+    seq, fh, fc, bh, bc = layers.Bidirectional(layers.LSTM(u, return_sequences=True, return_state=True), name="enc_bi")(ei)
+    h1 = layers.Concatenate(name="enc_h")([fh, bh])
+    c1 = layers.Concatenate(name="enc_c")([fc, bc])
+    _, h2, c2 = layers.LSTM(2 * u, return_state=True, name="enc_top")(seq)
+    di = keras.Input((None, len(tgt)), name="target")
+    d1, _, _ = layers.LSTM(2 * u, return_sequences=True, return_state=True, name="dec_1")(di, initial_state=[h1, c1])
+    d2, _, _ = layers.LSTM(2 * u, return_sequences=True, return_state=True, name="dec_2")(d1, initial_state=[h2, c2])
+    out = layers.Dense(len(tgt), activation="softmax", name="probs")(d2)
+    model = keras.Model([ei, di], out)
+    set_weights(model, 31, 0.7)
+    w, b = model.get_layer("probs").get_weights()
+    b[tgt.index("\n")] += 0.8
+    model.get_layer("probs").set_weights([w, b])
+    vocab = {"source_chars": src, "target_chars": tgt, "start": "\t", "stop": "\n", "max_decoder_len": 15}
+    texts = ["go.", "run!", "hello world!", "who is it?", "stay."]
+    d = os.path.join(HERE, "s2s_stacked_bilstm")
+    os.makedirs(d, exist_ok=True)
+    model.save(os.path.join(d, "model.keras"))
+    model.save(os.path.join(d, "model.h5"))
+    write(os.path.join(d, "vocab.json"), vocab)
+    write(os.path.join(d, "texts.json"), texts)
+    encoder = keras.Model(ei, [h1, c1, h2, c2])
+    nt = len(tgt)
+    tin = keras.Input((None, nt))
+    sins = [keras.Input((2 * u,)) for _ in range(4)]
+    o1, s1h, s1c = model.get_layer("dec_1")(tin, initial_state=sins[:2])
+    o2, s2h, s2c = model.get_layer("dec_2")(o1, initial_state=sins[2:])
+    decoder = keras.Model([tin] + sins, [model.get_layer("probs")(o2), s1h, s1c, s2h, s2c])
+    step = lambda toks: onehot_step(toks, nt)
+    start, stop = tgt.index("\t"), tgt.index("\n")
+    greedy_out, beam_out = [], []
+    for t in texts:
+        x = char_onehot(t, src)
+        ids, margin, score = greedy(encoder, decoder, x, start, stop, 15, step)
+        greedy_out.append({"input": t, "decoded": "".join(tgt[i] for i in ids), "score": score, "min_margin": margin})
+        for wd in [2, 4]:
+            ids, sc, gap = beam(encoder, decoder, x, start, stop, 15, wd, step)
+            beam_out.append({"input": t, "beam": wd, "decoded": "".join(tgt[i] for i in ids), "score": sc, "min_gap": gap})
+    write(os.path.join(d, "decoded.json"), greedy_out)
+    write(os.path.join(d, "beam.json"), beam_out)
+    return greedy_out, beam_out
+
+
 def shared_lstm_beam():
     src = os.path.join(HERE, "..", "goldens-text", "s2s_char_lstm_translate")
     model = keras.saving.load_model(os.path.join(src, "model.keras"))
@@ -310,7 +363,7 @@ def shared_lstm_beam():
 
 
 if __name__ == "__main__":
-    for f in (gru_char, token_lstm, two_decoders, shared_lstm_beam):
+    for f in (gru_char, token_lstm, two_decoders, stacked_bilstm, shared_lstm_beam):
         g, b = f()
         for r in g:
             print(f.__name__, "greedy", repr(r["input"]), repr(r["decoded"]), "margin %.2g" % r["min_margin"])
