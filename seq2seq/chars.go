@@ -183,7 +183,16 @@ func NewCharTranslator(s *Model, v *CharVocab) (*CharTranslator, error) {
 	return &CharTranslator{Model: s, Vocab: v}, nil
 }
 
-// Translate translates one text.
+// sourceLen is the encoder input's fixed length, or 0.
+func (c *CharTranslator) sourceLen() int {
+	if in := c.Model.Encoder.Inputs()[0]; len(in.Shape) == 3 && in.Shape[1] > 0 {
+		return in.Shape[1]
+	}
+	return 0
+}
+
+// Translate translates one text. When the encoder input has a fixed
+// length, the one-hot rows are followed by all-zero rows up to it.
 func (c *CharTranslator) Translate(ctx context.Context, text string) (string, *Result, error) {
 	x, unknown, err := c.Vocab.EncodeSource(text)
 	if err != nil {
@@ -191,6 +200,17 @@ func (c *CharTranslator) Translate(ctx context.Context, text string) (string, *R
 	}
 	if c.Strict && len(unknown) > 0 {
 		return "", nil, fmt.Errorf("seq2seq: text %q: characters %q are not among source_chars: %w", text, unknown, ErrVocab)
+	}
+	if n := c.sourceLen(); n > 0 && x.Shape[1] != n {
+		// An encoder input of fixed length: the example's zero-filled
+		// array of max_encoder_seq_length rows, text at the start.
+		if x.Shape[1] > n {
+			return "", nil, fmt.Errorf("seq2seq: text %q has %d characters, the encoder input takes %d: %w", text, x.Shape[1], n, keras.ErrInput)
+		}
+		V := x.Shape[2]
+		padded := keras.NewTensor(1, n, V)
+		copy(padded.Data, x.Data)
+		x = padded
 	}
 	var res *Result
 	if c.Beam > 1 {

@@ -167,3 +167,60 @@ func TestParseCharVocabErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestFixedSourceLength: a training model whose encoder input fixes the
+// length (here rebuilt with the functional API from the shared model)
+// gets the one-hot rows padded with zero rows, as the Keras example's
+// zero-filled array is; the same as feeding the padded array to the
+// variable-length model.
+func TestFixedSourceLength(t *testing.T) {
+	m, err := keras.Load(filepath.Join(sharedCase, "model.keras"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := keras.NewFunctional(m)
+	src, _ := f.Input("src", 8, 19)
+	dec, err := f.Replay([]keras.TensorRef{{Layer: "decoder_inputs"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := f.Replay([]keras.TensorRef{{Layer: "decoder_dense"}}, map[keras.TensorRef]*keras.KerasTensor{{Layer: "encoder_inputs"}: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed, err := f.Model("fixed", append([]*keras.KerasTensor{src}, dec...), out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(fixed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := LoadCharVocab(filepath.Join(sharedCase, "vocab.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewCharTranslator(s, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := tr.Translate(context.Background(), "go.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := loadCharTranslator(t, filepath.Join(sharedCase, "model.keras"), filepath.Join(sharedCase, "vocab.json"))
+	x, _, _ := v.EncodeSource("go.")
+	padded := keras.NewTensor(1, 8, 19)
+	copy(padded.Data, x.Data)
+	res, err := ref.Model.Greedy(context.Background(), padded, v.Decoding())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := v.TargetText(res.IDs)
+	if got != want {
+		t.Errorf("fixed-length model: %q, padded input to the open model: %q", got, want)
+	}
+	if _, _, err := tr.Translate(context.Background(), "much too long"); !errors.Is(err, keras.ErrInput) {
+		t.Errorf("text longer than the fixed length: %v", err)
+	}
+}
