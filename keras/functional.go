@@ -121,11 +121,32 @@ func NewFunctional(m *Model) *Functional {
 		use(r)
 	}
 	for name, l := range f.rt {
-		if r, ok := l.(*layers.RNN); ok && r.ReturnState {
-			f.numOut[name] = max(f.numOut[name], 1+len(r.StateSizes()))
-		}
+		f.numOut[name] = max(f.numOut[name], numOutputs(l))
 	}
 	return f
+}
+
+// numOutputs is how many outputs a call of l gives when the layer says:
+// a recurrent layer with return_state its output(s) and every state, else
+// 1 (or what the trained graph shows).
+func numOutputs(l runtime.Layer) int {
+	switch l := l.(type) {
+	case *layers.RNN:
+		if l.ReturnState {
+			return 1 + len(l.StateSizes())
+		}
+	case *layers.Bidirectional:
+		f, ok := l.Forward.(*layers.RNN)
+		if !ok || !l.ReturnState {
+			break
+		}
+		merged := 1
+		if l.MergeMode == "" {
+			merged = 2
+		}
+		return merged + 2*len(f.StateSizes())
+	}
+	return 1
 }
 
 func (f *Functional) errorf(format string, a ...any) error {

@@ -372,3 +372,46 @@ func TestFunctionalPredictShapes(t *testing.T) {
 		t.Fatalf("wrong state width: got %v, want ErrInput", err)
 	}
 }
+
+// TestFunctionalBidirectionalOutputs: calling a Bidirectional LSTM with
+// return_state gives the merged output and the forward and backward h, c.
+func TestFunctionalBidirectionalOutputs(t *testing.T) {
+	m, err := Load("../testdata/goldens-s2s/s2s_stacked_bilstm/model.keras")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := NewFunctional(m)
+	x, _ := f.Input("x", -1, 23)
+	outs, err := f.Call("enc_bi", []*KerasTensor{x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outs) != 5 {
+		t.Fatalf("Bidirectional(LSTM, return_state) call gave %d outputs, want 5", len(outs))
+	}
+	sub, err := f.Model("bi", []*KerasTensor{x}, outs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ys, err := sub.Predict(randTensor(7, 1, 4, 23))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range [][]int{{1, 4, 10}, {1, 5}, {1, 5}, {1, 5}, {1, 5}} {
+		if !slicesEqual(ys[i].Shape, want) {
+			t.Errorf("output %d shape %v, want %v", i, ys[i].Shape, want)
+		}
+	}
+}
+
+func slicesEqual(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -121,6 +121,7 @@ func TestGoldenOracleChars(t *testing.T) {
 	}{
 		{"s2s_char_gru", []int{10}, []string{"decoder_gru"}, []string{"encoder_gru"}},
 		{"s2s_stacked_bilstm", []int{10, 10, 10, 10}, []string{"dec_1", "dec_2"}, []string{"enc_h", "enc_c", "enc_top"}},
+		{"s2s_simplernn_td", []int{8}, []string{"dec_rnn"}, []string{"enc_rnn"}},
 	}
 	for _, tc := range cases {
 		dir := filepath.Join("../testdata/goldens-s2s", tc.dir)
@@ -130,7 +131,9 @@ func TestGoldenOracleChars(t *testing.T) {
 		}
 		readJSON(t, filepath.Join(dir, "decoded.json"), &greedy)
 		var beams []beamCase
-		readJSON(t, filepath.Join(dir, "beam.json"), &beams)
+		if _, err := os.Stat(filepath.Join(dir, "beam.json")); err == nil {
+			readJSON(t, filepath.Join(dir, "beam.json"), &beams)
+		}
 		for _, file := range []string{"model.keras", "model.h5"} {
 			t.Run(tc.dir+"/"+file, func(t *testing.T) {
 				tr := loadCharTranslator(t, filepath.Join(dir, file), filepath.Join(dir, "vocab.json"))
@@ -149,7 +152,9 @@ func TestGoldenOracleChars(t *testing.T) {
 						t.Errorf("greedy %q: score %g margin %g, Keras %g %g", c.Input, res.Score, res.MinMargin, c.Score, c.MinMargin)
 					}
 				}
-				checkBeams(t, tr, beams)
+				if beams != nil {
+					checkBeams(t, tr, beams)
+				}
 			})
 		}
 	}

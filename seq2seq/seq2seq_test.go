@@ -48,6 +48,7 @@ func TestNewErrors(t *testing.T) {
 		{"unknown input", two, []Option{WithDecoderInput("dec_c")}, ErrNoEncoder},
 		{"same input twice", two, []Option{WithEncoderInput("dec_a"), WithDecoderInput("dec_a")}, ErrAmbiguous},
 		{"swapped", filepath.Join(sharedCase, "model.keras"), []Option{WithEncoderInput("decoder_inputs")}, ErrNoEncoder},
+		{"attention", "../testdata/goldens-s2s/s2s_attention/model.keras", nil, ErrUnsupported},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -21,6 +21,12 @@ Cases (each a folder here):
                     decoder LSTMs, and a second encoder LSTM (on the encoder's
                     sequence output) initializing the second decoder LSTM: four
                     carried states; greedy and beam
+  s2s_simplernn_td  SimpleRNN encoder and decoder (one state), the decoder's
+                    Dense wrapped in TimeDistributed after a Dropout; greedy only
+  s2s_attention     an LSTM seq2seq whose decoder attends to the encoder's
+                    sequence output (Attention + Concatenate): not decodable from
+                    the previous token and the states alone, which rnnkit must
+                    say (model.keras only, no decodings)
   s2s_char_lstm_beam  beam search over the shared case
                     goldens-text/s2s_char_lstm_translate (its model is copied in
                     testdata/goldens-text by the Go tests' setup)
@@ -351,6 +357,58 @@ def stacked_bilstm():
     return greedy_out, beam_out
 
 
+def simplernn_td():
+    src = sorted(set(" .!?abcdefghilmnorstuwy"))
+    tgt = sorted(set("\t\n .!?'abcdeilmnopqrstuvàéê"))
+    u = 8
+    ei = keras.Input((None, len(src)), name="src")
+    _, h = layers.SimpleRNN(u, return_state=True, name="enc_rnn")(ei)
+    di = keras.Input((None, len(tgt)), name="tgt")
+    seq, _ = layers.SimpleRNN(u, return_sequences=True, return_state=True, name="dec_rnn")(di, initial_state=[h])
+    seq = layers.Dropout(0.3, name="drop")(seq)
+    out = layers.TimeDistributed(layers.Dense(len(tgt), activation="softmax"), name="td_dense")(seq)
+    model = keras.Model([ei, di], out)
+    set_weights(model, 41, 0.6)
+    vocab = {"source_chars": src, "target_chars": tgt, "start": "\t", "stop": "\n", "max_decoder_len": 10}
+    texts = ["go.", "run!", "hello world!", "who?"]
+    d = os.path.join(HERE, "s2s_simplernn_td")
+    os.makedirs(d, exist_ok=True)
+    model.save(os.path.join(d, "model.keras"))
+    model.save(os.path.join(d, "model.h5"))
+    write(os.path.join(d, "vocab.json"), vocab)
+    write(os.path.join(d, "texts.json"), texts)
+    encoder = keras.Model(ei, h)
+    nt = len(tgt)
+    tin = keras.Input((None, nt))
+    sin = keras.Input((u,))
+    o, sh = model.get_layer("dec_rnn")(tin, initial_state=[sin])
+    o = model.get_layer("drop")(o)
+    decoder = keras.Model([tin, sin], [model.get_layer("td_dense")(o), sh])
+    step = lambda toks: onehot_step(toks, nt)
+    out_cases = []
+    for t in texts:
+        ids, margin, score = greedy(encoder, decoder, char_onehot(t, src), tgt.index("\t"), tgt.index("\n"), 10, step)
+        out_cases.append({"input": t, "decoded": "".join(tgt[i] for i in ids), "score": score, "min_margin": margin})
+    write(os.path.join(d, "decoded.json"), out_cases)
+    return out_cases, []
+
+
+def attention():
+    u, vs, vt = 6, 9, 11
+    ei = keras.Input((None, vs), name="src")
+    eseq, h, c = layers.LSTM(u, return_sequences=True, return_state=True, name="enc")(ei)
+    di = keras.Input((None, vt), name="tgt")
+    dseq, _, _ = layers.LSTM(u, return_sequences=True, return_state=True, name="dec")(di, initial_state=[h, c])
+    ctx = layers.Attention(name="attn")([dseq, eseq])
+    out = layers.Dense(vt, activation="softmax", name="out")(layers.Concatenate(name="cat")([dseq, ctx]))
+    model = keras.Model([ei, di], out)
+    set_weights(model, 3, 0.5)
+    d = os.path.join(HERE, "s2s_attention")
+    os.makedirs(d, exist_ok=True)
+    model.save(os.path.join(d, "model.keras"))
+    return [], []
+
+
 def shared_lstm_beam():
     src = os.path.join(HERE, "..", "goldens-text", "s2s_char_lstm_translate")
     model = keras.saving.load_model(os.path.join(src, "model.keras"))
@@ -363,7 +421,7 @@ def shared_lstm_beam():
 
 
 if __name__ == "__main__":
-    for f in (gru_char, token_lstm, two_decoders, stacked_bilstm, shared_lstm_beam):
+    for f in (gru_char, token_lstm, two_decoders, stacked_bilstm, simplernn_td, attention, shared_lstm_beam):
         g, b = f()
         for r in g:
             print(f.__name__, "greedy", repr(r["input"]), repr(r["decoded"]), "margin %.2g" % r["min_margin"])
