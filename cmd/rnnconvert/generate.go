@@ -102,4 +102,3 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stdout, r.Text)
 	return 0
 }
-

@@ -318,8 +318,8 @@ func TestCLITextErrors(t *testing.T) {
 		args []string
 		code int
 	}{
-		{[]string{"tokenize", "--text", "x"}, 2},                               // no tokenizer
-		{[]string{"tokenize", "--tokenizer", tok}, 2},                          // no texts
+		{[]string{"tokenize", "--text", "x"}, 2},      // no tokenizer
+		{[]string{"tokenize", "--tokenizer", tok}, 2}, // no texts
 		{[]string{"tokenize", "--tokenizer", write("t.json", "[1]"), "--text", "x"}, 1},
 		{[]string{"tokenize", "--tokenizer", tok, "--texts", write("x.json", `{"a": 1}`)}, 1},
 		{[]string{"tokenize", "--tokenizer", tok, "--text", "x", "--matrix", "bogus"}, 1},
