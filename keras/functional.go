@@ -44,6 +44,14 @@ type Functional struct {
 	// inputs are the builder's inputs by name, so that replaying two
 	// tensors of the trained graph reaches one input, not two.
 	inputs map[string]*symNode
+	// replayed holds the calls Replay made without replacements, by
+	// trained layer and call, so that later Replays reuse them.
+	replayed map[replayKey]*symNode
+}
+
+type replayKey struct {
+	layer string
+	node  int
 }
 
 // KerasTensor is a symbolic tensor of a Functional: an input, or an
@@ -88,7 +96,8 @@ func NewFunctional(m *Model) *Functional {
 		byName: make(map[string]*convert.Layer),
 		rt:     make(map[string]runtime.Layer),
 		numOut: make(map[string]int),
-		inputs: make(map[string]*symNode),
+		inputs:   make(map[string]*symNode),
+		replayed: make(map[replayKey]*symNode),
 	}
 	g := m.desc.Graph
 	for _, l := range g.Layers {
@@ -249,7 +258,9 @@ func (f *Functional) Output(t *KerasTensor, index int) (*KerasTensor, error) {
 // tensors, back to the trained model's inputs, which become inputs of the
 // builder with the same names and shapes (one input per name, however
 // often it is reached). A tensor listed in replace is not recomputed: the
-// given tensor stands for it. This is Keras' Model(model.input[0],
+// given tensor stands for it. Calls replayed without replacements are
+// made once per builder, however many Replays reach them; with
+// replacements, once per Replay. This is Keras' Model(model.input[0],
 // model.get_layer("encoder_lstm").output[1:]) recipe, and with replace the
 // decoder-step recipe: the decoder's initial states replaced by new inputs.
 func (f *Functional) Replay(refs []TensorRef, replace map[TensorRef]*KerasTensor) ([]*KerasTensor, error) {
@@ -258,11 +269,13 @@ func (f *Functional) Replay(refs []TensorRef, replace map[TensorRef]*KerasTensor
 			return nil, f.errorf("Replay: replacement for %s[%d][%d] is nil or of another builder: %w", r.Layer, r.Node, r.Index, ErrInput)
 		}
 	}
-	type key struct {
-		layer string
-		node  int
+	type key = replayKey
+	// Without replacements a replayed call is the same in every Replay:
+	// share them, so that Replay(h) then Replay(c) run the encoder once.
+	memo := f.replayed
+	if len(replace) > 0 {
+		memo = make(map[key]*symNode)
 	}
-	memo := make(map[key]*symNode)
 	busy := make(map[key]bool)
 	var resolve func(r TensorRef) (*KerasTensor, error)
 	resolve = func(r TensorRef) (*KerasTensor, error) {

@@ -415,3 +415,32 @@ func slicesEqual(a, b []int) bool {
 	}
 	return true
 }
+
+// TestFunctionalReplayShares: two Replays without replacements reach the
+// same call; with replacements they make their own.
+func TestFunctionalReplayShares(t *testing.T) {
+	m := loadS2S(t)
+	f := NewFunctional(m)
+	h, err := f.Replay([]TensorRef{{Layer: "encoder_lstm", Index: 1}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.Replay([]TensorRef{{Layer: "encoder_lstm", Index: 2}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h[0].node != c[0].node {
+		t.Error("Replay(h) and Replay(c) made two encoder calls")
+	}
+	x, _ := f.Input("other", -1, 19)
+	r, err := f.Replay([]TensorRef{{Layer: "encoder_lstm", Index: 1}}, map[TensorRef]*KerasTensor{{Layer: "encoder_inputs"}: x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r[0].node == h[0].node {
+		t.Error("a Replay with a replaced input reused the call on the original input")
+	}
+	if got := r[0].Name(); got != "encoder_lstm[1][1]" {
+		t.Errorf("name %q, want encoder_lstm[1][1]", got)
+	}
+}
