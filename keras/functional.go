@@ -92,10 +92,10 @@ type symArg struct {
 // their Keras names among the top-level layers of m's graph.
 func NewFunctional(m *Model) *Functional {
 	f := &Functional{
-		m:      m,
-		byName: make(map[string]*convert.Layer),
-		rt:     make(map[string]runtime.Layer),
-		numOut: make(map[string]int),
+		m:        m,
+		byName:   make(map[string]*convert.Layer),
+		rt:       make(map[string]runtime.Layer),
+		numOut:   make(map[string]int),
 		inputs:   make(map[string]*symNode),
 		replayed: make(map[replayKey]*symNode),
 	}
