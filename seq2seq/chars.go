@@ -21,6 +21,14 @@ type CharVocab struct {
 	Start         string   `json:"start"`
 	Stop          string   `json:"stop"`
 	MaxDecoderLen int      `json:"max_decoder_len"`
+	// MaxEncoderLen and SourcePad are optional: when MaxEncoderLen is
+	// set, sources are padded to that many rows, with the one-hot row of
+	// SourcePad (a character of SourceChars) or, when SourcePad is "",
+	// with all-zero rows. The current Keras example pads its encoder data
+	// with spaces ("max_encoder_len": max_encoder_seq_length,
+	// "source_pad": " ") and translates those padded rows.
+	MaxEncoderLen int    `json:"max_encoder_len,omitempty"`
+	SourcePad     string `json:"source_pad,omitempty"`
 
 	src, tgt map[rune]int
 	tgtRunes []rune
@@ -98,6 +106,21 @@ func (v *CharVocab) init() error {
 		}
 		if _, ok := v.tgt[r]; !ok {
 			return fmt.Errorf("%s %q is not among target_chars: %w", t.what, t.c, ErrVocab)
+		}
+	}
+	if v.MaxEncoderLen < 0 {
+		return fmt.Errorf("max_encoder_len %d: want at least 0: %w", v.MaxEncoderLen, ErrVocab)
+	}
+	if v.SourcePad != "" {
+		r, n := utf8.DecodeRuneInString(v.SourcePad)
+		if n != len(v.SourcePad) {
+			return fmt.Errorf("source_pad %q: want one character: %w", v.SourcePad, ErrVocab)
+		}
+		if _, ok := v.src[r]; !ok {
+			return fmt.Errorf("source_pad %q is not among source_chars: %w", v.SourcePad, ErrVocab)
+		}
+		if v.MaxEncoderLen == 0 {
+			return fmt.Errorf("source_pad %q without max_encoder_len: %w", v.SourcePad, ErrVocab)
 		}
 	}
 	if v.MaxDecoderLen <= 0 {
@@ -192,7 +215,8 @@ func (c *CharTranslator) sourceLen() int {
 }
 
 // Translate translates one text. When the encoder input has a fixed
-// length, the one-hot rows are followed by all-zero rows up to it.
+// length (or the vocabulary sets max_encoder_len), the one-hot rows are
+// followed by all-zero rows (or source_pad rows) up to it.
 func (c *CharTranslator) Translate(ctx context.Context, text string) (string, *Result, error) {
 	x, unknown, err := c.Vocab.EncodeSource(text)
 	if err != nil {
@@ -201,15 +225,25 @@ func (c *CharTranslator) Translate(ctx context.Context, text string) (string, *R
 	if c.Strict && len(unknown) > 0 {
 		return "", nil, fmt.Errorf("seq2seq: text %q: characters %q are not among source_chars: %w", text, unknown, ErrVocab)
 	}
-	if n := c.sourceLen(); n > 0 && x.Shape[1] != n {
-		// An encoder input of fixed length: the example's zero-filled
-		// array of max_encoder_seq_length rows, text at the start.
+	n := c.sourceLen()
+	if n == 0 {
+		n = c.Vocab.MaxEncoderLen
+	}
+	if n > 0 && x.Shape[1] != n {
+		// A fixed length: the example's array of max_encoder_seq_length
+		// rows, text at the start, then zero rows (or source_pad rows).
 		if x.Shape[1] > n {
-			return "", nil, fmt.Errorf("seq2seq: text %q has %d characters, the encoder input takes %d: %w", text, x.Shape[1], n, keras.ErrInput)
+			return "", nil, fmt.Errorf("seq2seq: text %q has %d characters, the encoder takes %d: %w", text, x.Shape[1], n, keras.ErrInput)
 		}
 		V := x.Shape[2]
 		padded := keras.NewTensor(1, n, V)
 		copy(padded.Data, x.Data)
+		if c.Vocab.SourcePad != "" {
+			r, _ := utf8.DecodeRuneInString(c.Vocab.SourcePad)
+			for t := x.Shape[1]; t < n; t++ {
+				padded.Data[t*V+c.Vocab.src[r]] = 1
+			}
+		}
 		x = padded
 	}
 	var res *Result

@@ -3,6 +3,7 @@ package seq2seq
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -210,5 +211,38 @@ func TestGoldenCharLSTMBeam(t *testing.T) {
 			tr := loadCharTranslator(t, filepath.Join(sharedCase, file), filepath.Join(sharedCase, "vocab.json"))
 			checkBeams(t, tr, beams)
 		})
+	}
+}
+
+// TestGoldenSpacePadding: sources padded to max_encoder_len rows with the
+// space character (vocab.json's source_pad), as the current Keras example
+// builds its encoder data, over the shared model.
+func TestGoldenSpacePadding(t *testing.T) {
+	dir := "../testdata/goldens-s2s/s2s_char_lstm_pad"
+	var cases []struct {
+		decodedCase
+		Score float64 `json:"score"`
+	}
+	readJSON(t, filepath.Join(dir, "decoded.json"), &cases)
+	tr := loadCharTranslator(t, filepath.Join(sharedCase, "model.h5"), filepath.Join(dir, "vocab.json"))
+	plain := loadCharTranslator(t, filepath.Join(sharedCase, "model.h5"), filepath.Join(sharedCase, "vocab.json"))
+	differs := 0
+	for _, c := range cases {
+		got, res, err := tr.Translate(context.Background(), c.Input)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != c.Decoded || !closeTo(res.Score, c.Score) {
+			t.Errorf("%q: %q %g, want %q %g", c.Input, got, res.Score, c.Decoded, c.Score)
+		}
+		if p, _, _ := plain.Translate(context.Background(), c.Input); p != got {
+			differs++
+		}
+	}
+	if differs == 0 {
+		t.Error("padding changed no translation: the case does not test it")
+	}
+	if _, _, err := tr.Translate(context.Background(), "a text longer than sixteen"); !errors.Is(err, keras.ErrInput) {
+		t.Errorf("text longer than max_encoder_len: %v", err)
 	}
 }

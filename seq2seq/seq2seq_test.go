@@ -155,13 +155,16 @@ func TestEncodeSourceUnknown(t *testing.T) {
 
 func TestParseCharVocabErrors(t *testing.T) {
 	for name, js := range map[string]string{
-		"not JSON":        `{`,
-		"no source":       `{"target_chars": ["\t", "\n"], "start": "\t", "stop": "\n", "max_decoder_len": 3}`,
-		"two-char entry":  `{"source_chars": ["ab"], "target_chars": ["\t", "\n"], "start": "\t", "stop": "\n", "max_decoder_len": 3}`,
-		"duplicate":       `{"source_chars": ["a"], "target_chars": ["\t", "\t", "\n"], "start": "\t", "stop": "\n", "max_decoder_len": 3}`,
-		"stop missing":    `{"source_chars": ["a"], "target_chars": ["\t"], "start": "\t", "stop": "\n", "max_decoder_len": 3}`,
-		"start two chars": `{"source_chars": ["a"], "target_chars": ["\t", "\n"], "start": "\t\t", "stop": "\n", "max_decoder_len": 3}`,
-		"max len 0":       `{"source_chars": ["a"], "target_chars": ["\t", "\n"], "start": "\t", "stop": "\n"}`,
+		"not JSON":              `{`,
+		"no source":             `{"target_chars": ["\t", "\n"], "start": "\t", "stop": "\n", "max_decoder_len": 3}`,
+		"two-char entry":        `{"source_chars": ["ab"], "target_chars": ["\t", "\n"], "start": "\t", "stop": "\n", "max_decoder_len": 3}`,
+		"duplicate":             `{"source_chars": ["a"], "target_chars": ["\t", "\t", "\n"], "start": "\t", "stop": "\n", "max_decoder_len": 3}`,
+		"stop missing":          `{"source_chars": ["a"], "target_chars": ["\t"], "start": "\t", "stop": "\n", "max_decoder_len": 3}`,
+		"start two chars":       `{"source_chars": ["a"], "target_chars": ["\t", "\n"], "start": "\t\t", "stop": "\n", "max_decoder_len": 3}`,
+		"max len 0":             `{"source_chars": ["a"], "target_chars": ["\t", "\n"], "start": "\t", "stop": "\n"}`,
+		"pad not a source char": `{"source_chars": ["a"], "target_chars": ["\t", "\n"], "start": "\t", "stop": "\n", "max_decoder_len": 3, "max_encoder_len": 4, "source_pad": " "}`,
+		"pad without length":    `{"source_chars": ["a", " "], "target_chars": ["\t", "\n"], "start": "\t", "stop": "\n", "max_decoder_len": 3, "source_pad": " "}`,
+		"negative encoder len":  `{"source_chars": ["a"], "target_chars": ["\t", "\n"], "start": "\t", "stop": "\n", "max_decoder_len": 3, "max_encoder_len": -1}`,
 	} {
 		if _, err := ParseCharVocab([]byte(js)); !errors.Is(err, ErrVocab) {
 			t.Errorf("%s: got %v, want ErrVocab", name, err)

@@ -25,7 +25,10 @@ source_chars and target_chars (the sorted character lists whose indices are
 the one-hot positions), start and stop (the target characters that begin
 and end a translation, "\t" and "\n" in the example) and max_decoder_len.
 Source characters outside source_chars are all-zero rows (as in the
-example), or an error with --strict.
+example), or an error with --strict. Optional keys: max_encoder_len pads
+every source to that many rows, with all-zero rows or, with source_pad
+(" " in the current Keras example), that character's rows. An encoder
+input of fixed length pads to its length.
 
 Token models (Embedding inputs) take --source-tokenizer and
 --target-tokenizer: Keras Tokenizer files (to_json output, a word-index JSON

@@ -27,6 +27,10 @@ Cases (each a folder here):
                     sequence output (Attention + Concatenate): not decodable from
                     the previous token and the states alone, which rnnkit must
                     say (model.keras only, no decodings)
+  s2s_char_lstm_pad the shared case's model translating sources padded to 16
+                    rows with the space character, as the current Keras example
+                    builds encoder_input_data (vocab.json adds max_encoder_len and
+                    source_pad); greedy
   s2s_char_lstm_beam  beam search over the shared case
                     goldens-text/s2s_char_lstm_translate (its model is copied in
                     testdata/goldens-text by the Go tests' setup)
@@ -409,6 +413,32 @@ def attention():
     return [], []
 
 
+def shared_lstm_pad():
+    src = os.path.join(HERE, "..", "goldens-text", "s2s_char_lstm_translate")
+    model = keras.saving.load_model(os.path.join(src, "model.keras"))
+    with open(os.path.join(src, "vocab.json")) as f:
+        vocab = json.load(f)
+    vocab["max_encoder_len"] = 16
+    vocab["source_pad"] = " "
+    with open(os.path.join(src, "decoded.json")) as f:
+        texts = [c["input"] for c in json.load(f)]
+    d = os.path.join(HERE, "s2s_char_lstm_pad")
+    os.makedirs(d, exist_ok=True)
+    write(os.path.join(d, "vocab.json"), vocab)
+    sc, tgt = vocab["source_chars"], vocab["target_chars"]
+    enc, dec = step_models(model, "encoder_inputs", "decoder_inputs", "encoder_lstm", "decoder_lstm",
+                           ([], ["decoder_dense"]), 2, (None, len(tgt)), 12)
+    step = lambda toks: onehot_step(toks, len(tgt))
+    out = []
+    for t in texts:
+        x = np.zeros((1, 16, len(sc)), "float32")
+        x[0] = char_onehot(t + " " * (16 - len(t)), sc)[0]
+        ids, margin, score = greedy(enc, dec, x, tgt.index("\t"), tgt.index("\n"), vocab["max_decoder_len"], step)
+        out.append({"input": t, "decoded": "".join(tgt[i] for i in ids), "score": score, "min_margin": margin})
+    write(os.path.join(d, "decoded.json"), out)
+    return out, []
+
+
 def shared_lstm_beam():
     src = os.path.join(HERE, "..", "goldens-text", "s2s_char_lstm_translate")
     model = keras.saving.load_model(os.path.join(src, "model.keras"))
@@ -421,7 +451,7 @@ def shared_lstm_beam():
 
 
 if __name__ == "__main__":
-    for f in (gru_char, token_lstm, two_decoders, stacked_bilstm, simplernn_td, attention, shared_lstm_beam):
+    for f in (gru_char, token_lstm, two_decoders, stacked_bilstm, simplernn_td, attention, shared_lstm_pad, shared_lstm_beam):
         g, b = f()
         for r in g:
             print(f.__name__, "greedy", repr(r["input"]), repr(r["decoded"]), "margin %.2g" % r["min_margin"])
