@@ -104,6 +104,9 @@ func (st *stepper) step(ctx context.Context, tokens []int, states []*keras.Tenso
 		return nil, nil, fmt.Errorf("seq2seq: decoder step: %w", err)
 	}
 	p := outs[0]
+	if s.Logits {
+		p = keras.Softmax(p)
+	}
 	V := s.VocabSize
 	if p.Len() < B*V || p.Len()%(B*V) != 0 {
 		return nil, nil, fmt.Errorf("seq2seq: decoder output %v: want %d rows of %d probabilities", p, B, V)

@@ -123,6 +123,7 @@ func TestGoldenOracleChars(t *testing.T) {
 		{"s2s_char_gru", []int{10}, []string{"decoder_gru"}, []string{"encoder_gru"}},
 		{"s2s_stacked_bilstm", []int{10, 10, 10, 10}, []string{"dec_1", "dec_2"}, []string{"enc_h", "enc_c", "enc_top"}},
 		{"s2s_simplernn_td", []int{8}, []string{"dec_rnn"}, []string{"enc_rnn"}},
+		{"s2s_logits_gru", []int{9}, []string{"decoder_gru"}, []string{"encoder_gru"}},
 	}
 	for _, tc := range cases {
 		dir := filepath.Join("../testdata/goldens-s2s", tc.dir)
@@ -140,6 +141,9 @@ func TestGoldenOracleChars(t *testing.T) {
 				tr := loadCharTranslator(t, filepath.Join(dir, file), filepath.Join(dir, "vocab.json"))
 				if s := tr.Model; !slices.Equal(s.StateSizes, tc.states) || !slices.Equal(s.DecoderRNNs, tc.decoders) || !slices.Equal(s.StateSources, tc.stateSource) {
 					t.Fatalf("found states %v, decoders %v, state sources %v", s.StateSizes, s.DecoderRNNs, s.StateSources)
+				}
+				if want := tc.dir == "s2s_logits_gru"; tr.Model.Logits != want {
+					t.Errorf("Logits = %v, want %v", tr.Model.Logits, want)
 				}
 				for _, c := range greedy {
 					got, res, err := tr.Translate(context.Background(), c.Input)

@@ -85,6 +85,11 @@ type Model struct {
 	VocabSize              int
 	// StateSizes are the sizes of the carried states (LSTM: h, c).
 	StateSizes []int
+	// Logits is set when the output layer has no softmax (a Dense with a
+	// linear activation, as models trained with from_logits=True end):
+	// decoding then applies a softmax to each step's output, so that
+	// scores are log probabilities.
+	Logits bool
 }
 
 // Option changes how New reads the model.
@@ -289,6 +294,7 @@ func New(m *keras.Model, opts ...Option) (*Model, error) {
 		return nil, fmt.Errorf("seq2seq: %s: no model output depends on the decoder input %q: %w", file, mt.dec, ErrNoEncoder)
 	}
 	s.OutputLayer = outRef.Layer
+	s.Logits = !givesProbabilities(gi.byName[outRef.Layer])
 
 	f := keras.NewFunctional(m)
 	var initRefs, stateRefs []convert.TensorRef
@@ -421,4 +427,25 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// givesProbabilities reports whether the output layer ends in a softmax
+// (or is a layer whose activation it cannot tell, which is taken at its
+// word); a Dense with another activation gives logits.
+func givesProbabilities(l *convert.Layer) bool {
+	if l == nil {
+		return true
+	}
+	switch l.ClassName {
+	case "Softmax":
+		return true
+	case "Dense", "Activation":
+		act, _ := l.Config["activation"].(string)
+		return act == "softmax"
+	case "TimeDistributed":
+		if inner, ok := l.Config["layer"].(*convert.Layer); ok {
+			return givesProbabilities(inner)
+		}
+	}
+	return true
 }

@@ -72,6 +72,7 @@ func TestTranslateGoldens(t *testing.T) {
 		{"gru beam 2", s2sDir + "/s2s_char_gru/model.keras", s2sDir + "/s2s_char_gru/vocab.json", s2sDir + "/s2s_char_gru/beam.json", 2, nil},
 		{"stacked bilstm h5", s2sDir + "/s2s_stacked_bilstm/model.h5", s2sDir + "/s2s_stacked_bilstm/vocab.json", s2sDir + "/s2s_stacked_bilstm/decoded.json", 0, nil},
 		{"stacked bilstm beam 4", s2sDir + "/s2s_stacked_bilstm/model.keras", s2sDir + "/s2s_stacked_bilstm/vocab.json", s2sDir + "/s2s_stacked_bilstm/beam.json", 4, nil},
+		{"logits gru beam 3", s2sDir + "/s2s_logits_gru/model.h5", s2sDir + "/s2s_logits_gru/vocab.json", s2sDir + "/s2s_logits_gru/beam.json", 3, nil},
 		{"space padding", s2sShared + "/model.h5", s2sDir + "/s2s_char_lstm_pad/vocab.json", s2sDir + "/s2s_char_lstm_pad/decoded.json", 0, nil},
 		{"two decoders named", s2sDir + "/s2s_two_decoders/model.keras", s2sDir + "/s2s_two_decoders/vocab.json", s2sDir + "/s2s_two_decoders/decoded.json", 0, []string{"--decoder-input", "dec_a"}},
 	}

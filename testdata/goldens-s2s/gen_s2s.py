@@ -27,6 +27,9 @@ Cases (each a folder here):
                     sequence output (Attention + Concatenate): not decodable from
                     the previous token and the states alone, which rnnkit must
                     say (model.keras only, no decodings)
+  s2s_logits_gru    a GRU char seq2seq whose Dense has no activation (logits, as
+                    models trained with from_logits=True end); the reference
+                    decoder model adds Keras' Softmax layer; greedy and beam
   s2s_char_lstm_pad the shared case's model translating sources padded to 16
                     rows with the space character, as the current Keras example
                     builds encoder_input_data (vocab.json adds max_encoder_len and
@@ -413,6 +416,47 @@ def attention():
     return [], []
 
 
+def logits_gru():
+    src = sorted(set(" .!?abcdefghilmnorstuwy"))
+    tgt = sorted(set("\t\n .!?'abcdeilmnopqrstuvàéê"))
+    u = 9
+    ei = keras.Input((None, len(src)), name="encoder_inputs")
+    _, h = layers.GRU(u, return_state=True, name="encoder_gru")(ei)
+    di = keras.Input((None, len(tgt)), name="decoder_inputs")
+    seq, _ = layers.GRU(u, return_sequences=True, return_state=True, name="decoder_gru")(di, initial_state=[h])
+    out = layers.Dense(len(tgt), name="logits")(seq)
+    model = keras.Model([ei, di], out)
+    set_weights(model, 77, 0.9)
+    vocab = {"source_chars": src, "target_chars": tgt, "start": "\t", "stop": "\n", "max_decoder_len": 12}
+    texts = ["go.", "run!", "hello world!", "who?", "stay calm."]
+    d = os.path.join(HERE, "s2s_logits_gru")
+    os.makedirs(d, exist_ok=True)
+    model.save(os.path.join(d, "model.keras"))
+    model.save(os.path.join(d, "model.h5"))
+    write(os.path.join(d, "vocab.json"), vocab)
+    write(os.path.join(d, "texts.json"), texts)
+    encoder = keras.Model(ei, h)
+    nt = len(tgt)
+    tin = keras.Input((None, nt))
+    sin = keras.Input((u,))
+    o, sh = model.get_layer("decoder_gru")(tin, initial_state=[sin])
+    probs = layers.Softmax()(model.get_layer("logits")(o))
+    decoder = keras.Model([tin, sin], [probs, sh])
+    step = lambda toks: onehot_step(toks, nt)
+    start, stop = tgt.index("\t"), tgt.index("\n")
+    greedy_out, beam_out = [], []
+    for t in texts:
+        x = char_onehot(t, src)
+        ids, margin, score = greedy(encoder, decoder, x, start, stop, 12, step)
+        greedy_out.append({"input": t, "decoded": "".join(tgt[i] for i in ids), "score": score, "min_margin": margin})
+        for wd in [3]:
+            ids, sc, gap = beam(encoder, decoder, x, start, stop, 12, wd, step)
+            beam_out.append({"input": t, "beam": wd, "decoded": "".join(tgt[i] for i in ids), "score": sc, "min_gap": gap})
+    write(os.path.join(d, "decoded.json"), greedy_out)
+    write(os.path.join(d, "beam.json"), beam_out)
+    return greedy_out, beam_out
+
+
 def shared_lstm_pad():
     src = os.path.join(HERE, "..", "goldens-text", "s2s_char_lstm_translate")
     model = keras.saving.load_model(os.path.join(src, "model.keras"))
@@ -451,7 +495,7 @@ def shared_lstm_beam():
 
 
 if __name__ == "__main__":
-    for f in (gru_char, token_lstm, two_decoders, stacked_bilstm, simplernn_td, attention, shared_lstm_pad, shared_lstm_beam):
+    for f in (gru_char, token_lstm, two_decoders, stacked_bilstm, simplernn_td, attention, logits_gru, shared_lstm_pad, shared_lstm_beam):
         g, b = f()
         for r in g:
             print(f.__name__, "greedy", repr(r["input"]), repr(r["decoded"]), "margin %.2g" % r["min_margin"])
