@@ -327,15 +327,21 @@ func New(m *keras.Model, opts ...Option) (*Model, error) {
 	if s.Encoder, err = f.Model("encoder", encIn, encOut); err != nil {
 		return nil, fmt.Errorf("seq2seq: encoder (%s -> the initial states of %s): %w", mt.enc, strings.Join(s.DecoderRNNs, ", "), err)
 	}
-	// State sizes from a trial run of the encoder: Outputs() runs it.
-	for i, spec := range s.Encoder.Outputs() {
-		if len(spec.Shape) != 2 || spec.Shape[1] <= 0 {
-			return nil, fmt.Errorf("seq2seq: %s: initial state %d of %q has shape %v, want (batch, units): %w", file, i, s.DecoderRNNs[0], spec.Shape, ErrUnsupported)
+	// State sizes from a trial run of the encoder (Outputs() runs it), or
+	// else from the decoder RNNs' units.
+	specs := s.Encoder.Outputs()
+	for i := range initRefs {
+		size := -1
+		if i < len(specs) && len(specs[i].Shape) == 2 {
+			size = specs[i].Shape[1]
 		}
-		s.StateSizes = append(s.StateSizes, spec.Shape[1])
-	}
-	if len(s.StateSizes) != len(initRefs) {
-		return nil, fmt.Errorf("seq2seq: %s: the encoder's state shapes could not be determined: %w", file, ErrUnsupported)
+		if size <= 0 {
+			size = unitsOfState(mt.calls, i)
+		}
+		if size <= 0 {
+			return nil, fmt.Errorf("seq2seq: %s: the size of initial state %d of %s is unknown: %w", file, i, strings.Join(s.DecoderRNNs, ", "), ErrUnsupported)
+		}
+		s.StateSizes = append(s.StateSizes, size)
 	}
 	taken := map[string]bool{}
 	for _, l := range g.Layers {
@@ -448,4 +454,16 @@ func givesProbabilities(l *convert.Layer) bool {
 		}
 	}
 	return true
+}
+
+// unitsOfState is the units option of the decoder RNN whose i-th initial
+// state (counting over all decoder calls) this is, or -1.
+func unitsOfState(calls []decoderCall, i int) int {
+	for _, c := range calls {
+		if i < len(c.init) {
+			return c.layer.Config.Reader(c.layer.Name).Int("units", -1)
+		}
+		i -= len(c.init)
+	}
+	return -1
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/rnnkit/rnnkit/convert"
 	"github.com/rnnkit/rnnkit/keras"
 )
 
@@ -226,5 +227,16 @@ func TestFixedSourceLength(t *testing.T) {
 	}
 	if _, _, err := tr.Translate(context.Background(), "much too long"); !errors.Is(err, keras.ErrInput) {
 		t.Errorf("text longer than the fixed length: %v", err)
+	}
+}
+
+func TestUnitsOfState(t *testing.T) {
+	lstm := &convert.Layer{Name: "dec_lstm", ClassName: "LSTM", Config: convert.Config{"units": 7.0}}
+	gru := &convert.Layer{Name: "dec_gru", ClassName: "GRU", Config: convert.Config{"units": 3.0}}
+	calls := []decoderCall{{layer: lstm, init: make([]convert.TensorRef, 2)}, {layer: gru, init: make([]convert.TensorRef, 1)}}
+	for i, want := range []int{7, 7, 3, -1} {
+		if got := unitsOfState(calls, i); got != want {
+			t.Errorf("state %d: %d units, want %d", i, got, want)
+		}
 	}
 }
