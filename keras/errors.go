@@ -3,7 +3,10 @@ package keras
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/rnnkit/rnnkit/convert"
@@ -27,8 +30,8 @@ var (
 	ErrUnsupported = convert.ErrUnsupported
 	// ErrNoArchitecture means the file holds only weights (Keras
 	// save_weights); load it with LoadConfigAndWeights and the model's
-	// architecture JSON.
-	ErrNoArchitecture = errors.New("weights-only file: pass the architecture JSON to LoadConfigAndWeights")
+	// architecture JSON. The error is a *LoadError.
+	ErrNoArchitecture = errors.New("weights-only file")
 	// ErrInput means the tensors given to Predict do not fit the model's
 	// inputs (count, rank, a fixed dimension, a token id outside the
 	// vocabulary), or exceed a limit (ErrLimit): a service answers it
@@ -184,4 +187,131 @@ func displayName(file string) string {
 		parts[i] = filepath.Base(p)
 	}
 	return strings.Join(parts, " + ")
+}
+
+// LoadError is a load error where rnnkit can tell what the file is and
+// what to load instead: a weights-only file, an architecture JSON given
+// alone, a model file given as the architecture, a SavedModel's
+// saved_model.pb given instead of its folder, a folder holding a JSON and
+// weights pair. errors.Is matches Err (ErrNoArchitecture or ErrFormat);
+// command-line tools turn the suggestion into their own flags.
+type LoadError struct {
+	// File is the path given (the message shows its base name).
+	File string
+	// Reason says what the file is.
+	Reason string
+	// Model, when set, is a path to load with Load instead.
+	Model string
+	// Config and Weights, when set, are the architecture JSON and weights
+	// file to load with LoadConfigAndWeights instead; one of them is ""
+	// when rnnkit cannot tell which file it would be.
+	Config, Weights string
+	// Err is the kind of error: ErrNoArchitecture or ErrFormat.
+	Err error
+}
+
+func (e *LoadError) Error() string {
+	msg := "keras: " + displayName(e.File) + ": " + e.Reason
+	switch {
+	case e.Model != "":
+		msg += fmt.Sprintf(": load %s with Load", e.Model)
+	case e.Config != "" && e.Weights != "":
+		msg += fmt.Sprintf(": load LoadConfigAndWeights(%q, %q)", e.Config, e.Weights)
+	case e.Weights != "":
+		msg += ": load it with LoadConfigAndWeights and the model's architecture JSON"
+	case e.Config != "":
+		msg += ": load it with LoadConfigAndWeights and the model's weights file"
+	}
+	return msg
+}
+
+// Unwrap returns Err.
+func (e *LoadError) Unwrap() error { return e.Err }
+
+// ModelError is an error about a model file: loading it, or running the
+// model. File is the path as given (both paths, "config + weights", for an
+// architecture JSON with its weights file); the message names the file
+// once, by its base name, and each layer once. errors.Is and errors.As see
+// the error it wraps (ErrFormat, ErrWeights, *UnsupportedLayersError, ...).
+type ModelError struct {
+	File string
+	Err  error
+}
+
+func (e *ModelError) Error() string { return tidyMessage(e.Err.Error(), e.File) }
+
+// Unwrap returns the wrapped error.
+func (e *ModelError) Unwrap() error { return e.Err }
+
+// modelError wraps err as a *ModelError for file, unless it is nil or
+// already an error type that formats its file itself.
+func modelError(file string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var me *ModelError
+	var le *LoadError
+	var ie *InputError
+	if errors.As(err, &me) || errors.As(err, &le) || errors.As(err, &ie) {
+		return err
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		// The path as the caller gave it says best where it was looked for.
+		return err
+	}
+	return &ModelError{File: file, Err: err}
+}
+
+// layerSegment matches a message segment naming a layer, with its class
+// when given: layer "gru" (GRU).
+var layerSegment = regexp.MustCompile(`^layer "([^"]*)"( \([A-Za-z0-9_.]+\))?$`)
+
+// tidyMessage rewrites the text of an error that passed through several
+// packages, each naming what it knew: every path of file becomes its base
+// name, package prefixes go, and a segment (the text between ": ") that
+// repeats an earlier one is dropped, so that the file and each layer are
+// named once (a layer's class joins its first mention).
+func tidyMessage(msg, file string) string {
+	paths := strings.Split(file, " + ")
+	sort.Slice(paths, func(i, j int) bool { return len(paths[i]) > len(paths[j]) })
+	for _, p := range paths {
+		if b := filepath.Base(p); p != "" && b != p {
+			msg = strings.ReplaceAll(msg, p, b)
+		}
+	}
+	var out []string
+	seen := map[string]bool{}
+	layerAt := map[string]int{}
+	for _, seg := range strings.Split(msg, ": ") {
+		switch seg {
+		case "keras", "convert", "h5", "runtime", "layers":
+			continue
+		}
+		if m := layerSegment.FindStringSubmatch(seg); m != nil {
+			if i, ok := layerAt[m[1]]; ok {
+				if m[2] != "" && !strings.Contains(out[i], "(") {
+					out[i] = seg
+				}
+				continue
+			}
+			layerAt[m[1]] = len(out)
+		} else if seen[seg] {
+			continue
+		}
+		seen[seg] = true
+		out = append(out, seg)
+	}
+	// A pair's base names first, then one of them alone, is one mention.
+	if len(out) > 1 && strings.Contains(out[0], " + ") {
+		for i := 1; i < len(out); i++ {
+			for _, part := range strings.Split(out[0], " + ") {
+				if out[i] == part {
+					out = append(out[:i], out[i+1:]...)
+					i--
+					break
+				}
+			}
+		}
+	}
+	return "keras: " + strings.Join(out, ": ")
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/rnnkit/rnnkit/convert"
 	"github.com/rnnkit/rnnkit/h5"
@@ -36,6 +37,11 @@ var hdf5Signature = []byte("\x89HDF\r\n\x1a\n")
 // Every layer is built when the model loads, so that all unsupported
 // layers are reported at once (UnsupportedLayersError).
 func Load(p string, opts ...Option) (*Model, error) {
+	m, err := load(p, opts)
+	return m, modelError(p, err)
+}
+
+func load(p string, opts []Option) (*Model, error) {
 	fi, err := os.Stat(p)
 	if err != nil {
 		return nil, fmt.Errorf("keras: %w", err)
@@ -65,9 +71,10 @@ func LoadFS(fsys fs.FS, name string, opts ...Option) (*Model, error) {
 	o := collectOptions(opts)
 	desc, err := readFS(fsys, name, name, o)
 	if err != nil {
-		return nil, err
+		return nil, modelError(name, err)
 	}
-	return build(desc, o)
+	m, err := build(desc, o)
+	return m, modelError(name, err)
 }
 
 // LoadConfigAndWeights builds a model from an architecture JSON file
@@ -75,6 +82,11 @@ func LoadFS(fsys fs.FS, name string, opts ...Option) (*Model, error) {
 // .weights.h5 or a legacy HDF5 weights file (save_weights), told apart by
 // content.
 func LoadConfigAndWeights(configPath, weightsPath string, opts ...Option) (*Model, error) {
+	m, err := loadConfigAndWeights(configPath, weightsPath, opts)
+	return m, modelError(configPath+" + "+weightsPath, err)
+}
+
+func loadConfigAndWeights(configPath, weightsPath string, opts []Option) (*Model, error) {
 	cdir, cbase := filepath.Split(configPath)
 	wdir, wbase := filepath.Split(weightsPath)
 	if cdir == "" {
@@ -98,6 +110,11 @@ func LoadConfigAndWeights(configPath, weightsPath string, opts ...Option) (*Mode
 // LoadConfigAndWeightsFS is LoadConfigAndWeights reading both files from
 // fsys.
 func LoadConfigAndWeightsFS(fsys fs.FS, configName, weightsName string, opts ...Option) (*Model, error) {
+	m, err := loadConfigAndWeightsFS(fsys, configName, weightsName, opts)
+	return m, modelError(configName+" + "+weightsName, err)
+}
+
+func loadConfigAndWeightsFS(fsys fs.FS, configName, weightsName string, opts []Option) (*Model, error) {
 	o := collectOptions(opts)
 	cfg, err := readAllFS(fsys, configName, configName, maxJSONSize)
 	if err != nil {
@@ -111,13 +128,34 @@ func LoadConfigAndWeightsFS(fsys fs.FS, configName, weightsName string, opts ...
 }
 
 func readConfigAndWeights(cfg []byte, cfgDisplay string, fsys fs.FS, wname, wdisplay string, o *options) (*convert.Model, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
 	ra, size, closer, err := openReaderAt(fsys, wname, wdisplay)
 	if err != nil {
 		return nil, err
 	}
 	defer closer.Close()
+	head := make([]byte, 8)
+	n, _ := ra.ReadAt(head, 0)
+	head = head[:n]
+	switch {
+	case bytes.HasPrefix(cfg, []byte("PK\x03\x04")):
+		return nil, &LoadError{File: cfgDisplay, Reason: "is a .keras model file, not an architecture JSON: it holds its own architecture and weights",
+			Model: cfgDisplay, Err: ErrFormat}
+	case bytes.HasPrefix(cfg, hdf5Signature) && looksLikeJSON(head):
+		return nil, &LoadError{File: cfgDisplay, Reason: "is an HDF5 file and the weights file is JSON: the two are swapped",
+			Config: wdisplay, Weights: cfgDisplay, Err: ErrFormat}
+	case bytes.HasPrefix(cfg, hdf5Signature):
+		return nil, &LoadError{File: cfgDisplay, Reason: "is an HDF5 file, not an architecture JSON (a full model saved with model.save loads alone)",
+			Model: cfgDisplay, Err: ErrFormat}
+	}
 	if off := findHDF5(ra, size); off < 0 {
-		return nil, fmt.Errorf("keras: %s: weights file is not HDF5 (no HDF5 signature): %w", wdisplay, ErrFormat)
+		if bytes.HasPrefix(head, []byte("PK\x03\x04")) {
+			return nil, &LoadError{File: wdisplay, Reason: "is a .keras model file, not a weights file: it holds its own architecture and weights",
+				Model: wdisplay, Err: ErrFormat}
+		}
+		return nil, fmt.Errorf("keras: %s: weights file is not HDF5 (no HDF5 signature): %w", displayName(wdisplay), ErrFormat)
 	}
 	f, err := h5.OpenReaderAt(ra, size, wdisplay)
 	if err != nil {
@@ -135,12 +173,19 @@ func readConfigAndWeights(cfg []byte, cfgDisplay string, fsys fs.FS, wname, wdis
 }
 
 func readFS(fsys fs.FS, name, display string, o *options) (*convert.Model, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
 	fi, err := fs.Stat(fsys, name)
 	if err != nil {
 		return nil, fmt.Errorf("keras: %w", err)
 	}
 	if fi.IsDir() {
 		return readDir(fsys, name, display, o)
+	}
+	if b := path.Base(name); b == "saved_model.pb" || b == "saved_model.pbtxt" {
+		return nil, &LoadError{File: display, Reason: "is the graph file of a TensorFlow SavedModel, which loads as a folder",
+			Model: filepath.Dir(display), Err: ErrFormat}
 	}
 	ra, size, closer, err := openReaderAt(fsys, name, display)
 	if err != nil {
@@ -155,6 +200,12 @@ func readFS(fsys fs.FS, name, display string, o *options) (*convert.Model, error
 	switch {
 	case findHDF5(ra, size) >= 0:
 		desc, err = readHDF5(ra, size, display, o)
+		var le *LoadError
+		if errors.As(err, &le) && le.Config == "" {
+			if c := siblingJSON(fsys, path.Dir(name)); c != "" {
+				le.Config = filepath.Join(filepath.Dir(display), c)
+			}
+		}
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
 		desc, err = convert.ReadKerasZip(ra, size, display, o.parseOptions(display))
 		if err != nil {
@@ -183,7 +234,87 @@ func readDir(fsys fs.FS, dir, display string, o *options) (*convert.Model, error
 	if _, err := fs.Stat(fsys, path.Join(dir, "model.json")); err == nil {
 		return readFS(fsys, path.Join(dir, "model.json"), filepath.Join(display, "model.json"), o)
 	}
-	return nil, fmt.Errorf("keras: %s: directory holds neither saved_model.pb (SavedModel) nor model.json (TF.js): %w", display, ErrFormat)
+	e := &LoadError{File: display, Reason: "folder holds neither saved_model.pb (a SavedModel) nor model.json (TF.js)", Err: ErrFormat}
+	var models, configs []string
+	if entries, err := fs.ReadDir(fsys, dir); err == nil {
+		for _, de := range entries {
+			switch n := de.Name(); {
+			case de.IsDir():
+			case strings.HasSuffix(n, ".keras"):
+				models = append(models, n)
+			case strings.HasSuffix(n, ".json"):
+				configs = append(configs, n)
+			}
+		}
+	}
+	w := siblingWeights(fsys, dir)
+	switch {
+	case len(configs) == 1 && w != "":
+		e.Reason = "folder holds an architecture JSON and a weights file, not one model file"
+		e.Config, e.Weights = filepath.Join(display, configs[0]), filepath.Join(display, w)
+	case len(models) == 1:
+		e.Reason = "is a folder, not a model file"
+		e.Model = filepath.Join(display, models[0])
+	}
+	return nil, e
+}
+
+// siblingJSON returns the base name of the one architecture JSON (a
+// top-level class_name and config) in dir, or "".
+func siblingJSON(fsys fs.FS, dir string) string {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return ""
+	}
+	found := ""
+	for _, de := range entries {
+		if de.IsDir() || !strings.HasSuffix(de.Name(), ".json") {
+			continue
+		}
+		if fi, err := de.Info(); err != nil || fi.Size() > maxJSONSize {
+			continue
+		}
+		data, err := fs.ReadFile(fsys, path.Join(dir, de.Name()))
+		if err != nil {
+			continue
+		}
+		var top map[string]json.RawMessage
+		if json.Unmarshal(data, &top) != nil || top["class_name"] == nil || top["config"] == nil {
+			continue
+		}
+		if found != "" {
+			return ""
+		}
+		found = de.Name()
+	}
+	return found
+}
+
+// siblingWeights returns the base name of the one HDF5 weights file in
+// dir (a .weights.h5 first, else the only .h5 or .hdf5), or "".
+func siblingWeights(fsys fs.FS, dir string) string {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return ""
+	}
+	var weights, h5s []string
+	for _, de := range entries {
+		n := de.Name()
+		switch {
+		case de.IsDir():
+		case strings.HasSuffix(n, ".weights.h5"):
+			weights = append(weights, n)
+		case strings.HasSuffix(n, ".h5"), strings.HasSuffix(n, ".hdf5"):
+			h5s = append(h5s, n)
+		}
+	}
+	switch {
+	case len(weights) == 1:
+		return weights[0]
+	case len(weights) == 0 && len(h5s) == 1:
+		return h5s[0]
+	}
+	return ""
 }
 
 // readHDF5 reads a legacy full-model HDF5 file; weights-only files get
@@ -200,7 +331,8 @@ func readHDF5(ra io.ReaderAt, size int64, display string, o *options) (*convert.
 			return nil, h5Error(err)
 		}
 		if isWeightsOnly(root) {
-			return nil, fmt.Errorf("keras: %s: %w", display, ErrNoArchitecture)
+			return nil, &LoadError{File: display, Reason: "weights-only file (Keras save_weights): it holds no architecture",
+				Weights: display, Err: ErrNoArchitecture}
 		}
 		return nil, fmt.Errorf("keras: %s: HDF5 file has no model_config attribute and no Keras weights: %w", display, ErrFormat)
 	}
@@ -277,7 +409,11 @@ func readJSON(fsys fs.FS, name, display string, r io.Reader, size int64, o *opti
 	case topo && manifest:
 		return readTFJS(fsys, name, display, o)
 	case top["class_name"] != nil && top["config"] != nil:
-		return nil, fmt.Errorf("keras: %s: architecture JSON without weights: load it with LoadConfigAndWeights and the weights file: %w", display, ErrFormat)
+		e := &LoadError{File: display, Reason: "architecture JSON without weights", Config: display, Err: ErrFormat}
+		if w := siblingWeights(fsys, path.Dir(name)); w != "" {
+			e.Weights = filepath.Join(filepath.Dir(display), w)
+		}
+		return nil, e
 	}
 	return nil, fmt.Errorf("keras: %s: JSON is neither a TF.js model (modelTopology + weightsManifest) nor a Keras architecture: %w", display, ErrFormat)
 }

@@ -288,7 +288,7 @@ func (m *Model) PredictValuesContext(ctx context.Context, inputs ...runtime.Valu
 	}
 	if ctx != nil {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("keras: %s: %w", m.desc.File, err)
+			return nil, modelError(m.desc.File, err)
 		}
 	}
 	ws := m.pool.Get().(*runtime.Workspace)
@@ -301,7 +301,7 @@ func (m *Model) PredictValuesContext(ctx context.Context, inputs ...runtime.Valu
 	outs, err := m.graph.Run(ws, inputs)
 	if err != nil {
 		// A failed run may leave anything in ws; do not reuse it.
-		return nil, fmt.Errorf("keras: %s: %w", m.desc.File, err)
+		return nil, modelError(m.desc.File, err)
 	}
 	// Outputs may live in ws's scratch, which the next user of ws
 	// overwrites: copy them before ws goes back to the pool.
@@ -561,7 +561,7 @@ func (s *Session) PredictValuesContext(ctx context.Context, inputs ...runtime.Va
 	outs, err := s.s.Run(inputs)
 	s.s.Workspace().SetContext(nil)
 	if err != nil {
-		return nil, fmt.Errorf("keras: %s: %w", s.m.desc.File, err)
+		return nil, modelError(s.m.desc.File, err)
 	}
 	return outs, nil
 }
@@ -570,7 +570,7 @@ func (s *Session) PredictValuesContext(ctx context.Context, inputs ...runtime.Va
 func (s *Session) begin(ctx context.Context) error {
 	if ctx != nil {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("keras: %s: %w", s.m.desc.File, err)
+			return modelError(s.m.desc.File, err)
 		}
 	}
 	ws := s.s.Workspace()
@@ -606,7 +606,7 @@ func (s *Session) PredictSharedContext(ctx context.Context, inputs ...*Tensor) (
 	outs, err := s.s.RunShared(s.in)
 	s.s.Workspace().SetContext(nil)
 	if err != nil {
-		return nil, fmt.Errorf("keras: %s: %w", s.m.desc.File, err)
+		return nil, modelError(s.m.desc.File, err)
 	}
 	return outs, nil
 }

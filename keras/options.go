@@ -1,6 +1,11 @@
 package keras
 
-import "github.com/rnnkit/rnnkit/layers"
+import (
+	"fmt"
+	"regexp"
+
+	"github.com/rnnkit/rnnkit/layers"
+)
 
 // Option changes how Load and its variants read and build a model.
 type Option func(*options)
@@ -18,7 +23,8 @@ type customLayer struct {
 }
 
 // WithKerasVersion sets the Keras version whose semantics apply ("2.1.2",
-// "3.16.0"): GRU reset_after and LSTM recurrent_activation defaults, the
+// "3.16.0"; Keras 1 to 3, MAJOR[.MINOR[.PATCH]] with an optional suffix
+// such as "-tf"; anything else fails the load with ErrConfig): GRU reset_after and LSTM recurrent_activation defaults, the
 // hard_sigmoid formula, merge-layer mask rules. Files that do not record
 // their writer's version (Keras 1 weights, hand-written JSON) need it; when
 // given, it wins over the version the file records.
@@ -84,6 +90,17 @@ type CallOptions struct {
 	// MaxBatch bounds the batch dimension (dimension 0) of every input;
 	// a larger batch fails with ErrLimit before any work.
 	MaxBatch int
+}
+
+// kerasVersionRE matches the versions WithKerasVersion takes.
+var kerasVersionRE = regexp.MustCompile(`^[123](\.[0-9]+){0,2}([-+][0-9A-Za-z.+-]*)?$`)
+
+// validate reports options that cannot apply.
+func (o *options) validate() error {
+	if o.kerasVersion != "" && !kerasVersionRE.MatchString(o.kerasVersion) {
+		return fmt.Errorf("keras: WithKerasVersion(%q): want a Keras version from 1 to 3 such as 2.1.6 or 3.16.0: %w", o.kerasVersion, ErrConfig)
+	}
+	return nil
 }
 
 func collectOptions(opts []Option) *options {

@@ -226,6 +226,11 @@ func describe(desc *convert.Model) *Summary {
 // counts, without output shapes; it works on models whose layers rnnkit
 // cannot build, which is what rnnconvert inspect falls back on.
 func Describe(path string, opts ...Option) (*Summary, error) {
+	s, err := describePath(path, opts)
+	return s, modelError(path, err)
+}
+
+func describePath(path string, opts []Option) (*Summary, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("keras: %w", err)
@@ -240,6 +245,11 @@ func Describe(path string, opts ...Option) (*Summary, error) {
 // DescribeConfigAndWeights is Describe for an architecture JSON with its
 // weights file; see LoadConfigAndWeights.
 func DescribeConfigAndWeights(configPath, weightsPath string, opts ...Option) (*Summary, error) {
+	s, err := describeConfigAndWeights(configPath, weightsPath, opts)
+	return s, modelError(configPath+" + "+weightsPath, err)
+}
+
+func describeConfigAndWeights(configPath, weightsPath string, opts []Option) (*Summary, error) {
 	o := collectOptions(opts)
 	cdir, cbase := filepath.Split(configPath)
 	wdir, wbase := filepath.Split(weightsPath)

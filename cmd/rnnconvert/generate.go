@@ -34,9 +34,9 @@ example:
 
 func runGenerate(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("generate", stderr)
-	helpUsage(fs, stderr, generateHelp, generateExample)
+	helpUsage(fs, stdout, generateHelp, generateExample)
 	var mf modelFlags
-	mf.register(fs)
+	mf.register(fs, "generate")
 	tokPath := fs.String("tokenizer", "", "Keras Tokenizer file (required)")
 	seed := fs.String("seed", "", "the prompt text")
 	steps := fs.Int("steps", 0, "number of tokens to generate (required, > 0)")
@@ -97,7 +97,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		if ids == nil {
 			ids = []int{}
 		}
-		return okOrFail(stderr, writeJSON(stdout, map[string]any{"ids": ids, "text": r.Text}))
+		return okOrFail(stderr, writeJSONValue(stdout, map[string]any{"ids": ids, "text": r.Text}))
 	}
 	fmt.Fprintln(stdout, r.Text)
 	return 0

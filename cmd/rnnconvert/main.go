@@ -4,14 +4,17 @@
 // Usage:
 //
 //	rnnconvert inspect MODEL [--json]
-//	rnnconvert predict MODEL --input x0.npy [--input x1.npy ...] --out DIR [--calls K]
+//	rnnconvert predict MODEL (--ids "3,7,1;4,0,0" | --values "0.5,1;2,3" | --input x0.npy) [--json] [--out DIR]
 //	rnnconvert verify MODEL --input x0.npy ... --expect y0.npy ... [--calls K] [--atol A] [--rtol R]
 //	rnnconvert verify --case DIR
 //	rnnconvert h5 FILE [--json] [--data]
+//	rnnconvert --version
 //
 // MODEL is a file or directory in any format keras.Load reads (.h5, .keras,
 // SavedModel directory, TF.js model.json), or --config model.json
 // --weights WEIGHTS for an architecture JSON with its weights file.
+// `rnnconvert COMMAND --help` lists a command's flags with their defaults
+// and examples.
 package main
 
 import (
@@ -20,6 +23,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	goruntime "runtime"
+	"runtime/debug"
 	"strings"
 )
 
@@ -27,19 +32,25 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-const usage = `usage:
-  rnnconvert inspect MODEL [--json]
-  rnnconvert predict MODEL --input x0.npy [--input ...] --out DIR [--calls K]
-  rnnconvert verify MODEL --input x0.npy [--input ...] --expect y0.npy [--expect ...] [--calls K] [--atol A] [--rtol R]
-  rnnconvert verify --case DIR
-  rnnconvert h5 FILE [--json] [--data]
-  rnnconvert tokenize|detokenize|pad|generate ... (Keras Tokenizer, pad_sequences, text generation; --help each)
-  rnnconvert translate MODEL (--vocab V.json | --source-tokenizer S --target-tokenizer T) --texts X.json [--beam B] [--json]
+const usage = `usage: rnnconvert COMMAND [flags]
 
-MODEL is a .h5/.keras file, a SavedModel directory or a TF.js model.json;
-instead of MODEL, --config model.json --weights WEIGHTS loads an
-architecture JSON with its weights. --keras-version V sets the writer's
-Keras version for files that do not record it.
+commands:
+  inspect MODEL [--json]                      layers, inputs, outputs, parameter counts
+  predict MODEL --ids "3,7,1;4,0,0" [--json]  run MODEL on inline token ids, inline --values or --input .npy files
+  verify MODEL --input x.npy --expect y.npy   compare MODEL's outputs with Keras' (or --case DIR)
+  h5 FILE [--json] [--data]                   list an HDF5 file's groups, datasets and attributes
+  tokenize --tokenizer T --texts X.json       Keras Tokenizer: texts to id sequences (or --matrix)
+  detokenize --tokenizer T --sequences S.json id sequences back to texts
+  pad --sequences S.json [--maxlen N]         Keras pad_sequences
+  generate MODEL --tokenizer T --seed TEXT    continue a text with a generator model
+  translate MODEL --vocab V --texts X.json    translate with a seq2seq model (or --source/--target-tokenizer)
+
+MODEL is a .h5 or .keras file, a SavedModel directory or a TF.js model.json;
+for an architecture JSON with its weights file pass --config model.json
+--weights WEIGHTS instead of MODEL.
+
+rnnconvert COMMAND --help   the command's flags, defaults and examples
+rnnconvert --version        the rnnkit module version and the Go version
 `
 
 // run executes one command line and returns the exit status: 0 on
@@ -64,12 +75,147 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runTextCommand(cmd, rest, stdout, stderr)
 	case "translate":
 		return runTranslate(rest, stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprint(stdout, versionText())
+		return 0
 	case "help", "-h", "-help", "--help":
+		if len(rest) == 1 && rest[0] != "help" && !strings.HasPrefix(rest[0], "-") {
+			return run([]string{rest[0], "--help"}, stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
-	fmt.Fprintf(stderr, "rnnconvert: unknown command %q\n%s", cmd, usage)
+	fmt.Fprintf(stderr, "rnnconvert: unknown command %q\n\n%s", cmd, usage)
 	return 2
+}
+
+// modulePath is the rnnkit module, whose version --version reports.
+const modulePath = "github.com/rnnkit/rnnkit"
+
+// versionText describes the binary: the rnnkit module version (a tag, a
+// pseudo-version from the checkout's commit, or "(devel)"), the commit
+// when the build recorded it, and the Go version.
+func versionText() string {
+	version, commit, modified := "(unknown)", "", false
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Path == modulePath && bi.Main.Version != "" {
+			version = bi.Main.Version
+		} else {
+			for _, d := range bi.Deps {
+				if d.Path == modulePath {
+					version = d.Version
+				}
+			}
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "rnnconvert %s (module %s)\n", version, modulePath)
+	if commit != "" {
+		fmt.Fprintf(&b, "commit %s", commit)
+		if modified {
+			b.WriteString(" (modified)")
+		}
+		b.WriteByte('\n')
+	}
+	fmt.Fprintf(&b, "go %s %s/%s\n", goruntime.Version(), goruntime.GOOS, goruntime.GOARCH)
+	return b.String()
+}
+
+// command describes a command for its --help text; flags come from its
+// FlagSet.
+type command struct {
+	// name is the command ("predict"); synopsis its argument forms, one
+	// per line, without "rnnconvert NAME".
+	name     string
+	synopsis []string
+	// summary says what the command does, in a paragraph or two.
+	summary string
+	// examples are complete command lines, run from the repository root.
+	examples []string
+}
+
+// flags returns the command's FlagSet. Errors go to stderr; --help is
+// handled by parse.
+func (c *command) flags(stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("rnnconvert "+c.name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {} // parse prints the help or a pointer to it
+	return fs
+}
+
+// help writes the command's help: synopsis, summary, every flag with its
+// default, and the examples.
+func (c *command) help(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintln(w, "usage:")
+	for _, s := range c.synopsis {
+		fmt.Fprintf(w, "  rnnconvert %s %s\n", c.name, s)
+	}
+	fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(c.summary))
+	fmt.Fprintln(w, "\nflags:")
+	fs.VisitAll(func(f *flag.Flag) {
+		typ, text := flag.UnquoteUsage(f)
+		head := "  --" + f.Name
+		if typ != "" {
+			head += " " + typ
+		}
+		fmt.Fprintln(w, head)
+		def := f.DefValue
+		switch {
+		case isBoolFlag(f) && def == "false":
+			def = ""
+		case def == "" || def == "[]":
+			def = "none"
+		}
+		if def != "" {
+			text += fmt.Sprintf(" (default %s)", def)
+		}
+		fmt.Fprintf(w, "      %s\n", strings.ReplaceAll(text, "\n", "\n      "))
+	})
+	if len(c.examples) > 0 {
+		fmt.Fprintln(w, "\nexamples:")
+		for _, e := range c.examples {
+			fmt.Fprintf(w, "  %s\n", e)
+		}
+	}
+}
+
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// parse parses a command's arguments, flags before or after positional
+// ones ("inspect MODEL --json"). It returns the positional arguments, or
+// done with the exit status when the command must stop: 0 after printing
+// --help to stdout, 2 after a flag error (printed to stderr).
+func (c *command) parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (pos []string, status int, done bool) {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "-h" || a == "-help" || a == "--help" {
+			c.help(stdout, fs)
+			return nil, 0, true
+		}
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			c.help(stdout, fs)
+			return nil, 0, true
+		}
+		fmt.Fprintf(stderr, "run 'rnnconvert %s --help' for its flags\n", c.name)
+		return nil, 2, true
+	}
+	return pos, 0, false
 }
 
 // stringList is a repeatable string flag.
@@ -95,13 +241,6 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("rnnconvert "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage) }
-	return fs
-}
-
 // fail prints err as it is to stderr and returns status 1.
 func fail(stderr io.Writer, err error) int {
 	fmt.Fprintln(stderr, err)
@@ -111,13 +250,5 @@ func fail(stderr io.Writer, err error) int {
 // usageError prints a usage problem and returns status 2.
 func usageError(stderr io.Writer, format string, a ...any) int {
 	fmt.Fprintf(stderr, "rnnconvert: "+format+"\n", a...)
-	return 2
-}
-
-// parseFailed converts a flag parse error to a status: -h is success.
-func parseFailed(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
 	return 2
 }

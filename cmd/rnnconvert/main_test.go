@@ -112,9 +112,12 @@ func TestInspect(t *testing.T) {
 		t.Fatalf("inputs %v, outputs %v", raw.Inputs, raw.Outputs)
 	}
 	for _, spec := range []map[string]any{raw.Inputs[0], raw.Outputs[0]} {
-		if len(spec) != 3 || spec["name"] == nil || spec["shape"] == nil || spec["dtype"] == nil {
+		if spec["name"] == nil || spec["shape"] == nil || spec["dtype"] == nil {
 			t.Errorf("tensor spec keys %v, want name, shape, dtype", spec)
 		}
+	}
+	if raw.Inputs[0]["token_ids"] != true || raw.Inputs[0]["vocabulary_size"] != 30.0 || len(raw.Outputs[0]) != 3 {
+		t.Errorf("input spec %v (want token_ids and vocabulary_size 30), output spec %v (want 3 keys)", raw.Inputs[0], raw.Outputs[0])
 	}
 	if raw.Outputs[0]["name"] != "dense" || raw.Inputs[0]["dtype"] != "int32" {
 		t.Errorf("inputs %v, outputs %v", raw.Inputs, raw.Outputs)
@@ -130,21 +133,15 @@ func TestErrors(t *testing.T) {
 		{nil, 2, "usage:"},
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{[]string{"inspect"}, 2, "want exactly one MODEL"},
-		{[]string{"predict", filepath.Join(caseDir, "model.keras")}, 2, "--out"},
+		{[]string{"predict", filepath.Join(caseDir, "model.keras")}, 2, "no input given: pass --ids, --values or --input"},
 		{[]string{"inspect", filepath.Join(caseDir, "x0.npy")}, 1, "not a Keras model"},
-		{[]string{"inspect", filepath.Join(caseDir, "model.weights.h5")}, 1, "weights-only"},
+		{[]string{"inspect", filepath.Join(caseDir, "model.weights.h5")}, 1, "weights-only file"},
 		{[]string{"inspect", "/nonexistent/model.h5"}, 1, "no such file"},
 	} {
 		code, _, errs := runCmd(tc.args...)
 		if code != tc.code || !strings.Contains(errs, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d containing %q", tc.args, code, errs, tc.code, tc.want)
 		}
-	}
-	// The CLI prints the library's error text unchanged.
-	_, err := keras.Load(filepath.Join(caseDir, "model.weights.h5"))
-	_, _, errs := runCmd("inspect", filepath.Join(caseDir, "model.weights.h5"))
-	if err == nil || strings.TrimSpace(errs) != err.Error() {
-		t.Errorf("stderr %q, want %q", errs, err)
 	}
 }
 
@@ -179,7 +176,7 @@ func TestInspectUnsupported(t *testing.T) {
 	}
 	code, out, errs := runCmd("inspect", "--config", p, "--weights", filepath.Join(caseDir, "model.weights.h5"))
 	if code != 1 || !strings.Contains(out, "my_identity (MyIdentity)") || !strings.Contains(out, "Total params: 834") ||
-		!strings.Contains(errs, `1 unsupported layer: "my_identity" (MyIdentity)`) {
+		!strings.Contains(errs, `1 unsupported layer: "my_identity" (MyIdentity; config keys: name, trainable)`) {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
 }

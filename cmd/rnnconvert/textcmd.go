@@ -67,14 +67,39 @@ example:
   rnnconvert pad --sequences /tmp/s.json --maxlen 2 --padding post
 `
 
-// helpUsage sets a FlagSet's help: text, the flags with defaults, example.
-func helpUsage(fs *flag.FlagSet, stderr io.Writer, head, example string) {
+// helpUsage sets a FlagSet's help: text, the flags with defaults, example,
+// printed to w (stdout: --help is output the user asked for).
+func helpUsage(fs *flag.FlagSet, w io.Writer, head, example string) {
 	fs.Usage = func() {
-		fmt.Fprint(stderr, head)
-		fs.SetOutput(stderr)
+		out := fs.Output()
+		fmt.Fprint(w, head)
+		fs.SetOutput(w)
 		fs.PrintDefaults()
-		fmt.Fprint(stderr, example)
+		fs.SetOutput(out)
+		fmt.Fprint(w, example)
 	}
+}
+
+// newFlagSet returns a text command's FlagSet, reporting errors to stderr.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("rnnconvert "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parseFailed converts a flag parse error to a status: --help is success.
+func parseFailed(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
+}
+
+// writeJSONValue prints v as one line of JSON, without HTML escaping.
+func writeJSONValue(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }
 
 // optInt is an int flag that remembers whether it was given.
@@ -209,15 +234,9 @@ func paddedJSON(p *text.Padded) [][]json.Number {
 	return rows
 }
 
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
-
 func runTokenize(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("tokenize", stderr)
-	helpUsage(fs, stderr, tokenizeHelp, tokenizeExample)
+	helpUsage(fs, stdout, tokenizeHelp, tokenizeExample)
 	tokPath := fs.String("tokenizer", "", "Keras Tokenizer file (required)")
 	var tf textsFlags
 	tf.register(fs)
@@ -250,7 +269,7 @@ func runTokenize(args []string, stdout, stderr io.Writer) int {
 		if m == nil {
 			m = [][]float64{}
 		}
-		return okOrFail(stderr, writeJSON(stdout, map[string]any{"matrix": m}))
+		return okOrFail(stderr, writeJSONValue(stdout, map[string]any{"matrix": m}))
 	}
 	seqs, err := tok.TextsToSequences(texts)
 	if err != nil {
@@ -264,7 +283,7 @@ func runTokenize(args []string, stdout, stderr io.Writer) int {
 		}
 		out["padded"] = paddedJSON(p)
 	}
-	return okOrFail(stderr, writeJSON(stdout, out))
+	return okOrFail(stderr, writeJSONValue(stdout, out))
 }
 
 func okOrFail(stderr io.Writer, err error) int {
@@ -276,7 +295,7 @@ func okOrFail(stderr io.Writer, err error) int {
 
 func runDetokenize(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("detokenize", stderr)
-	helpUsage(fs, stderr, detokenizeHelp, detokenizeExample)
+	helpUsage(fs, stdout, detokenizeHelp, detokenizeExample)
 	tokPath := fs.String("tokenizer", "", "Keras Tokenizer file (required)")
 	seqPath := fs.String("sequences", "", "JSON list of id lists (required)")
 	pos, err := parseInterleaved(fs, args)
@@ -302,12 +321,12 @@ func runDetokenize(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, fmt.Errorf("%s: %w", *seqPath, err))
 	}
-	return okOrFail(stderr, writeJSON(stdout, map[string]any{"texts": texts}))
+	return okOrFail(stderr, writeJSONValue(stdout, map[string]any{"texts": texts}))
 }
 
 func runPad(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("pad", stderr)
-	helpUsage(fs, stderr, padHelp, padExample)
+	helpUsage(fs, stdout, padHelp, padExample)
 	seqPath := fs.String("sequences", "", "JSON list of number lists (required)")
 	var pf padFlags
 	pf.register(fs, true)
@@ -326,7 +345,7 @@ func runPad(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, fmt.Errorf("%s: %w", *seqPath, err))
 	}
-	return okOrFail(stderr, writeJSON(stdout, map[string]any{"padded": paddedJSON(p)}))
+	return okOrFail(stderr, writeJSONValue(stdout, map[string]any{"padded": paddedJSON(p)}))
 }
 
 // textPredictFlags are predict's text-input flags: with --tokenizer, the

@@ -343,11 +343,12 @@ func TestCLITextErrors(t *testing.T) {
 			t.Errorf("%q: no message", c.args)
 		}
 	}
-	// Every text command answers --help with its flags and an example.
+	// Every text command answers --help on stdout with its flags and an
+	// example.
 	for _, cmd := range []string{"tokenize", "detokenize", "pad", "generate"} {
-		code, _, errs := runCmd(cmd, "--help")
-		if code != 0 || !strings.Contains(errs, "example:") || !strings.Contains(errs, "-") {
-			t.Errorf("%s --help: exit %d\n%s", cmd, code, errs)
+		code, out, _ := runCmd(cmd, "--help")
+		if code != 0 || !strings.Contains(out, "example:") || !strings.Contains(out, "-") {
+			t.Errorf("%s --help: exit %d\n%s", cmd, code, out)
 		}
 	}
 }

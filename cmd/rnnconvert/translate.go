@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -11,10 +10,13 @@ import (
 	"github.com/rnnkit/rnnkit/seq2seq"
 )
 
-const translateUsage = `usage: rnnconvert translate MODEL --vocab V.json --texts X.json [--beam B] [--json]
-       rnnconvert translate MODEL --source-tokenizer S --target-tokenizer T --texts X.json [--start W --stop W] [--beam B]
-
-Translates texts with a trained Keras encoder-decoder (seq2seq) model: an
+var translateCmd = command{
+	name: "translate",
+	synopsis: []string{
+		"MODEL --vocab V.json --texts X.json [--beam B] [--json]",
+		"MODEL --source-tokenizer S --target-tokenizer T --texts X.json [--start W --stop W] [--beam B]",
+	},
+	summary: `Translates texts with a trained Keras encoder-decoder (seq2seq) model: an
 encoder RNN with return_state whose states initialize a decoder RNN, and a
 Dense softmax on the decoder (the Keras lstm_seq2seq example). MODEL is the
 training model as saved; the encoder and decoder-step models are built from
@@ -35,46 +37,37 @@ Token models (Embedding inputs) take --source-tokenizer and
 or a pickle). Translations join the target words with one space.
 
 The output on stdout is JSON: {"translations": ["...", ...]}, one per input
-text, in order.
-
-flags:
-`
-
-const translateExample = `
-example:
-  rnnconvert translate s2s.h5 --vocab vocab.json --texts texts.json --beam 3
-`
+text, in order.`,
+	examples: []string{
+		"rnnconvert translate testdata/goldens-text/s2s_char_lstm_translate/model.h5 --vocab testdata/goldens-text/s2s_char_lstm_translate/vocab.json --text go. --beam 3",
+		"rnnconvert translate testdata/goldens-s2s/s2s_token_lstm/model.keras --source-tokenizer testdata/goldens-s2s/s2s_token_lstm/source_tokenizer.json --target-tokenizer testdata/goldens-s2s/s2s_token_lstm/target_tokenizer.json --text 'i am cold' --max-decoder-len 8",
+	},
+}
 
 // maxTextsFile bounds the size of a --texts file.
 const maxTextsFile = 256 << 20
 
 func runTranslate(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("rnnconvert translate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, translateUsage)
-		fs.PrintDefaults()
-		fmt.Fprint(stderr, translateExample)
-	}
+	fs := translateCmd.flags(stderr)
 	var mf modelFlags
-	mf.register(fs)
-	vocab := fs.String("vocab", "", "character vocabulary JSON (source_chars, target_chars, start, stop, max_decoder_len)")
-	srcTok := fs.String("source-tokenizer", "", "source Keras Tokenizer, for token-level models")
-	tgtTok := fs.String("target-tokenizer", "", "target Keras Tokenizer, for token-level models")
-	textsFile := fs.String("texts", "", "JSON list of the texts to translate")
+	mf.register(fs, "translate")
+	vocab := fs.String("vocab", "", "character vocabulary `V.json` (source_chars, target_chars, start, stop, max_decoder_len)")
+	srcTok := fs.String("source-tokenizer", "", "source Keras Tokenizer `FILE` (to_json, word-index JSON or pickle), for token-level models")
+	tgtTok := fs.String("target-tokenizer", "", "target Keras Tokenizer `FILE`, for token-level models")
+	textsFile := fs.String("texts", "", "`X.json`: a JSON list of the texts to translate")
 	var texts stringList
-	fs.Var(&texts, "text", "a text to translate (repeatable; after those of --texts)")
-	beam := fs.Int("beam", 1, "beam width; 1 decodes greedily")
+	fs.Var(&texts, "text", "a `TEXT` to translate (repeatable; after those of --texts)")
+	beam := fs.Int("beam", 1, "beam width `B`; 1 decodes greedily")
 	_ = fs.Bool("json", false, "print JSON: it is the only output form (the flag is accepted for symmetry with generate)")
 	strict := fs.Bool("strict", false, "fail on source characters outside source_chars instead of encoding them as all-zero rows")
-	encIn := fs.String("encoder-input", "", "name of the model's encoder input, when the graph leaves it ambiguous")
-	decIn := fs.String("decoder-input", "", "name of the model's decoder input, when the graph leaves it ambiguous")
-	maxLen := fs.Int("max-decoder-len", 0, "most tokens a translation has (default: the vocabulary's max_decoder_len; 50 for token models)")
-	start := fs.String("start", "", "target token that starts decoding (token models; default: the first of <start>/<sos>/sos/startseq/start/<s>/\\t the target tokenizer knows)")
-	stop := fs.String("stop", "", "target token that ends a translation (token models; default: the partner of the start token)")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return parseFailed(err)
+	encIn := fs.String("encoder-input", "", "`NAME` of the model's encoder input, when the graph leaves it ambiguous")
+	decIn := fs.String("decoder-input", "", "`NAME` of the model's decoder input, when the graph leaves it ambiguous")
+	maxLen := fs.Int("max-decoder-len", 0, "most tokens `N` a translation has; 0: the vocabulary's max_decoder_len, or 50 for token models")
+	start := fs.String("start", "", "target `WORD` that starts decoding (token models); none: the first pair of <start>/<end>, <sos>/<eos>,\nsos/eos, startseq/endseq, start/end, <s>/</s>, <bos>/<eos>, bos/eos the target tokenizer knows")
+	stop := fs.String("stop", "", "target `WORD` that ends a translation (token models; give it with --start)")
+	pos, code, done := translateCmd.parse(fs, args, stdout, stderr)
+	if done {
+		return code
 	}
 	if *beam < 1 {
 		return usageError(stderr, "translate: --beam %d: want at least 1", *beam)

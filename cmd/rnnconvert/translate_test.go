@@ -106,13 +106,13 @@ func TestTranslateTextFlag(t *testing.T) {
 }
 
 func TestTranslateHelp(t *testing.T) {
-	code, _, errs := runCmd("translate", "--help")
+	code, out, _ := runCmd("translate", "--help")
 	if code != 0 {
 		t.Fatalf("--help exit %d", code)
 	}
-	for _, want := range []string{"--vocab", "-beam", "-encoder-input", "-decoder-input", "-source-tokenizer", "-target-tokenizer", "(default 1)", "example:", `{"translations"`} {
-		if !strings.Contains(errs, want) {
-			t.Errorf("help lacks %q:\n%s", want, errs)
+	for _, want := range []string{"--vocab", "--beam", "--encoder-input", "--decoder-input", "--source-tokenizer", "--target-tokenizer", "(default 1)", "examples:", `{"translations"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("help lacks %q:\n%s", want, out)
 		}
 	}
 }
