@@ -7,6 +7,7 @@ import (
 
 	"github.com/rnnkit/rnnkit/keras"
 	"github.com/rnnkit/rnnkit/seq2seq"
+	"github.com/rnnkit/rnnkit/text"
 )
 
 // Translate with the training model of the Keras lstm_seq2seq example and
@@ -47,4 +48,39 @@ func Example() {
 	// states: [12 12]
 	// beam 1: ".ee.rejjjjirrj" (log p -28.572)
 	// beam 3: ".e.rejjjjjjjji" (log p -27.496)
+}
+
+// Translate with a token-level model (Embedding inputs) and the Keras
+// Tokenizers it was trained with (the oracle case s2s_token_lstm, random
+// weights: the words are the ones Keras decodes). The start and stop
+// tokens sos/eos are found in the target tokenizer.
+func ExampleNewTextTranslator() {
+	dir := "../testdata/goldens-s2s/s2s_token_lstm/"
+	m, err := keras.Load(dir + "model.keras")
+	if err != nil {
+		log.Fatal(err)
+	}
+	s, err := seq2seq.New(m)
+	if err != nil {
+		log.Fatal(err)
+	}
+	src, err := text.LoadTokenizer(dir + "source_tokenizer.json")
+	if err != nil {
+		log.Fatal(err)
+	}
+	tgt, err := text.LoadTokenizer(dir + "target_tokenizer.json")
+	if err != nil {
+		log.Fatal(err)
+	}
+	tr, err := seq2seq.NewTextTranslator(s, src, tgt, "", "", 8)
+	if err != nil {
+		log.Fatal(err)
+	}
+	out, res, err := tr.Translate(context.Background(), "I am cold!")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%q %v\n", out, res.IDs)
+	// Output:
+	// "tu j'ai sos j'ai sos tu j'ai sos" [16 4 1 4 1 16 4 1]
 }
