@@ -355,6 +355,16 @@ func (f *Functional) Replay(refs []TensorRef, replace map[TensorRef]*KerasTensor
 	return out, nil
 }
 
+// Layer looks up the model's layer named name and returns it as bound to
+// its trained weights (a *layers.RNN for LSTM/GRU/SimpleRNN, ...), for
+// reading its options such as an RNN's state sizes. The layer is shared
+// with the model: it is immutable, and calling it with Call is how it
+// joins a new model.
+func (f *Functional) Layer(name string) (runtime.Layer, error) {
+	_, rt, err := f.layer(name)
+	return rt, err
+}
+
 func (f *Functional) layer(name string) (*convert.Layer, runtime.Layer, error) {
 	l, ok := f.byName[name]
 	if !ok {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/rnnkit/rnnkit/layers"
 	"github.com/rnnkit/rnnkit/runtime"
 )
 
@@ -442,5 +443,24 @@ func TestFunctionalReplayShares(t *testing.T) {
 	}
 	if got := r[0].Name(); got != "encoder_lstm[1][1]" {
 		t.Errorf("name %q, want encoder_lstm[1][1]", got)
+	}
+}
+
+func TestFunctionalLayer(t *testing.T) {
+	m := loadS2S(t)
+	f := NewFunctional(m)
+	l, err := f.Layer("decoder_lstm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rnn, ok := l.(*layers.RNN)
+	if !ok || !rnn.ReturnState || !slicesEqual(rnn.StateSizes(), []int{12, 12}) {
+		t.Errorf("decoder_lstm: %T %+v", l, l)
+	}
+	if _, err := f.Layer("nope"); !errors.Is(err, ErrNoLayer) {
+		t.Errorf("unknown layer: %v", err)
+	}
+	if _, err := f.Layer("encoder_inputs"); !errors.Is(err, ErrInput) {
+		t.Errorf("InputLayer: %v", err)
 	}
 }
