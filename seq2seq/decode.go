@@ -69,11 +69,18 @@ func (s *Model) Encode(ctx context.Context, src *keras.Tensor) ([]*keras.Tensor,
 	return states, nil
 }
 
-// stepper runs the decoder step on a batch of hypotheses.
+// stepper runs the decoder step on a batch of hypotheses. It reuses its
+// input, probability and state buffers from step to step, so that a
+// steady greedy decoding allocates little.
 type stepper struct {
 	s    *Model
 	sess *keras.Session
 	in   []*keras.Tensor
+	// x is the token input, probs the last probabilities and states the
+	// last new states, for the batch size they were made for.
+	x      *keras.Tensor
+	probs  []float32
+	states []*keras.Tensor
 }
 
 func (s *Model) newStepper() *stepper {
@@ -81,29 +88,40 @@ func (s *Model) newStepper() *stepper {
 }
 
 // step feeds tokens (one per hypothesis) with their states [B, size] and
-// returns the probabilities [B, vocab] and the new states.
+// returns the probabilities [B, vocab] and the new states. Both live in
+// the stepper and stay valid until the step after next (the states may be
+// passed straight back as the next step's states).
 func (st *stepper) step(ctx context.Context, tokens []int, states []*keras.Tensor) (probs []float32, next []*keras.Tensor, err error) {
 	s := st.s
 	B := len(tokens)
-	var x *keras.Tensor
+	if st.x == nil || st.x.Shape[0] != B {
+		if s.TargetKind == OneHot {
+			st.x = keras.NewTensor(B, 1, s.TargetDim)
+		} else {
+			st.x = keras.NewTensor(B, 1)
+		}
+	}
+	x := st.x
 	if s.TargetKind == OneHot {
-		x = keras.NewTensor(B, 1, s.TargetDim)
+		clear(x.Data)
 		for b, t := range tokens {
 			x.Data[b*s.TargetDim+t] = 1
 		}
 	} else {
-		x = keras.NewTensor(B, 1)
 		for b, t := range tokens {
 			x.Data[b] = float32(t)
 		}
 	}
 	st.in[0] = x
 	copy(st.in[1:], states)
-	outs, err := st.sess.PredictContext(ctx, st.in...)
+	outs, err := st.sess.PredictSharedContext(ctx, st.in...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("seq2seq: decoder step: %w", err)
 	}
-	p := outs[0]
+	if len(outs) != 1+len(s.StateSizes) {
+		return nil, nil, fmt.Errorf("seq2seq: decoder step gave %d outputs, want %d", len(outs), 1+len(s.StateSizes))
+	}
+	p := outs[0].T
 	if s.Logits {
 		p = keras.Softmax(p)
 	}
@@ -113,11 +131,29 @@ func (st *stepper) step(ctx context.Context, tokens []int, states []*keras.Tenso
 	}
 	// [B, time, V] or [B, V]: the last step of each row.
 	per := p.Len() / B
-	probs = make([]float32, B*V)
-	for b := range B {
-		copy(probs[b*V:(b+1)*V], p.Data[b*per+per-V:(b+1)*per])
+	if cap(st.probs) < B*V {
+		st.probs = make([]float32, B*V)
 	}
-	return probs, outs[1:], nil
+	st.probs = st.probs[:B*V]
+	for b := range B {
+		copy(st.probs[b*V:(b+1)*V], p.Data[b*per+per-V:(b+1)*per])
+	}
+	// The session's outputs are overwritten by its next run: copy the
+	// states into the stepper's own tensors (the run has read its inputs,
+	// which may be these very tensors, by now).
+	if len(st.states) == 0 || st.states[0].Shape[0] != B {
+		st.states = make([]*keras.Tensor, len(s.StateSizes))
+		for i, size := range s.StateSizes {
+			st.states[i] = keras.NewTensor(B, size)
+		}
+	}
+	for i, o := range outs[1:] {
+		if o.T.Len() != st.states[i].Len() {
+			return nil, nil, fmt.Errorf("seq2seq: decoder state %d: %v, want [%d, %d]", i, o.T, B, s.StateSizes[i])
+		}
+		copy(st.states[i].Data, o.T.Data)
+	}
+	return st.probs, st.states, nil
 }
 
 // Greedy decodes src by taking the most probable token at every step (the
