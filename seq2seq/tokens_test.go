@@ -2,6 +2,7 @@ package seq2seq
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -97,5 +98,36 @@ func TestGoldenTokenLSTM(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTokenSourcePadding: a fixed source length pads and truncates as
+// pad_sequences does (post or pre on both).
+func TestTokenSourcePadding(t *testing.T) {
+	ids := []int{5, 6, 7}
+	tests := []struct {
+		n    int
+		pre  bool
+		want []float32
+	}{
+		{0, false, []float32{5, 6, 7}},
+		{5, false, []float32{5, 6, 7, 0, 0}},
+		{5, true, []float32{0, 0, 5, 6, 7}},
+		{2, false, []float32{5, 6}},
+		{2, true, []float32{6, 7}},
+	}
+	for _, tc := range tests {
+		tr := &TokenTranslator{Source: func(string) ([]int, error) { return ids, nil }, SourceLen: tc.n, PadPre: tc.pre}
+		x, err := tr.EncodeSource("x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(x.Data, tc.want) || x.Shape[1] != len(tc.want) {
+			t.Errorf("len %d pre %v: %v %v, want %v", tc.n, tc.pre, x.Shape, x.Data, tc.want)
+		}
+	}
+	empty := &TokenTranslator{Source: func(string) ([]int, error) { return nil, nil }}
+	if _, err := empty.EncodeSource("zzz"); !errors.Is(err, keras.ErrInput) {
+		t.Errorf("no known token: %v", err)
 	}
 }

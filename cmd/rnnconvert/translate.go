@@ -65,12 +65,16 @@ func runTranslate(args []string, stdout, stderr io.Writer) int {
 	maxLen := fs.Int("max-decoder-len", 0, "most tokens `N` a translation has; 0: the vocabulary's max_decoder_len, or 50 for token models")
 	start := fs.String("start", "", "target `WORD` that starts decoding (token models); none: the first pair of <start>/<end>, <sos>/<eos>,\nsos/eos, startseq/endseq, start/end, <s>/</s>, <bos>/<eos>, bos/eos the target tokenizer knows")
 	stop := fs.String("stop", "", "target `WORD` that ends a translation (token models; give it with --start)")
+	padding := fs.String("padding", "post", "token models whose encoder input has a fixed length: pad (and truncate) sources at the `SIDE` pre or post,\nas pad_sequences(padding=..., truncating=...) did for training")
 	pos, code, done := translateCmd.parse(fs, args, stdout, stderr)
 	if done {
 		return code
 	}
 	if *beam < 1 {
 		return usageError(stderr, "translate: --beam %d: want at least 1", *beam)
+	}
+	if *padding != "pre" && *padding != "post" {
+		return usageError(stderr, "translate: --padding %q: want pre or post", *padding)
 	}
 	if *maxLen < 0 {
 		return usageError(stderr, "translate: --max-decoder-len %d: want at least 1", *maxLen)
@@ -125,7 +129,7 @@ func runTranslate(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return status(stderr, err)
 		}
-		tr.Beam = *beam
+		tr.Beam, tr.PadPre = *beam, *padding == "pre"
 		translate = tr.Translate
 	}
 	out := struct {

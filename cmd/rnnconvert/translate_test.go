@@ -142,6 +142,7 @@ func TestTranslateErrors(t *testing.T) {
 		{"one tokenizer", []string{model, "--source-tokenizer", "x", "--texts", texts}, 2, "both --source-tokenizer and --target-tokenizer"},
 		{"no texts", []string{model, "--vocab", vocab}, 2, "--texts"},
 		{"beam 0", []string{model, "--vocab", vocab, "--texts", texts, "--beam", "0"}, 2, "--beam"},
+		{"padding", []string{model, "--vocab", vocab, "--texts", texts, "--padding", "middle"}, 2, "--padding"},
 		{"texts not a list", []string{model, "--vocab", vocab, "--texts", vocab}, 1, "JSON list of strings"},
 		{"duplicate chars", []string{model, "--vocab", badVocab, "--texts", texts}, 1, `source_chars: "a" at 0 and 1`},
 		{"vocab of another model", []string{model, "--vocab", smallVocab, "--texts", texts}, 1, "19 features, the vocabulary 2 source_chars"},
