@@ -31,6 +31,10 @@ type binder struct {
 	env         *layers.Env
 	unsupported []*UnsupportedLayerError
 	errs        []error
+	// prebuilt holds layers already bound to their weights, by name, which
+	// bind uses instead of building them again (Functional's sub-models
+	// share the trained model's layers).
+	prebuilt map[string]runtime.Layer
 }
 
 // fail records a build error, sorting unsupported-layer errors apart.
@@ -153,6 +157,10 @@ func (b *binder) bind(g *convert.Graph) *bound {
 	ok := true
 	for _, l := range g.Layers {
 		if l.ClassName == "InputLayer" {
+			continue
+		}
+		if rl, ok := b.prebuilt[l.Name]; ok {
+			built[l.Name] = rl
 			continue
 		}
 		if l.Inner != nil {

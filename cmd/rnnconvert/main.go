@@ -45,6 +45,7 @@ commands:
   detokenize --tokenizer T --sequences S.json id sequences back to texts
   pad --sequences S.json [--maxlen N]         Keras pad_sequences
   generate MODEL --tokenizer T --seed TEXT    continue a text with a generator model
+  translate MODEL --vocab V --texts X.json    translate with a seq2seq model (or --source/--target-tokenizer)
 
 MODEL is a .h5 or .keras file, a SavedModel directory or a TF.js model.json;
 for an architecture JSON with its weights file pass --config model.json
@@ -76,6 +77,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runTextCommand(cmd, rest, stdout, stderr)
 	case "convert":
 		return runConvert(rest, false, stdout, stderr)
+	case "translate":
+		return runTranslate(rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprint(stdout, versionText())
 		return 0
