@@ -102,6 +102,12 @@ func (r *Registry) Build(spec *convert.Layer, env *Env) (runtime.Layer, error) {
 			b, ok = r.builders[key[i+1:]]
 		}
 	}
+	if !ok && spec.Module == "" {
+		// Keras 3's legacy HDF5 writer drops the module of operation
+		// nodes (NotEqual of Embedding(mask_zero)); a class that names no
+		// layer but an operation is that operation.
+		b, ok = r.builders[opKey(spec.ClassName)]
+	}
 	if !ok {
 		return nil, NewUnsupportedLayerError(spec)
 	}
