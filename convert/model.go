@@ -81,6 +81,9 @@ type Layer struct {
 	// Inner is the model itself when this layer is a nested Sequential or
 	// Functional model.
 	Inner *Graph
+	// SavedUnbuilt reports a Keras 3 config entry without a build_config:
+	// Keras saved the layer before building it, so it has no weights.
+	SavedUnbuilt bool
 
 	// origClass is the class name as written, before aliases were
 	// resolved: Keras 3 weight paths are derived from it.

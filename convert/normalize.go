@@ -49,6 +49,11 @@ func (p *parser) parseLayer(e map[string]any, path string) (*Layer, error) {
 	}
 	l := &Layer{ClassName: class, origClass: class}
 	l.Module, _ = e["module"].(string)
+	// Keras 3 records a build_config for every layer it built; an entry
+	// in the Keras 3 form without one was saved before it was built.
+	_, hasModule := e["module"]
+	_, built := e["build_config"]
+	l.SavedUnbuilt = hasModule && !built
 	cfgAny := e["config"]
 	if n, ok := e["name"].(string); ok {
 		l.Name = n

@@ -532,6 +532,10 @@ func (r *k3reader) layer(l *Layer, grp *h5.Group, path string) error {
 	if len(ws) == 0 && !ownsWeights(l) {
 		return nil
 	}
+	if len(ws) == 0 && l.SavedUnbuilt {
+		return r.errf(path, nil, "no weights: the model was saved before it was built (layer %q has no build_config and no variables); "+
+			"build it in Keras (call it on data or model.build(input_shape)) before saving", l.Name)
+	}
 	std, err := standardize(l, ws)
 	if err != nil {
 		return r.errf(path, err, "layer %q", l.Name)

@@ -82,8 +82,10 @@ func checkAllAssigned(g *Graph, file string) error {
 	return nil
 }
 
-// ownsWeights reports whether a layer of this class and config has
+// OwnsWeights reports whether a layer of this class and config has
 // weights in Keras. Unknown classes report false.
+func OwnsWeights(l *Layer) bool { return ownsWeights(l) }
+
 func ownsWeights(l *Layer) bool {
 	if l.Inner != nil {
 		for _, s := range l.Inner.Layers {

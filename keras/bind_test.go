@@ -133,7 +133,7 @@ func TestUnsupportedLayersReportedTogether(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error")
 	}
-	want := `keras: model.h5: 2 unsupported layers: "foo" (MyAttention), "bar" (MyPooling)`
+	want := `keras: model.h5: 2 unsupported layers: "foo" (MyAttention); "bar" (MyPooling). Implement the class in Go and register it with keras.WithLayer(class, builder) for "MyAttention", "MyPooling"`
 	if err.Error() != want {
 		t.Errorf("error %q, want %q", err, want)
 	}

@@ -71,13 +71,52 @@ func (e *UnsupportedLayersError) Error() string {
 		noun = "layer"
 	}
 	fmt.Fprintf(&b, "keras: %s: %d unsupported %s: ", e.File, len(e.Layers), noun)
+	var lambdas, classes []string
+	seen := map[string]bool{}
 	for i, l := range e.Layers {
-		if i > 0 {
-			b.WriteString(", ")
+		if l.IsLambda() {
+			lambdas = append(lambdas, fmt.Sprintf("%q", l.Name))
+		} else {
+			class := l.ClassName
+			if i := strings.LastIndexByte(class, '>'); i >= 0 {
+				class = class[i+1:] // Keras 3's "package>Class": register the class
+			}
+			if !seen[class] {
+				seen[class] = true
+				classes = append(classes, fmt.Sprintf("%q", class))
+			}
 		}
-		fmt.Fprintf(&b, "%q (%s)", l.Name, l.ClassName)
+		if i >= maxListedLayers {
+			continue
+		}
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%q (%s", l.Name, l.ClassName)
+		l.WriteDetail(&b)
+		b.WriteByte(')')
+	}
+	if n := len(e.Layers) - maxListedLayers; n > 0 {
+		fmt.Fprintf(&b, "; and %d more", n)
+	}
+	if len(lambdas) > 0 {
+		fmt.Fprintf(&b, ". A Lambda's Python code cannot run here: supply a Go function with keras.WithLambda(name, fn) for %s", listClip(lambdas))
+	}
+	if len(classes) > 0 {
+		fmt.Fprintf(&b, ". Implement the class in Go and register it with keras.WithLayer(class, builder) for %s", listClip(classes))
 	}
 	return b.String()
+}
+
+// maxListedLayers bounds how many layers an UnsupportedLayersError
+// describes, so its message stays short for any model.
+const maxListedLayers = 12
+
+func listClip(s []string) string {
+	if len(s) > maxListedLayers {
+		return strings.Join(s[:maxListedLayers], ", ") + fmt.Sprintf(" and %d more", len(s)-maxListedLayers)
+	}
+	return strings.Join(s, ", ")
 }
 
 // Unwrap returns the per-layer errors, for errors.Is and errors.As.

@@ -309,11 +309,19 @@ func TestUnsupportedNamesConfig(t *testing.T) {
 	if !errors.As(err, &u) || len(u.Layers) != 2 {
 		t.Fatalf("got %v, want 2 unsupported layers", err)
 	}
-	// The message names both files once, by base name; the full paths
-	// are in the error values.
-	want := `keras: custom.json + model.weights.h5: 2 unsupported layers: "gru" (FancyGRU), "dense" (MyDense)`
-	if err.Error() != want {
-		t.Errorf("error\n%s\nwant\n%s", err, want)
+	// The message names both files once, by base name (the full paths
+	// are in the error values), each layer with its class and config keys
+	// (weights are not read for a class nothing builds), then the way to
+	// supply it.
+	msg := err.Error()
+	for _, part := range []string{
+		`keras: custom.json + model.weights.h5: 2 unsupported layers: "gru" (FancyGRU; config keys: activation, `,
+		`"dense" (MyDense; config keys: activation, bias_constraint`,
+		`units, use_bias). Implement the class in Go and register it with keras.WithLayer(class, builder) for "FancyGRU", "MyDense"`,
+	} {
+		if !strings.Contains(msg, part) {
+			t.Errorf("error\n%s\ndoes not contain\n%s", msg, part)
+		}
 	}
 	var me *keras.ModelError
 	if !errors.As(err, &me) || me.File != cfgPath+" + "+weights || u.File != cfgPath+" + "+weights {

@@ -13,6 +13,7 @@ type Option func(*options)
 type options struct {
 	kerasVersion string
 	custom       []customLayer
+	lambdas      map[string]layers.LambdaFunc
 	call         CallOptions
 }
 
@@ -35,6 +36,24 @@ func WithKerasVersion(v string) Option {
 // built-in one) for this load only; the standard registry is not changed.
 func WithLayer(className string, b layers.Builder) Option {
 	return func(o *options) { o.custom = append(o.custom, customLayer{className, b}) }
+}
+
+// LambdaFunc is the Go stand-in for a Lambda layer's Python function: it
+// gets the layer's input tensors in call order and returns its outputs
+// (see layers.LambdaFunc; it must be safe for concurrent use).
+type LambdaFunc = layers.LambdaFunc
+
+// WithLambda supplies fn for the Lambda (or tf.keras TFOpLambda) layer
+// named layerName. Lambda layers hold Python code, which rnnkit cannot
+// run; without a function for each, Load fails with an
+// UnsupportedLayersError that shows what the file records of the code.
+func WithLambda(layerName string, fn LambdaFunc) Option {
+	return func(o *options) {
+		if o.lambdas == nil {
+			o.lambdas = map[string]layers.LambdaFunc{}
+		}
+		o.lambdas[layerName] = fn
+	}
 }
 
 // WithThreads caps the goroutines one call of the model may use
@@ -98,6 +117,12 @@ func collectOptions(opts []Option) *options {
 // layers were given.
 func (o *options) registry() *layers.Registry {
 	r := layers.Standard()
+	if len(o.lambdas) > 0 {
+		lb := layers.LambdaBuilder(o.lambdas)
+		for _, class := range []string{"Lambda", "TFOpLambda", "SlicingOpLambda"} {
+			r.Register(class, lb)
+		}
+	}
 	for _, c := range o.custom {
 		r.Register(c.className, c.builder)
 	}

@@ -8,7 +8,9 @@ package layers
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rnnkit/rnnkit/convert"
 	"github.com/rnnkit/rnnkit/runtime"
@@ -94,7 +96,14 @@ func (r *Registry) Build(spec *convert.Layer, env *Env) (runtime.Layer, error) {
 	}
 	b, ok := r.builders[key]
 	if !ok {
-		return nil, &UnsupportedLayerError{Name: spec.Name, ClassName: spec.ClassName}
+		// Keras 3 legacy HDF5 writes a registered class as "package>Class";
+		// a builder registered for the bare class serves it.
+		if i := strings.LastIndexByte(key, '>'); i >= 0 {
+			b, ok = r.builders[key[i+1:]]
+		}
+	}
+	if !ok {
+		return nil, NewUnsupportedLayerError(spec)
 	}
 	l, err := b(spec, env)
 	if err != nil {
@@ -103,14 +112,99 @@ func (r *Registry) Build(spec *convert.Layer, env *Env) (runtime.Layer, error) {
 	return l, nil
 }
 
-// UnsupportedLayerError reports a layer class with no registered builder.
+// UnsupportedLayerError reports a layer class with no registered builder,
+// with what a user needs to write one: its config keys and weights, and
+// for a Lambda what the file records of its Python function.
 type UnsupportedLayerError struct {
 	Name      string
 	ClassName string
+	// ConfigKeys lists the layer's config keys, sorted.
+	ConfigKeys []string
+	// Weights lists the stored weights as "name (shape)".
+	Weights []string
+	// Python describes a Lambda's Python function (convert.DescribeLambda)
+	// or names a TFOpLambda's TensorFlow op; "" otherwise.
+	Python string
+}
+
+// NewUnsupportedLayerError describes spec for an UnsupportedLayerError.
+func NewUnsupportedLayerError(spec *convert.Layer) *UnsupportedLayerError {
+	e := &UnsupportedLayerError{Name: spec.Name, ClassName: spec.ClassName, ConfigKeys: spec.Config.Keys()}
+	sort.Strings(e.ConfigKeys)
+	for _, w := range spec.Weights {
+		e.Weights = append(e.Weights, fmt.Sprintf("%s %s", weightBaseName(w.Name), shapeTuple(w.Shape)))
+	}
+	switch spec.ClassName {
+	case "Lambda":
+		e.Python = convert.DescribeLambda(spec.Config)
+	case "TFOpLambda", "SlicingOpLambda":
+		if f, ok := spec.Config["function"].(string); ok {
+			e.Python = "the TensorFlow op tf." + f
+		}
+	}
+	return e
+}
+
+// IsLambda reports whether the layer runs Python code (Lambda,
+// TFOpLambda), which only a Go function can stand in for.
+func (e *UnsupportedLayerError) IsLambda() bool {
+	switch e.ClassName {
+	case "Lambda", "TFOpLambda", "SlicingOpLambda":
+		return true
+	}
+	return false
 }
 
 func (e *UnsupportedLayerError) Error() string {
-	return fmt.Sprintf("unsupported layer %q of class %s", e.Name, e.ClassName)
+	var b strings.Builder
+	fmt.Fprintf(&b, "unsupported layer %q (%s", e.Name, e.ClassName)
+	e.WriteDetail(&b)
+	b.WriteByte(')')
+	return b.String()
+}
+
+// WriteDetail writes "; " and what the error knows of the layer, bounded
+// in length however large the config: the Python function of a Lambda,
+// else the config keys and weights.
+func (e *UnsupportedLayerError) WriteDetail(b *strings.Builder) {
+	if e.Python != "" {
+		fmt.Fprintf(b, "; runs %s", clip(e.Python, 400))
+		return
+	}
+	if len(e.ConfigKeys) > 0 {
+		fmt.Fprintf(b, "; config keys: %s", clip(strings.Join(e.ConfigKeys, ", "), 300))
+	}
+	if len(e.Weights) > 0 {
+		fmt.Fprintf(b, "; weights: %s", clip(strings.Join(e.Weights, ", "), 300))
+	}
+}
+
+// clip shortens s to at most n bytes at a rune boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// shapeTuple prints a shape as Keras does: (25, 1).
+func shapeTuple(shape []int) string {
+	var b strings.Builder
+	b.WriteByte('(')
+	for i, d := range shape {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Itoa(d))
+	}
+	if len(shape) == 1 {
+		b.WriteByte(',')
+	}
+	b.WriteByte(')')
+	return b.String()
 }
 
 // Unwrap lets errors.Is(err, convert.ErrUnsupported) match.

@@ -405,6 +405,8 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	var cf callFlags
 	mf.register(fs, "predict")
 	cf.register(fs)
+	var tp textPredictFlags
+	tp.register(fs)
 	out := fs.String("out", "", "write the outputs to this `DIR` as y0.npy, y1.npy, ... (numbered across outputs and calls)\ninstead of printing them")
 	named := fs.Bool("name-outputs", false, "with --out, name the files by output (<output>.npy; <output>_<call>.npy with --calls)")
 	asJSON := fs.Bool("json", false, `print the outputs as JSON: {"outputs": [{"name", "call", "shape", "values"}]};
@@ -419,6 +421,9 @@ NaN and infinities print as the strings "NaN", "Infinity", "-Infinity"`)
 	m, err := mf.load(pos)
 	if err != nil {
 		return status(stderr, err)
+	}
+	if tp.active() {
+		return tp.predict(m, *out, stdout, stderr)
 	}
 	ys, err := cf.runCalls(m)
 	if err != nil {

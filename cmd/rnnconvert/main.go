@@ -39,6 +39,10 @@ commands:
   predict MODEL --ids "3,7,1;4,0,0" [--json]  run MODEL on inline token ids, inline --values or --input .npy files
   verify MODEL --input x.npy --expect y.npy   compare MODEL's outputs with Keras' (or --case DIR)
   h5 FILE [--json] [--data]                   list an HDF5 file's groups, datasets and attributes
+  tokenize --tokenizer T --texts X.json       Keras Tokenizer: texts to id sequences (or --matrix)
+  detokenize --tokenizer T --sequences S.json id sequences back to texts
+  pad --sequences S.json [--maxlen N]         Keras pad_sequences
+  generate MODEL --tokenizer T --seed TEXT    continue a text with a generator model
 
 MODEL is a .h5 or .keras file, a SavedModel directory or a TF.js model.json;
 for an architecture JSON with its weights file pass --config model.json
@@ -66,6 +70,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runVerify(rest, stdout, stderr)
 	case "h5":
 		return runH5Command(rest, stdout, stderr)
+	case "tokenize", "detokenize", "pad", "generate":
+		return runTextCommand(cmd, rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprint(stdout, versionText())
 		return 0

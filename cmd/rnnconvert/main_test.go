@@ -176,7 +176,7 @@ func TestInspectUnsupported(t *testing.T) {
 	}
 	code, out, errs := runCmd("inspect", "--config", p, "--weights", filepath.Join(caseDir, "model.weights.h5"))
 	if code != 1 || !strings.Contains(out, "my_identity (MyIdentity)") || !strings.Contains(out, "Total params: 834") ||
-		!strings.Contains(errs, `1 unsupported layer: "my_identity" (MyIdentity)`) {
+		!strings.Contains(errs, `1 unsupported layer: "my_identity" (MyIdentity; config keys: name, trainable)`) {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
 }

@@ -1,6 +1,7 @@
 package savedmodel
 
 import (
+	"bytes"
 	"errors"
 	"io/fs"
 	"path"
@@ -79,7 +80,11 @@ func TestReadErrors(t *testing.T) {
 			objs[0].children = objs[0].children[1:]
 			withObjects(f, objs)
 		}, convert.ErrFormat, "root.layer_with_weights-0: layer \"lstm\": path not found"},
-		{"no keras metadata", func(f map[string][]byte) { delete(f, metaFile) }, convert.ErrUnsupported, "no Keras model metadata"},
+		{"no keras metadata", func(f map[string][]byte) { delete(f, metaFile) }, convert.ErrUnsupported, "not a Keras model: the SavedModel holds no Keras metadata"},
+		{"no variables folder", func(f map[string][]byte) { delete(f, indexFile); delete(f, dataFile) }, convert.ErrWeights, "the variables/ folder is missing"},
+		{"crlf metadata", func(f map[string][]byte) {
+			f[metaFile] = bytes.ReplaceAll(f[metaFile], []byte("\n"), []byte("\r\n"))
+		}, convert.ErrFormat, "keras_metadata.pb: damaged by a line-ending conversion"},
 		{"bad metadata path", func(f map[string][]byte) {
 			f[metaFile] = kerasMetadataProto([]metadataNodeSpec{{0, "model", "_tf_keras_sequential", fixtureRootMetadata("2.8.0")}})
 		}, convert.ErrFormat, "does not start at root"},

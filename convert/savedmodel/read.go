@@ -10,6 +10,7 @@
 package savedmodel
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -55,7 +56,8 @@ func Read(fsys fs.FS, dir string, opt convert.ParseOptions) (*convert.Model, err
 		}
 	}
 	if root == nil {
-		return nil, unsupportedErr(file, "", "SavedModel holds no Keras model metadata (written by plain TensorFlow or Keras 3 export?): its architecture cannot be recovered")
+		return nil, unsupportedErr(file, "", "not a Keras model: the SavedModel holds no Keras metadata (no keras_metadata.pb, and no Keras objects in saved_model.pb): "+
+			"it is a TensorFlow graph (tf.saved_model.save, or Keras 3 model.export), whose architecture cannot be recovered; save the model with model.save to a .keras, .h5 or tf.keras SavedModel")
 	}
 	var info struct {
 		KerasVersion string          `json:"keras_version"`
@@ -79,6 +81,10 @@ func Read(fsys fs.FS, dir string, opt convert.ParseOptions) (*convert.Model, err
 	}
 	b, err := OpenBundle(fsys, path.Join(dir, "variables", "variables"))
 	if err != nil {
+		if _, serr := fs.Stat(fsys, path.Join(dir, "variables")); errors.Is(serr, fs.ErrNotExist) {
+			return nil, &convert.Error{File: file, Path: "variables", Kind: convert.ErrWeights,
+				Msg: "the variables/ folder is missing: a SavedModel keeps its weights there (variables.index and variables.data-*); copy the whole SavedModel directory", Err: fs.ErrNotExist}
+		}
 		return nil, err
 	}
 	defer b.Close()
@@ -114,7 +120,16 @@ func readKerasNodes(fsys fs.FS, dir, file string) ([]*kerasNode, error) {
 	metaName := path.Join(dir, "keras_metadata.pb")
 	data, err := fs.ReadFile(fsys, metaName)
 	if err == nil {
-		return parseKerasMetadata(data, path.Join(file, "keras_metadata.pb"))
+		nodes, err := parseKerasMetadata(data, path.Join(file, "keras_metadata.pb"))
+		if err != nil && crlfMangled(data, func(b []byte) error {
+			_, err := parseKerasMetadata(b, "")
+			return err
+		}) {
+			return nil, formatErr(path.Join(file, "keras_metadata.pb"), "", -1,
+				"damaged by a line-ending conversion (every \\n became \\r\\n, as git or an FTP client in text mode does): "+
+					"get the file again in binary mode (for git, mark *.pb binary in .gitattributes)")
+		}
+		return nodes, err
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("savedmodel: %s: %w", file, err)
@@ -124,6 +139,16 @@ func readKerasNodes(fsys fs.FS, dir, file string) ([]*kerasNode, error) {
 		return nil, fmt.Errorf("savedmodel: %s: neither keras_metadata.pb nor saved_model.pb readable: %w", file, err)
 	}
 	return parseSavedModelKeras(data, path.Join(file, "saved_model.pb"))
+}
+
+// crlfMangled reports whether data, which parse rejects, parses once every
+// "\r\n" is turned back into "\n": a binary file that a text-mode
+// transfer rewrote.
+func crlfMangled(data []byte, parse func([]byte) error) bool {
+	if !bytes.Contains(data, []byte("\r\n")) {
+		return false
+	}
+	return parse(bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))) == nil
 }
 
 // assigner gives each layer of a parsed graph its variables.

@@ -135,7 +135,11 @@ func Read(fsys fs.FS, modelJSON string, opt convert.ParseOptions) (*convert.Mode
 		return nil, err
 	}
 	a := newAssigner(file, weights)
-	if err := convert.AssignModelWeights(graph, a.layerGroups(graph), file); err != nil {
+	groups := a.layerGroups(graph)
+	if len(a.unmatched) > 0 {
+		return nil, a.leftover()
+	}
+	if err := convert.AssignModelWeights(graph, groups, file); err != nil {
 		return nil, err
 	}
 	if err := a.leftover(); err != nil {
