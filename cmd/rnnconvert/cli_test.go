@@ -264,3 +264,32 @@ func TestCLIErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestEveryCommandHelp runs --help on every command the global usage
+// lists: each prints its help on stdout, with an example, and exits 0.
+func TestEveryCommandHelp(t *testing.T) {
+	_, usageText, _ := runCmd("--help")
+	in := false
+	n := 0
+	for _, line := range strings.Split(usageText, "\n") {
+		switch {
+		case line == "commands:":
+			in = true
+			continue
+		case in && !strings.HasPrefix(line, "  "):
+			in = false
+		}
+		if !in {
+			continue
+		}
+		name := strings.Fields(line)[0]
+		n++
+		code, out, errs := runCmd(name, "--help")
+		if code != 0 || errs != "" || !strings.Contains(out, "usage") || !strings.Contains(strings.ToLower(out), "example") {
+			t.Errorf("%s --help: exit %d, stderr %q, stdout:\n%s", name, code, errs, out)
+		}
+	}
+	if n < 4 {
+		t.Errorf("global usage lists %d commands:\n%s", n, usageText)
+	}
+}
