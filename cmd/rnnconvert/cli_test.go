@@ -194,7 +194,7 @@ func TestPredictValuesNamedOutputs(t *testing.T) {
 // on a batch of 2, as Keras does.
 func TestFixedBatchCLI(t *testing.T) {
 	code, out, errs := runCmd("predict", "../../testdata/batch_rule/fixed_batch_stateless/model.keras", "--ids", "1,2,3,4,5,6,7;7,6,5,4,3,2,1", "--json")
-	if code != 0 || !strings.Contains(out, `"shape": [2,3]`) {
+	if code != 0 || !strings.Contains(out, `"shape": [2, 3]`) {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 }
