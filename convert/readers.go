@@ -669,3 +669,11 @@ func snakeCase(s string) string {
 	s = snakeCap.ReplaceAllString(s, "${1}_${2}")
 	return strings.ToLower(snakeLower.ReplaceAllString(s, "${1}_${2}"))
 }
+
+// SnakeCase is Keras 3's to_snake_case, which names a layer's group in a
+// .weights.h5 file after its class (LSTM→lstm, Conv1D→conv1d).
+func SnakeCase(class string) string { return snakeCase(class) }
+
+// IsOpLayer reports a Keras 3 operation node (NotEqual...): not a layer,
+// with no group in a .weights.h5 file.
+func IsOpLayer(l *Layer) bool { return isOpLayer(l) }

@@ -100,6 +100,13 @@ func ownsWeights(l *Layer) bool {
 	case "Dense", "Embedding", "SimpleRNN", "LSTM", "GRU", "SimpleRNNCell", "LSTMCell", "GRUCell",
 		"Conv1D", "Conv2D", "PReLU", "MultiHeadAttention", "EinsumDense", "Bidirectional", "RNN", "StackedRNNCells":
 		return true
+	case "Conv3D", "Convolution2D", "Convolution3D", "DepthwiseConv1D", "DepthwiseConv2D",
+		"SeparableConv1D", "SeparableConv2D", "SeparableConvolution1D", "SeparableConvolution2D",
+		"Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
+		"Convolution1DTranspose", "Convolution2DTranspose", "Convolution3DTranspose",
+		"ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D":
+		// The issue-11 layers (layers/convolutional_nd.go, convlstm.go).
+		return true
 	case "BatchNormalization":
 		return true
 	case "LayerNormalization":
@@ -349,8 +356,13 @@ func legacyCounts(l *Layer) (trainable, frozen int, ok bool) {
 		bias = 1
 	}
 	switch l.ClassName {
-	case "Dense", "Conv1D":
+	case "Dense", "Conv1D", "Conv2D", "Conv3D", "Convolution2D", "Convolution3D", "DepthwiseConv1D", "DepthwiseConv2D",
+		"Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
+		"Convolution1DTranspose", "Convolution2DTranspose", "Convolution3DTranspose":
 		trainable = 1 + bias
+	case "SeparableConv1D", "SeparableConv2D", "SeparableConvolution1D", "SeparableConvolution2D",
+		"ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D":
+		trainable = 2 + bias // depthwise and pointwise kernels; kernel and recurrent kernel
 	case "Embedding", "PReLU":
 		trainable = 1
 	case "SimpleRNN", "LSTM", "GRU":

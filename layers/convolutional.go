@@ -8,7 +8,8 @@ import (
 	"github.com/rnnkit/rnnkit/runtime/kernel"
 )
 
-// This file holds Conv1D (keras/src/layers/convolutional/conv1d.py).
+// This file holds Conv1D (keras/src/layers/convolutional/conv1d.py), on
+// the N-d convolution core of conv_nd.go.
 
 func init() { builtins = append(builtins, registerConvolutional) }
 
@@ -24,7 +25,8 @@ func registerConvolutional(r *Registry) {
 // max((ceil(L/s)-1)·s + (k-1)·d + 1 - L, 0), left = total/2, the rest
 // right; "causal" pads (k-1)·d on the left. With groups, input channel
 // group g feeds only filters of group g. It computes by im2col and one
-// matrix multiply per group. Conv1D does not support masking.
+// matrix multiply per group (conv_nd.go). An input shorter than a "valid"
+// window gives zero output steps. Conv1D does not support masking.
 type Conv1D struct {
 	layerIdent
 	Filters, KernelSize, Strides, DilationRate, Groups int
@@ -37,6 +39,7 @@ type Conv1D struct {
 	Bias   []float32
 	inCh   int
 	act    ActivationFunc
+	core   convCore
 }
 
 func buildConv1D(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
@@ -102,6 +105,7 @@ func buildConv1D(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 	}
 	l.inCh = k.Shape[1] * groups
 	l.Kernel = k.Data
+	l.core = convCore{inCh: l.inCh, filters: filters, groups: groups, w: k.Data}
 	if useBias {
 		if l.Bias, err = weightVector(spec, spec.Weights[1], filters); err != nil {
 			return nil, err
@@ -120,27 +124,12 @@ func (l *Conv1D) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Val
 	if c != l.inCh {
 		return nil, fmt.Errorf("input shape %v: got %d channels, want %d", in.T.Shape, c, l.inCh)
 	}
-	span := (l.KernelSize-1)*l.DilationRate + 1
-	var outLen, padLeft int
-	if l.Padding == "causal" {
-		padLeft = span - 1
-		if n > 0 {
-			outLen = (n-1)/l.Strides + 1
-		}
-	} else {
-		outLen, padLeft = windows(n, span, l.Strides, l.Padding == "same")
-	}
-	f := l.Filters
+	g := windowGeometryOrEmpty([]int{n}, []int{l.KernelSize}, []int{l.Strides}, []int{l.DilationRate}, l.Padding)
+	outLen, f := g.outPositions, l.Filters
 	out := runtime.NewTensor(b, outLen, f)
 	rows := b * outLen
-	cg, fg := c/l.Groups, f/l.Groups
-	width := l.KernelSize * cg
 	if rows > 0 {
-		cols := ctx.Scratch(l, 0, rows*width)
-		for g := 0; g < l.Groups; g++ {
-			l.im2col(cols, x, outLen, padLeft, g*cg, cg)
-			kernel.MatMul(rows, fg, width, cols, width, l.Kernel[g*fg:], f, out.Data[g*fg:], f, false)
-		}
+		l.core.run(&g, x.Data, b, ctx.Scratch(l, 0, l.core.colsLen(&g, b)), out.Data)
 		if l.Bias != nil {
 			kernel.AddBias(out.Data, l.Bias)
 		}
@@ -196,25 +185,4 @@ func windows(n, span, strides int, same bool) (outLen, padLeft int) {
 		outLen = (n-span)/strides + 1
 	}
 	return outLen, 0
-}
-
-// im2col fills cols [b·outLen, kernel_size·cg] with the input windows of
-// channels c0..c0+cg, zeros where a window reaches into the padding.
-func (l *Conv1D) im2col(cols []float32, x *runtime.Tensor, outLen, padLeft, c0, cg int) {
-	b, n, c := x.Shape[0], x.Shape[1], x.Shape[2]
-	width := l.KernelSize * cg
-	for i := 0; i < b; i++ {
-		for o := 0; o < outLen; o++ {
-			row := cols[(i*outLen+o)*width : (i*outLen+o+1)*width]
-			for j := 0; j < l.KernelSize; j++ {
-				dst := row[j*cg : (j+1)*cg]
-				s := o*l.Strides + j*l.DilationRate - padLeft
-				if s < 0 || s >= n {
-					clear(dst)
-					continue
-				}
-				copy(dst, x.Data[(i*n+s)*c+c0:(i*n+s)*c+c0+cg])
-			}
-		}
-	}
 }

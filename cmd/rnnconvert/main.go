@@ -39,6 +39,8 @@ commands:
   predict MODEL --ids "3,7,1;4,0,0" [--json]  run MODEL on inline token ids, inline --values or --input .npy files
   verify MODEL --input x.npy --expect y.npy   compare MODEL's outputs with Keras' (or --case DIR)
   h5 FILE [--json] [--data]                   list an HDF5 file's groups, datasets and attributes
+  convert IN -o OUT.keras                     write any model rnnkit reads as a Keras 3 .keras file, verified
+  IN                                          the same, to <stem of IN>.keras in the working directory
   tokenize --tokenizer T --texts X.json       Keras Tokenizer: texts to id sequences (or --matrix)
   detokenize --tokenizer T --sequences S.json id sequences back to texts
   pad --sequences S.json [--maxlen N]         Keras pad_sequences
@@ -72,6 +74,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runH5Command(rest, stdout, stderr)
 	case "tokenize", "detokenize", "pad", "generate":
 		return runTextCommand(cmd, rest, stdout, stderr)
+	case "convert":
+		return runConvert(rest, false, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprint(stdout, versionText())
 		return 0
@@ -81,6 +85,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprint(stdout, usage)
 		return 0
+	}
+	if _, err := os.Stat(cmd); err == nil && !strings.HasPrefix(cmd, "-") {
+		// "rnnconvert model.h5": convert it to model.keras here.
+		return runConvert(args, true, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "rnnconvert: unknown command %q\n\n%s", cmd, usage)
 	return 2
