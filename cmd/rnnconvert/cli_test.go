@@ -279,8 +279,8 @@ func TestEveryCommandHelp(t *testing.T) {
 		case in && !strings.HasPrefix(line, "  "):
 			in = false
 		}
-		if !in {
-			continue
+		if !in || strings.HasPrefix(line, "    ") {
+			continue // continuation lines are indented further
 		}
 		name := strings.Fields(line)[0]
 		n++
