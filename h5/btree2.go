@@ -22,16 +22,15 @@ func encSize(n uint64) int {
 }
 
 type btree2 struct {
-	f          *File
-	path       string
-	typ        int
-	nodeSize   uint64
-	recSize    uint64
-	depth      int
-	nrecBytes  int
-	cumBytes   []int // per depth
-	seen       map[uint64]bool
-	maxRecords uint64
+	f         *File
+	path      string
+	typ       int
+	nodeSize  uint64
+	recSize   uint64
+	depth     int
+	nrecBytes int
+	cumBytes  []int // per depth
+	seen      map[uint64]bool
 }
 
 // walkBTree2 calls fn with every record of the v2 B-tree at addr, in key

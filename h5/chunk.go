@@ -499,7 +499,6 @@ type eaDataBlock struct {
 	data  []byte            // unpaged entries
 	pages map[uint64][]byte // paged
 	addr  uint64
-	init  []byte // page bitmap (paged), from the super block
 }
 
 type eaSuperBlock struct {

@@ -270,7 +270,7 @@ func (b *binder) bind(g *convert.Graph) *bound {
 			gn.Outputs = append(gn.Outputs, slotOf(convert.TensorRef{Layer: p.layer.Name, Node: p.index, Index: i}))
 		}
 		nodes = append(nodes, gn)
-		out.nodes = append(out.nodes, nodeInfo{layer: p.layer, index: p.index})
+		out.nodes = append(out.nodes, nodeInfo(p))
 	}
 	outputs := make([]int, len(g.Outputs))
 	for i, r := range g.Outputs {

@@ -306,7 +306,7 @@ func (m *Model) PredictValuesContext(ctx context.Context, inputs ...runtime.Valu
 	// Outputs may live in ws's scratch, which the next user of ws
 	// overwrites: copy them before ws goes back to the pool.
 	outs = cloneValues(outs)
-	ws.SetContext(nil)
+	ws.ClearContext()
 	m.pool.Put(ws)
 	return outs, nil
 }
@@ -559,7 +559,7 @@ func (s *Session) PredictValuesContext(ctx context.Context, inputs ...runtime.Va
 	}
 	// runtime.Session.Run returns copies the caller owns.
 	outs, err := s.s.Run(inputs)
-	s.s.Workspace().SetContext(nil)
+	s.s.Workspace().ClearContext()
 	if err != nil {
 		return nil, modelError(s.m.desc.File, err)
 	}
@@ -604,7 +604,7 @@ func (s *Session) PredictSharedContext(ctx context.Context, inputs ...*Tensor) (
 		return nil, err
 	}
 	outs, err := s.s.RunShared(s.in)
-	s.s.Workspace().SetContext(nil)
+	s.s.Workspace().ClearContext()
 	if err != nil {
 		return nil, modelError(s.m.desc.File, err)
 	}

@@ -323,6 +323,19 @@ func (s *Summary) String() string {
 		fmt.Fprintf(&b, " (%s backend)", s.Backend)
 	}
 	b.WriteString("\n")
+	for _, in := range s.Inputs {
+		fmt.Fprintf(&b, "Input %q: %s %s", in.Name, shapeString(in.Shape), in.DType)
+		switch {
+		case in.TokenIDs && in.VocabularySize > 0:
+			fmt.Fprintf(&b, ", token ids in [0, %d)", in.VocabularySize)
+		case in.TokenIDs:
+			b.WriteString(", token ids")
+		}
+		b.WriteString("\n")
+	}
+	for _, out := range s.Outputs {
+		fmt.Fprintf(&b, "Output %q: %s\n", out.Name, shapeString(out.Shape))
+	}
 	functional := false
 	for _, l := range s.Layers {
 		if len(l.Inbound) > 1 || (len(l.Inbound) == 1 && len(l.Inbound[0]) > 1) {

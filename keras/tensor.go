@@ -114,3 +114,7 @@ func Softmax(t *Tensor) *Tensor {
 	}
 	return out
 }
+
+// Value is a tensor with the Keras mask it carries (runtime.Value), for
+// PredictValues.
+type Value = runtime.Value

@@ -163,8 +163,8 @@ func TestEmbeddingOutOfRange(t *testing.T) {
 	for _, id := range []float32{5, -1, float32(math.NaN()), 1e9} {
 		ids, _ := runtime.FromData([]float32{1, id}, 1, 2)
 		_, err := l.Call(runtime.NewWorkspace(false), oneArg(ids))
-		if err == nil || !strings.Contains(err.Error(), "emb") || !strings.Contains(err.Error(), "input_dim=5") {
-			t.Errorf("id %v: got %v, want an error naming the layer, the id and input_dim", id, err)
+		if !errors.Is(err, runtime.ErrInput) || !strings.Contains(err.Error(), "emb") || !strings.Contains(err.Error(), "input_dim=5") {
+			t.Errorf("id %v: got %v, want an ErrInput naming the layer, the id and input_dim", id, err)
 		}
 	}
 }

@@ -59,8 +59,10 @@ func buildEmbedding(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 }
 
 // Call looks the ids up. ids: [...] float32 holding integers → [...,
-// OutputDim]; with MaskZero the mask is ids != 0 with the ids' shape. An id
-// outside [0, InputDim) is an error naming the layer, the id and input_dim.
+// OutputDim]; with MaskZero the mask is ids != 0 with the ids' shape. Ids
+// are truncated toward zero as Keras' int32 cast does (2.7 is id 2). An id
+// outside [0, InputDim) (NaN and infinities included) is an error wrapping
+// runtime.ErrInput that names the layer, the id and input_dim.
 func (l *Embedding) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	x, err := oneInput(l.name, call)
 	if err != nil {
@@ -74,7 +76,7 @@ func (l *Embedding) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.
 		// Keras casts ids to int32, which truncates toward zero.
 		f := math.Trunc(float64(v))
 		if !(f >= 0 && f < float64(l.InputDim)) {
-			return nil, fmt.Errorf("layer %q: token id %v at flat index %d is outside [0, input_dim=%d)", l.name, v, i, l.InputDim)
+			return nil, fmt.Errorf("layer %q: token id %v at flat index %d is outside [0, input_dim=%d): %w", l.name, v, i, l.InputDim, runtime.ErrInput)
 		}
 		id := int(f)
 		copy(out.Data[i*e:(i+1)*e], l.Embeddings[id*e:(id+1)*e])

@@ -107,7 +107,6 @@ type OpLayer struct {
 	// axes for ExpandDims, Squeeze and reductions (nil: all, or none).
 	axes     []int
 	keepDims bool
-	cast     func(float32) float32
 }
 
 // Call evaluates the operation.

@@ -463,8 +463,8 @@ func (l *RNN) RunInto(ctx *runtime.Workspace, x *runtime.Tensor, opt RNNOptions,
 		stored = ctx.State(l)
 		if !statesFit(stored, B, sizes) {
 			if stored != nil && init == nil {
-				return fmt.Errorf("layer %q: stored state is for batch %d, input has batch %d: reset the states first",
-					l.name, stored[0].Shape[0], B)
+				return fmt.Errorf("layer %q: stored state is for batch %d, input has batch %d: reset the states first: %w",
+					l.name, stored[0].Shape[0], B, runtime.ErrInput)
 			}
 			stored = nil
 		}

@@ -1029,7 +1029,7 @@ func TestRNNStopsWhenCancelled(t *testing.T) {
 				}
 			}
 		}
-		ws.SetContext(nil)
+		ws.ClearContext()
 		if err := l.RunInto(ws, x, RNNOptions{}, out, nil); err != nil {
 			t.Fatalf("%s: after SetContext(nil): %v", cellName(c), err)
 		}

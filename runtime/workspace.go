@@ -81,7 +81,8 @@ func NewWorkspace(streaming bool) *Workspace {
 // SetContext: Err reports its cancellation, and the graph executor and
 // the recurrent layers stop at the next node or time step once it is done.
 // A nil ctx means none. Callers that keep a Workspace across calls (a
-// Session) should set nil after each call so that c does not keep ctx alive.
+// Session) should ClearContext after each call so that c does not keep ctx
+// alive.
 func (c *Workspace) SetContext(ctx context.Context) {
 	c.ctx = ctx
 	c.done = nil
@@ -89,6 +90,9 @@ func (c *Workspace) SetContext(ctx context.Context) {
 		c.done = ctx.Done()
 	}
 }
+
+// ClearContext drops the context SetContext gave.
+func (c *Workspace) ClearContext() { c.ctx, c.done = nil, nil }
 
 // Context returns the context SetContext gave, or context.Background().
 func (c *Workspace) Context() context.Context {

@@ -39,7 +39,7 @@ func TestWorkspaceContext(t *testing.T) {
 	if err := ws.Err(); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Err after cancel: %v, want context.Canceled", err)
 	}
-	ws.SetContext(nil)
+	ws.ClearContext()
 	if err := ws.Err(); err != nil {
 		t.Fatalf("Err after SetContext(nil): %v", err)
 	}

@@ -564,14 +564,26 @@ func writeJSON(w io.Writer, results []outputResult) error {
 		if i > 0 {
 			b.WriteString(",")
 		}
-		head, err := json.Marshal(r)
+		name, err := json.Marshal(r.Name)
 		if err != nil {
 			return err
 		}
-		shape, _ := json.Marshal(r.t.Shape)
-		b.WriteString("\n  ")
-		b.Write(head[:len(head)-1])
-		fmt.Fprintf(&b, ", \"shape\": %s, \"values\": ", shape)
+		fmt.Fprintf(&b, "\n  {\"name\": %s, \"call\": %d, ", name, r.Call)
+		if r.File != "" {
+			file, err := json.Marshal(r.File)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(&b, "\"file\": %s, ", file)
+		}
+		b.WriteString("\"shape\": [")
+		for i, d := range r.t.Shape {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(strconv.Itoa(d))
+		}
+		b.WriteString("], \"values\": ")
 		writeNested(&b, r.t.Data, r.t.Shape)
 		b.WriteString("}")
 	}

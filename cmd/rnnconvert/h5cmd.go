@@ -13,12 +13,22 @@ import (
 	"github.com/rnnkit/rnnkit/h5"
 )
 
-const h5Usage = `usage: rnnconvert h5 FILE [--json] [--data]
+const h5Usage = `usage:
+  rnnconvert h5 FILE [--json] [--data]
 
 Lists every group and dataset of an HDF5 file with its attributes, like
-h5ls -r. --json prints {"objects":[...]} sorted by path; --data adds every
-dataset value (flat, row-major). NaN and infinities print as "nan", "inf",
-"-inf".
+h5ls -r, for debugging Keras files without Python.
+
+flags:
+  --json
+      print {"objects":[...]} sorted by path instead of text (default false)
+  --data
+      add every dataset value (flat, row-major); NaN and infinities print as
+      "nan", "inf", "-inf" (default false)
+
+examples:
+  rnnconvert h5 testdata/example/char_gru_generator/model.weights.h5
+  rnnconvert h5 testdata/example/char_gru_generator/model.h5 --json --data
 `
 
 // runH5 implements "rnnconvert h5 FILE [--json] [--data]": an h5ls/h5dump

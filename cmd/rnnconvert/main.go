@@ -40,7 +40,7 @@ commands:
   verify MODEL --input x.npy --expect y.npy   compare MODEL's outputs with Keras' (or --case DIR)
   h5 FILE [--json] [--data]                   list an HDF5 file's groups, datasets and attributes
   convert IN -o OUT.keras                     write any model rnnkit reads as a Keras 3 .keras file, verified
-  IN                                          the same, to <stem of IN>.keras in the working directory
+    (convert IN alone writes <stem of IN>.keras in the working directory)
   tokenize --tokenizer T --texts X.json       Keras Tokenizer: texts to id sequences (or --matrix)
   detokenize --tokenizer T --sequences S.json id sequences back to texts
   pad --sequences S.json [--maxlen N]         Keras pad_sequences

@@ -19,8 +19,6 @@ const (
 	blockTrailer   = 5
 	noCompression  = 0
 	snappyCompress = 1
-	// maxVarintLen64 bounds a block handle varint.
-	maxVarintLen64 = 10
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)

@@ -79,14 +79,21 @@ func packageName() string {
 // writeToGoCommand writes s where a user running `go test` sees it. In
 // package list mode (`go test ./...`) the go command prints a passing
 // package's output only with -v; so the note goes, on Linux, to the
-// standard error of the go command that started this test binary, opened
-// for appending. Elsewhere, or when that fails, it goes to this process's
-// standard error (shown with -v, or when a test fails).
+// standard error of the go command that started this test binary when
+// that is a pipe or a terminal (what CI runners and shells give it).
+// Otherwise (output redirected to a file, other systems) it goes to this
+// process's standard error, shown with -v or when a test fails.
 func writeToGoCommand(s string) {
 	if !testing.Verbose() {
 		ppid := os.Getppid()
-		if comm, err := os.ReadFile("/proc/" + strconv.Itoa(ppid) + "/comm"); err == nil && strings.TrimSpace(string(comm)) == "go" {
-			if f, err := os.OpenFile("/proc/"+strconv.Itoa(ppid)+"/fd/2", os.O_WRONLY|os.O_APPEND, 0); err == nil {
+		fd := "/proc/" + strconv.Itoa(ppid) + "/fd/2"
+		// Only a pipe, terminal or socket: a regular file opened anew
+		// would have its own offset, and the go command's next write
+		// would overwrite the note.
+		fi, serr := os.Stat(fd)
+		stream := serr == nil && fi.Mode()&(os.ModeNamedPipe|os.ModeCharDevice|os.ModeSocket) != 0
+		if comm, err := os.ReadFile("/proc/" + strconv.Itoa(ppid) + "/comm"); err == nil && stream && strings.TrimSpace(string(comm)) == "go" {
+			if f, err := os.OpenFile(fd, os.O_WRONLY|os.O_APPEND, 0); err == nil {
 				_, werr := f.WriteString(s)
 				f.Close()
 				if werr == nil {
