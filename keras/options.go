@@ -15,6 +15,8 @@ type options struct {
 	custom       []customLayer
 	lambdas      map[string]layers.LambdaFunc
 	call         CallOptions
+	// vocabularies holds WithVocabulary's tokens by layer name.
+	vocabularies map[string][]string
 }
 
 type customLayer struct {
@@ -123,6 +125,7 @@ func (o *options) registry() *layers.Registry {
 			r.Register(class, lb)
 		}
 	}
+	o.registerVocabularies(r)
 	for _, c := range o.custom {
 		r.Register(c.className, c.builder)
 	}
