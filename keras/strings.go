@@ -168,3 +168,19 @@ func shapeCount(shape []int) int {
 func stringBatch(spec *TensorSpec, t *Tensor) bool {
 	return t.IsString() && len(t.Shape) == 1 && len(spec.Shape) == 2 && spec.Shape[1] == 1
 }
+
+// trialStrings is a string input for the trial runs that find output
+// shapes: batch strings of `words` words each, so that a dimension that
+// follows the text's length differs between the two runs.
+func trialStrings(spec TensorSpec, batch, words int) *Tensor {
+	shape := []int{batch}
+	if len(spec.Shape) == 2 && spec.Shape[1] == 1 {
+		shape = []int{batch, 1}
+	}
+	s := strings.TrimSpace(strings.Repeat("a ", words))
+	texts := make([]string, batch)
+	for i := range texts {
+		texts[i] = s
+	}
+	return &Tensor{Shape: shape, Strings: texts}
+}

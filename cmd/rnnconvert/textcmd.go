@@ -370,12 +370,15 @@ func (tp *textPredictFlags) active() bool { return tp.tokenizer != "" || tp.text
 // Without --maxlen the model's fixed input length applies, else the
 // longest sequence (pad_sequences' default).
 func (tp *textPredictFlags) predict(m *keras.Model, out string, stdout, stderr io.Writer) int {
-	if tp.tokenizer == "" {
-		return usageError(stderr, "predict --texts needs --tokenizer T for a token-id model")
-	}
 	texts, err := tp.texts.read()
 	if err != nil {
 		return status(stderr, err)
+	}
+	if tp.tokenizer == "" {
+		if stringInput(m) < 0 {
+			return fail(stderr, errNotStrings)
+		}
+		return predictStrings(m, texts, out, stdout, stderr)
 	}
 	ins := m.Inputs()
 	if len(ins) != 1 || len(ins[0].Shape) != 2 {
