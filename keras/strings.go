@@ -91,7 +91,7 @@ func (o *options) checkVocabularies(desc *convert.Model) error {
 		case !ok:
 			return fmt.Errorf("keras: %s: WithVocabulary(%q): no layer of that name; the lookup layers are [%s]: %w", displayName(desc.File), name, strings.Join(lookups, ", "), ErrConfig)
 		case !convert.IsLookupClass(c):
-			return fmt.Errorf("keras: %s: WithVocabulary(%q): the layer is a %s, not TextVectorization, StringLookup or IntegerLookup: %w", displayName(desc.File), name, c, ErrConfig)
+			return fmt.Errorf("keras: %s: WithVocabulary(%q): the layer is of class %s, not TextVectorization, StringLookup or IntegerLookup: %w", displayName(desc.File), name, c, ErrConfig)
 		}
 	}
 	return nil
