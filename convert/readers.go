@@ -526,6 +526,21 @@ func (r *k3reader) layer(l *Layer, grp *h5.Group, path string) error {
 			}
 			ws = append(ws, v...)
 		}
+	case "TextVectorization", "StringLookup", "IntegerLookup":
+		// save_own_variables stores tf_idf weights by name, not number.
+		vg, err := r.sub(grp, "vars")
+		if err != nil {
+			return err
+		}
+		if vg != nil {
+			w, err := readDataset(vg, "idf_weights", path+"/vars/idf_weights")
+			if err != nil && !errors.Is(err, h5.ErrNotFound) {
+				return r.errf(path, err, "layer %q: idf_weights", l.Name)
+			}
+			if err == nil {
+				ws = []Weight{w}
+			}
+		}
 	default:
 		var err error
 		if ws, err = r.walk(grp, path, 0); err != nil {
