@@ -83,13 +83,14 @@ func (a *assigner) findTable(id, depth int) (string, bool) {
 }
 
 // assetVocabulary reads a SavedModel's assets/ folder for a lookup layer
-// that has no table in the checkpoint: tf.keras 2.6+ builds the table from
-// a vocabulary file it copies there. With one file in assets/, that file is
-// the vocabulary (one token a line, as TensorFlow's TextFileInitializer
-// reads it: split on "\n", a final newline ends the last line); with
-// several, a file whose name says vocab and names the layer wins, and no
-// guess is made otherwise (nil).
-func assetVocabulary(fsys fs.FS, dir, layer string) ([]string, error) {
+// that has no table in the checkpoint: when its config's vocabulary is a
+// file path, tf.keras builds the table from that file and copies it into
+// assets/. The file is found by the path's base name; else, with a single
+// file in assets/, that file; else a file whose name holds "vocab" and the
+// layer's name; no guess is made otherwise (nil). It is read as
+// TensorFlow's TextFileInitializer reads it: one token a line, split on
+// "\n", a final newline ending the last line.
+func assetVocabulary(fsys fs.FS, dir string, l *convert.Layer) ([]string, error) {
 	ents, err := fs.ReadDir(fsys, path.Join(dir, "assets"))
 	if err != nil {
 		return nil, nil
@@ -101,11 +102,20 @@ func assetVocabulary(fsys fs.FS, dir, layer string) ([]string, error) {
 		}
 	}
 	pick := ""
-	if len(files) == 1 {
-		pick = files[0]
-	} else {
+	if p, ok := l.Config["vocabulary"].(string); ok {
+		base := p[strings.LastIndexAny(p, "/\\")+1:]
 		for _, f := range files {
-			if strings.Contains(f, layer) && strings.Contains(strings.ToLower(f), "vocab") {
+			if f == base {
+				pick = f
+			}
+		}
+	}
+	if pick == "" && len(files) == 1 {
+		pick = files[0]
+	}
+	if pick == "" {
+		for _, f := range files {
+			if strings.Contains(f, l.Name) && strings.Contains(strings.ToLower(f), "vocab") {
 				pick = f
 			}
 		}

@@ -206,7 +206,7 @@ func (a *assigner) layerGroups(g *convert.Graph) ([]convert.LayerWeights, error)
 				return nil, fmt.Errorf("layer %q: %w", l.Name, err)
 			}
 			if v == nil && a.fsys != nil {
-				if v, err = assetVocabulary(a.fsys, a.dir, l.Name); err != nil {
+				if v, err = assetVocabulary(a.fsys, a.dir, l); err != nil {
 					return nil, err
 				}
 			}
