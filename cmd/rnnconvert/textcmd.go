@@ -41,7 +41,8 @@ const detokenizeHelp = `usage: rnnconvert detokenize --tokenizer T --sequences S
 
 Turns id sequences back into texts as the Keras Tokenizer's sequences_to_texts
 (words joined by one space) and prints {"texts": [...]}. An id that is not in
-the tokenizer's index_word (including the padding id 0) is an error.
+the tokenizer's index_word (including the padding id 0) is an error; with
+--lenient it is dropped, or becomes the OOV token, exactly as Keras does.
 
 flags:
 `
@@ -298,6 +299,7 @@ func runDetokenize(args []string, stdout, stderr io.Writer) int {
 	helpUsage(fs, stdout, detokenizeHelp, detokenizeExample)
 	tokPath := fs.String("tokenizer", "", "Keras Tokenizer file (required)")
 	seqPath := fs.String("sequences", "", "JSON list of id lists (required)")
+	lenient := fs.Bool("lenient", false, "drop ids not in index_word (or write the OOV token) as Keras does, instead of failing")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return parseFailed(err)
@@ -318,6 +320,9 @@ func runDetokenize(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, err)
 	}
 	texts, err := tok.SequencesToTexts(seqs)
+	if *lenient {
+		texts, err = tok.SequencesToTextsLenient(seqs)
+	}
 	if err != nil {
 		return fail(stderr, fmt.Errorf("%s: %w", *seqPath, err))
 	}
