@@ -54,13 +54,19 @@ func TestBadInputErrors(t *testing.T) {
 		{"vocabulary text duplicates", func() error { _, err := ParseVocabulary([]byte("\n[UNK]\nthe\ncat\nthe\n")); return err }, ErrDuplicate, new(*DuplicateError)},
 		{"vocabulary JSON duplicates", func() error { _, err := ParseVocabulary([]byte(`["a", "b", "a"]`)); return err }, ErrDuplicate, new(*DuplicateError)},
 		{"vocabulary two empty lines", func() error { _, err := ParseVocabulary([]byte("\na\n\nb")); return err }, ErrDuplicate, new(*DuplicateError)},
-		{"vocabulary pickle duplicates", func() error { _, err := ParseVocabulary([]byte("\x80\x04\x95\x0f\x00\x00\x00\x00\x00\x00\x00]\x94(\x8c\x01a\x94\x8c\x01b\x94h\x01e.")); return err }, ErrDuplicate, new(*DuplicateError)},
+		{"vocabulary pickle duplicates", func() error {
+			_, err := ParseVocabulary([]byte("\x80\x04\x95\x0f\x00\x00\x00\x00\x00\x00\x00]\x94(\x8c\x01a\x94\x8c\x01b\x94h\x01e."))
+			return err
+		}, ErrDuplicate, new(*DuplicateError)},
 		{"maxlen < 0", func() error { _, err := PadSequences([][]int{{1}}, PadOptions{MaxLen: MaxLen(-1)}); return err }, ErrArgument, nil},
 		{"padding middle", func() error { _, err := PadSequences([][]int{{1}}, PadOptions{Padding: "middle"}); return err }, ErrArgument, nil},
 		{"num_words < 0", func() error { _, err := NewTokenizer(Config{NumWords: -1, Split: " "}); return err }, ErrArgument, nil},
 		{"unknown matrix mode", func() error { _, err := tok.TextsToMatrix([]string{"a"}, "onehot"); return err }, ErrArgument, nil},
 		{"empty split", func() error { _, err := NewTokenizerTexts(Config{}, "a b"); return err }, ErrArgument, nil},
-		{"tokenizer JSON of another class", func() error { _, err := ParseTokenizerJSON([]byte(`{"class_name": "TextVectorization", "config": {}}`)); return err }, ErrUnexpectedClass, nil},
+		{"tokenizer JSON of another class", func() error {
+			_, err := ParseTokenizerJSON([]byte(`{"class_name": "TextVectorization", "config": {}}`))
+			return err
+		}, ErrUnexpectedClass, nil},
 		{"tokenizer JSON list", func() error { _, err := ParseTokenizerJSON([]byte(`[1, 2]`)); return err }, ErrFormat, nil},
 		{"word index of strings", func() error { _, err := ParseTokenizerJSON([]byte(`{"a": 1.5}`)); return err }, ErrFormat, nil},
 		{"missing file", func() error { _, err := LoadTokenizer("testdata/bad/missing.json"); return err }, os.ErrNotExist, nil},
