@@ -216,8 +216,10 @@ func intSequences(path string, seqs [][]float64) ([][]int, error) {
 	return out, nil
 }
 
-// paddedJSON renders a Padded matrix: ints for int32, float32 values in
-// their shortest form for float32.
+// paddedJSON renders a Padded matrix: ints for int32; for float32 each
+// value's exact float64 (0.1 prints as 0.10000000149011612, what numpy's
+// float32 0.1 is as a Python float), so a reader comparing with Keras'
+// float32 array, exactly or after a cast, sees the same numbers.
 func paddedJSON(p *text.Padded) [][]json.Number {
 	rows := make([][]json.Number, p.Rows)
 	for i := range rows {
@@ -227,7 +229,7 @@ func paddedJSON(p *text.Padded) [][]json.Number {
 			if p.DType == "int32" {
 				r[j] = json.Number(strconv.FormatInt(int64(v), 10))
 			} else {
-				r[j] = json.Number(strconv.FormatFloat(v, 'g', -1, 32))
+				r[j] = json.Number(strconv.FormatFloat(float64(float32(v)), 'g', -1, 64))
 			}
 		}
 		rows[i] = r

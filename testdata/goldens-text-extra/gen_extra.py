@@ -188,6 +188,7 @@ def pads():
     pad_case("x_pad_maxlen_one_pre_post", seqs, {"maxlen": 1, "padding": "pre", "truncating": "post"})
     pad_case("x_pad_bad_padding", seqs, {"maxlen": 3, "padding": "middle"})
     pad_case("x_pad_bad_truncating", seqs, {"maxlen": 3, "truncating": "both"})
+    pad_case("x_pad_float32_tenth", [[1, 2], [3, 4, 5, 6]], {"maxlen": 3, "value": 0.1, "dtype": "float32"})
 
 
 # ------------------------------------------------------------------- models
@@ -375,9 +376,18 @@ def s2s():
     s2s_case("x_s2s_char_lstm_small", pairs, 10, ["hi.", "run!", "wait!", "he saw.", "xyz", "HI.", "cheers, i see."])
 
 
-tokenizers()
-pads()
-pipes()
-gens()
-s2s()
+# ONLY=pad (a family's function name) regenerates that family alone and
+# keeps the other entries of index.json (the models stay byte-identical).
+ONLY = os.environ.get("ONLY")
+FAMILY = {"tokenizers": "tokenizer", "pads": "pad", "pipes": "pipeline", "gens": "generate", "s2s": "seq2seq"}
+for i, fn in enumerate([tokenizers, pads, pipes, gens, s2s]):
+    RNG = np.random.default_rng([20261204, i])  # each family its own stream
+    if ONLY in (None, fn.__name__):
+        fn()
+if ONLY:
+    with open(os.path.join(OUT, "index.json"), encoding="utf-8") as f:
+        old = json.load(f)["cases"]
+    CASES = [c for c in old if c["family"] != FAMILY[ONLY]] + CASES
+    order = list(FAMILY.values())
+    CASES.sort(key=lambda c: order.index(c["family"]))
 write_json(OUT, "index.json", {"keras_version": keras.__version__, "seed": 20261204, "cases": CASES})
