@@ -436,12 +436,21 @@ func (p *parser) checkRefs(g *Graph, byName map[string]*Layer, path string) erro
 	if len(g.Inputs) == 0 || len(g.Outputs) == 0 {
 		return p.errf(ErrFormat, path, "model has %d inputs and %d outputs, want at least one of each", len(g.Inputs), len(g.Outputs))
 	}
+	if len(g.Layers) == 0 {
+		return p.errf(ErrFormat, path+".layers", "model has no layers, but names %d inputs and %d outputs", len(g.Inputs), len(g.Outputs))
+	}
 	for _, t := range g.Inputs {
+		if t.Layer == "" {
+			return p.errf(ErrFormat, path+".input_layers", "input reference without a layer name")
+		}
 		if err := check(t, path+".input_layers"); err != nil {
 			return err
 		}
 	}
 	for _, t := range g.Outputs {
+		if t.Layer == "" {
+			return p.errf(ErrFormat, path+".output_layers", "output reference without a layer name")
+		}
 		if err := check(t, path+".output_layers"); err != nil {
 			return err
 		}
