@@ -63,11 +63,15 @@ func (a *zipArchive) errAt(structure string, off int64, format string, args ...a
 	return FormatErrorAt("", a.file, "zip: "+structure, off, fmt.Sprintf(format, args...))
 }
 
-func (m *zipEntry) central() string { return fmt.Sprintf("central header %d (%q)", m.index, clipString(m.name, 128)) }
+func (m *zipEntry) central() string {
+	return fmt.Sprintf("central header %d (%q)", m.index, clipString(m.name, 128))
+}
 func (m *zipEntry) local() string {
 	return fmt.Sprintf("local header of member %d (%q)", m.index, clipString(m.name, 128))
 }
-func (m *zipEntry) data() string { return fmt.Sprintf("data of member %d (%q)", m.index, clipString(m.name, 128)) }
+func (m *zipEntry) data() string {
+	return fmt.Sprintf("data of member %d (%q)", m.index, clipString(m.name, 128))
+}
 
 // openZip reads and checks the end of central directory record (zip64
 // too) and every central header. Nothing is allocated beyond what the
