@@ -62,6 +62,9 @@ type model struct {
 	// buffers across calls without sharing them between goroutines.
 	pool sync.Pool
 
+	// mem holds the memory trials (memory.go).
+	mem memState
+
 	shapesOnce sync.Once
 	shapes     *shapeInfo
 	shapesErr  error
@@ -297,6 +300,7 @@ func (m *Model) PredictValuesContext(ctx context.Context, inputs ...runtime.Valu
 	ws := m.pool.Get().(*runtime.Workspace)
 	ws.SetContext(ctx)
 	ws.SetThreads(m.call.Threads)
+	ws.SetMemoryBudget(m.call.memoryBudget())
 	// Stateful layers leave their final states in ws; Predict always
 	// starts from zeros, as a fresh Session does.
 	m.graph.ResetState(ws)
@@ -352,13 +356,9 @@ func (m *Model) checkInputs(inputs []runtime.Value) error {
 		if err := m.checkDType(i, spec, v.T); err != nil {
 			return err
 		}
-		n := 1
-		for _, d := range v.T.Shape {
-			if d < 0 {
-				n = -1
-				break
-			}
-			n *= d
+		n, err := runtime.ShapeSize(v.T.Shape)
+		if err != nil {
+			return fail(err, "%v", err)
 		}
 		if n != len(v.T.Data) && !v.T.IsString() {
 			return fail(ErrInput, "shape %v holds %d values, the data has %d", v.T.Shape, n, len(v.T.Data))
@@ -397,7 +397,14 @@ func (m *Model) checkInputs(inputs []runtime.Value) error {
 		if lim := m.call.MaxSequenceLength; lim > 0 && (len(v.T.Shape) >= 3 || spec.TokenIDs && len(v.T.Shape) == 2) && v.T.Shape[1] > lim {
 			return fail(ErrLimit, "sequence of %d steps exceeds the limit of %d (MaxSequenceLength)", v.T.Shape[1], lim)
 		}
-		if spec.TokenIDs && spec.VocabularySize > 0 {
+	}
+	// The estimate needs inputs that fit the model, and comes before the
+	// scan of every token id, which takes seconds on a hostile input.
+	if err := m.checkMemory(inputs); err != nil {
+		return err
+	}
+	for i, v := range inputs {
+		if spec := &m.inputs[i]; spec.TokenIDs && spec.VocabularySize > 0 {
 			if err := m.checkTokenIDs(i, spec, v.T); err != nil {
 				return err
 			}
@@ -582,6 +589,7 @@ func (s *Session) begin(ctx context.Context) error {
 	ws := s.s.Workspace()
 	ws.SetContext(ctx)
 	ws.SetThreads(s.m.call.Threads)
+	ws.SetMemoryBudget(s.m.call.memoryBudget())
 	return nil
 }
 

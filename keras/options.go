@@ -95,6 +95,13 @@ type CallOptions struct {
 	// MaxBatch bounds the batch dimension (dimension 0) of every input;
 	// a larger batch fails with ErrLimit before any work.
 	MaxBatch int
+	// MaxMemory bounds the bytes one call may allocate: a call whose
+	// estimated peak memory (from its input shapes and the model) goes
+	// over it fails with ErrLimit before any work, and the workspace
+	// refuses allocations beyond it should the estimate be short. 0 means
+	// DefaultMemoryBudget (1 GiB), a negative value no bound. Set it with
+	// WithMemoryBudget at load.
+	MaxMemory int64
 }
 
 // kerasVersionRE matches the versions WithKerasVersion takes.
