@@ -1,6 +1,6 @@
 module github.com/rnnkit/rnnkit
 
-go 1.25
+go 1.25.0
 
 require (
 	github.com/nlpodyssey/gopickle v0.2.0
@@ -11,4 +11,5 @@ require (
 require (
 	github.com/tidwall/match v1.1.1 // indirect
 	github.com/tidwall/pretty v1.3.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
 )
