@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/rnnkit/rnnkit/convert"
 	"github.com/rnnkit/rnnkit/runtime"
@@ -78,9 +79,10 @@ type rnnCell struct {
 	// recurrentH is GRU's candidate block [units, units].
 	recurrentH []float32
 	// recPacked and recPackedH are recurrent and recurrentH packed once
-	// for the batched step (kernel.MatMulPacked, same sums as MatMul).
-	recPacked, recPackedH *kernel.PackedMatrix
-	resetAfter            bool
+	// for the batched step (kernel.MatMulPacked, same sums as MatMul), and
+	// kernPacked is kernel packed for the input projection of all steps.
+	recPacked, recPackedH, kernPacked *kernel.PackedMatrix
+	resetAfter                        bool
 }
 
 // numStates is how many state tensors the cell carries: LSTM h and c,
@@ -171,6 +173,7 @@ func buildCell(spec *convert.Layer, kind cellKind) (*rnnCell, error) {
 		c.recPackedH = kernel.PackMatrix(u, u, c.recurrentH, u)
 	}
 	c.recPacked = kernel.PackMatrix(u, recCols, c.recurrent, recCols)
+	c.kernPacked = kernel.PackMatrix(c.inputDim, g, c.kernel, g)
 	if !useBias {
 		return c, nil
 	}
@@ -697,10 +700,109 @@ type cellPass struct {
 // nanoseconds against the 0.5 µs or more of the smallest step.
 const cancelEvery = 8
 
-// run runs the cell over the sequence. It returns the context's error when
-// the call's context is done, polled every cancelEvery steps; the final
-// states are then not written.
+// Intra-op parallelism: a batch is split into chunks of whole sequences,
+// each run over all time steps (input projection included) on its own
+// goroutine, up to the Workspace's thread budget. A chunk has at least
+// minChunkBatch sequences, so that with more than ten rows every chunk takes
+// the matrix kernels' blocked path as the whole batch does (a 256-deep
+// product sums in blocks there, in one chain below ten rows) and the results
+// are the same bits whatever the split, and about minChunkFlops of work
+// (below that a goroutine costs more than it saves). Batch 1 never splits.
+const (
+	minChunkBatch = 16
+	minChunkFlops = 1 << 22
+)
+
+// chunks returns how many goroutines the pass splits its batch over.
+func (p *cellPass) chunks() int {
+	threads := p.ctx.Threads()
+	if threads < 2 || p.b < 2*minChunkBatch {
+		return 1
+	}
+	c := p.c
+	G := c.gates * c.units
+	flops := 2 * p.b * p.t * G * (c.inputDim + c.units)
+	return max(1, min(threads, p.b/minChunkBatch, flops/minChunkFlops))
+}
+
+// scratchLen is the scratch a pass over b sequences needs (see runOn).
+func (p *cellPass) scratchLen(b int) int {
+	c := p.c
+	U, G, D := c.units, c.gates*c.units, c.inputDim
+	const small = 7 // h, h', c, c', tmp, tmp2, prev: [B, U] each
+	xtLen := 0
+	if b > 1 {
+		xtLen = b * p.t * D
+	}
+	return b*p.t*G + b*G + small*b*U + xtLen
+}
+
+// slice returns the pass over sequences [b0, b1) of p's batch: every
+// batch-major operand cut to those rows.
+func (p *cellPass) slice(b0, b1 int) cellPass {
+	q := *p
+	c := p.c
+	U, D, T := c.units, c.inputDim, p.t
+	q.b = b1 - b0
+	q.x = p.x[b0*T*D : b1*T*D]
+	cut := func(s []float32, n int) []float32 {
+		if s == nil {
+			return nil
+		}
+		return s[b0*n : b1*n]
+	}
+	q.mask = cut(p.mask, T)
+	q.h0, q.c0 = cut(p.h0, U), cut(p.c0, U)
+	q.hFinal, q.cFinal = cut(p.hFinal, U), cut(p.cFinal, U)
+	q.outSeq, q.outLast = cut(p.outSeq, T*U), cut(p.outLast, U)
+	return q
+}
+
+// run runs the cell over the sequence, split over goroutines as chunks
+// says. It returns the context's error when the call's context is done,
+// polled every cancelEvery steps; the final states are then not written.
 func (p *cellPass) run() error {
+	n := p.chunks()
+	if n == 1 {
+		return p.runOn(p.ctx.Scratch(p.c, slotProj, p.scratchLen(p.b)))
+	}
+	B := p.b
+	total := 0
+	for i := range n {
+		total += p.scratchLen((i+1)*B/n - i*B/n)
+	}
+	buf := p.ctx.Scratch(p.c, slotProj, total)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	off := 0
+	for i := range n {
+		b0, b1 := i*B/n, (i+1)*B/n
+		sub := p.slice(b0, b1)
+		size := sub.scratchLen(b1 - b0)
+		part := buf[off : off+size : off+size]
+		off += size
+		if i == n-1 {
+			errs[i] = sub.runOn(part)
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = sub.runOn(part)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runOn runs the pass on one goroutine with buf (scratchLen(p.b) floats)
+// as its scratch; it touches the Workspace only to poll for cancellation.
+func (p *cellPass) runOn(buf []float32) error {
 	c, ctx, B, T := p.c, p.ctx, p.b, p.t
 	U, G, D := c.units, c.gates*c.units, c.inputDim
 
@@ -710,12 +812,10 @@ func (p *cellPass) run() error {
 	// Batch 1 needs no reordering of x.
 	// One scratch buffer holds everything, carved below: one Workspace
 	// lookup per call keeps a streaming step cheap.
-	const small = 7 // h, h', c, c', tmp, tmp2, prev: [B, U] each
 	xtLen := 0
 	if B > 1 {
 		xtLen = B * T * D
 	}
-	buf := ctx.Scratch(c, slotProj, B*T*G+B*G+small*B*U+xtLen)
 	xp, rest := buf[:B*T*G], buf[B*T*G:]
 	carve := func(n int) []float32 {
 		v := rest[:n:n]
@@ -735,7 +835,7 @@ func (p *cellPass) run() error {
 		}
 		x = xt
 	}
-	kernel.MatMul(B*T, G, D, x, D, c.kernel, G, xp, G, false)
+	kernel.MatMulPacked(B*T, x, D, c.kernPacked, xp, G, false)
 	if c.inBias != nil {
 		kernel.AddBias(xp, c.inBias)
 	}
