@@ -252,8 +252,8 @@ type RNN struct {
 	// pass an input's mask to an RNN called with initial_state.
 	kerasMajor int
 	stateSizes []int
-	// scratchStates is the address under which a Workspace keeps final
-	// states nobody asked for.
+	// scratchStates is the address under which a Workspace keeps scratch
+	// for final states nobody asked for.
 	scratchStates byte
 }
 
@@ -492,21 +492,23 @@ func (l *RNN) RunInto(ctx *runtime.Workspace, x *runtime.Tensor, opt RNNOptions,
 	if B == 0 {
 		return nil // an empty batch: nothing to compute, no state to change
 	}
-	dst := final
-	if dst == nil {
-		if keep {
-			// run reads the initial state before it writes the final one,
-			// so the stored tensors can take the result directly.
-			dst = stored
-		} else {
-			dst = ctx.State(&l.scratchStates)
-			if !statesFit(dst, B, sizes) {
-				dst = make([]*runtime.Tensor, len(sizes))
-				for i, s := range sizes {
-					dst[i] = runtime.NewTensor(B, s)
-				}
-				ctx.SetState(&l.scratchStates, dst)
-			}
+	// run writes the final states into dst: the caller's tensors, the
+	// stored ones (run reads the initial state before it writes the final
+	// one), or scratch nobody keeps. Scratch, not a stored state: Predict
+	// drops the stored states before every call.
+	var small [8][]float32
+	dst := small[:0]
+	if len(sizes) > len(small) {
+		dst = make([][]float32, 0, len(sizes))
+	}
+	for i, s := range sizes {
+		switch {
+		case final != nil:
+			dst = append(dst, final[i].Data)
+		case keep:
+			dst = append(dst, stored[i].Data)
+		default:
+			dst = append(dst, ctx.Scratch(&l.scratchStates, i, B*s))
 		}
 	}
 	if err := l.run(ctx, x.Data, B, T, mask, init, opt.ZeroOutputForMask, out.Data, dst); err != nil {
@@ -572,15 +574,27 @@ func (l *RNN) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value,
 			init = append(init, v.T)
 		}
 	}
-	mask := x.Mask
-	if init != nil && l.kerasMajor >= 3 {
-		mask = nil
-	}
+	var mask *runtime.Tensor
+	explicit := false
 	if a, ok := call.Kwarg("mask"); ok {
 		if !a.IsTensor() {
 			return nil, fmt.Errorf("layer %q: mask: got %v, want a tensor", l.name, a.Const)
 		}
-		mask = a.Values[0].T
+		mask, explicit = a.Values[0].T, true
+	}
+	return l.callTensors(ctx, x, init, mask, explicit)
+}
+
+// callTensors is Call with its arguments resolved: the input x, the
+// initial states (nil for none) and the explicit mask argument if
+// explicit, else the input's own mask applies (see Call).
+func (l *RNN) callTensors(ctx *runtime.Workspace, x runtime.Value, init []*runtime.Tensor, explicitMask *runtime.Tensor, explicit bool) ([]runtime.Value, error) {
+	mask := x.Mask
+	if init != nil && l.kerasMajor >= 3 {
+		mask = nil
+	}
+	if explicit {
+		mask = explicitMask
 	}
 	if x.T.Rank() != 3 {
 		return nil, fmt.Errorf("layer %q: input %v: want [batch, time, features]", l.name, x.T)
@@ -634,7 +648,7 @@ const (
 // to out ([B, T, U] in processing order, or [B, U]) and each cell's final
 // states to final. init is nil for zero initial states. It stops with the
 // context's error (ctx.Err) once the call's context is done.
-func (l *RNN) run(ctx *runtime.Workspace, x []float32, B, T int, mask []float32, init []*runtime.Tensor, zeroOut bool, out []float32, final []*runtime.Tensor) error {
+func (l *RNN) run(ctx *runtime.Workspace, x []float32, B, T int, mask []float32, init []*runtime.Tensor, zeroOut bool, out []float32, final [][]float32) error {
 	si := 0
 	for ci, c := range l.cells {
 		last := ci == len(l.cells)-1
@@ -645,10 +659,10 @@ func (l *RNN) run(ctx *runtime.Workspace, x []float32, B, T int, mask []float32,
 				c0 = init[si+1].Data
 			}
 		}
-		hF := final[si].Data
+		hF := final[si]
 		var cF []float32
 		if c.kind == lstmCell {
-			cF = final[si+1].Data
+			cF = final[si+1]
 		}
 		si += c.numStates()
 		p := cellPass{

@@ -1,0 +1,5 @@
+//go:build !race
+
+package keras_test
+
+const raceEnabled = false
