@@ -83,6 +83,10 @@ type rnnCell struct {
 	// kernPacked is kernel packed for the input projection of all steps.
 	recPacked, recPackedH, kernPacked *kernel.PackedMatrix
 	resetAfter                        bool
+	// fusedLSTM says an LSTM step's gate math can run as kernel.LSTMGates:
+	// tanh and sigmoid activations (numpy's, which LSTMGates computes) and
+	// a bias.
+	fusedLSTM bool
 }
 
 // numStates is how many state tensors the cell carries: LSTM h and c,
@@ -193,6 +197,7 @@ func buildCell(spec *convert.Layer, kind cellKind) (*rnnCell, error) {
 	}
 	if kind == lstmCell {
 		c.stepBias = lstmGateOrder(b.Data, 1, u)
+		c.fusedLSTM = actName == "tanh" && ractName == "sigmoid"
 	} else {
 		c.inBias = b.Data
 	}
@@ -729,8 +734,11 @@ const (
 
 // chunks returns how many goroutines the pass splits its batch over.
 func (p *cellPass) chunks() int {
+	if p.b < 2*minChunkBatch {
+		return 1 // before Threads, whose GOMAXPROCS call takes a lock
+	}
 	threads := p.ctx.Threads()
-	if threads < 2 || p.b < 2*minChunkBatch {
+	if threads < 2 {
 		return 1
 	}
 	c := p.c
@@ -893,6 +901,11 @@ func (p *cellPass) runOn(buf []float32) error {
 			recurrentInto(rec, h, c.recurrent, c.recPacked, B, U, G)
 			for b := range B {
 				row := step[b*G : b*G+G]
+				if c.fusedLSTM {
+					// The same operations in one pass over the gates.
+					kernel.LSTMGates(U, row, rec[b*G:(b+1)*G], c.stepBias, cs[b*U:(b+1)*U], cn[b*U:(b+1)*U], hn[b*U:(b+1)*U])
+					continue
+				}
 				kernel.Add(row, row, rec[b*G:(b+1)*G])
 				if c.stepBias != nil {
 					kernel.Add(row, row, c.stepBias)

@@ -333,3 +333,51 @@ func MatMulPacked(m int, a []float32, lda int, b *PackedMatrix, c []float32, ldc
 	}
 	matMulPacked(m, a, lda, b, c, ldc, accumulate)
 }
+
+// LSTMGates finishes the LSTM step of one sequence of u units after its
+// matrix products, in one pass over the gates where the CPU allows (the
+// fused streaming step), computing as Keras' numpy backend does, every
+// operation rounded on its own:
+//
+//	z := (xp + rec) + bias     // 4u values, gates i, f, o, g
+//	i, f, o := sigmoid(z[:u]), sigmoid(z[u:2u]), sigmoid(z[2u:3u])
+//	g := tanh(z[3u:])
+//	cNew = f*cOld + i*g        // each product rounded, then the sum
+//	hNew = o*tanh(cNew)
+//
+// with Sigmoid's and Tanh's bits. xp, rec and bias hold 4u values, cOld,
+// cNew and hNew u; xp is overwritten (scratch); cNew and hNew must not
+// overlap the others. Its results are the separate kernels' bit for bit.
+func LSTMGates(u int, xp, rec, bias, cOld, cNew, hNew []float32) {
+	lstmGatesWith(active, u, xp, rec, bias, cOld, cNew, hNew)
+}
+
+func lstmGatesWith(ks *kernelSet, u int, xp, rec, bias, cOld, cNew, hNew []float32) {
+	if u < 0 {
+		panic(errNegative)
+	}
+	if len(xp) < 4*u || len(rec) < 4*u || len(bias) < 4*u {
+		panic(errShortX)
+	}
+	if len(cOld) < u || len(cNew) < u || len(hNew) < u {
+		panic(errShortDst)
+	}
+	if u == 0 {
+		return
+	}
+	lstmGates(ks, u, xp[:4*u], rec[:4*u], bias[:4*u], cOld[:u], cNew[:u], hNew[:u])
+}
+
+// lstmGatesGo is LSTMGates with the separate kernels of ks.
+func lstmGatesGo(ks *kernelSet, u int, xp, rec, bias, cOld, cNew, hNew []float32) {
+	add(ks, xp, xp, rec)
+	add(ks, xp, xp, bias)
+	sigmoid(ks, xp[:3*u], xp[:3*u])
+	tanh(ks, xp[3*u:], xp[3*u:])
+	ig, fg, og, gg := xp[:u], xp[u:2*u], xp[2*u:3*u], xp[3*u:]
+	mul(ks, cNew, fg, cOld)
+	mul(ks, ig, ig, gg)
+	add(ks, cNew, cNew, ig)
+	tanh(ks, hNew, cNew)
+	mul(ks, hNew, og, hNew)
+}

@@ -93,6 +93,11 @@ func sigmoidZ(dst, src *float32, n int)
 //go:noescape
 func tanhZ(dst, src *float32, n int)
 
+// lstmGatesZ is lstmGatesGo for u a multiple of 16 (see LSTMGates).
+//
+//go:noescape
+func lstmGatesZ(u int, xp, rec, bias, cOld, cNew, hNew *float32)
+
 // packB32 copies kc rows of 32 floats, ldb apart in src, to dst[:32*kc].
 //
 //go:noescape
@@ -450,4 +455,12 @@ func matMulPacked(m int, a []float32, lda int, p *PackedMatrix, c []float32, ldc
 		block := p.panels[pc*width:]
 		gemmBlock(ks, m, n, kc, a[pc:], lda, block, c, ldc, accumulate || pc > 0, buf)
 	}
+}
+
+func lstmGates(ks *kernelSet, u int, xp, rec, bias, cOld, cNew, hNew []float32) {
+	if ks.isa == isaAVX512 && u%16 == 0 {
+		lstmGatesZ(u, &xp[0], &rec[0], &bias[0], &cOld[0], &cNew[0], &hNew[0])
+		return
+	}
+	lstmGatesGo(ks, u, xp, rec, bias, cOld, cNew, hNew)
 }

@@ -611,3 +611,134 @@ packz_loop:
 packz_done:
 	VZEROUPPER
 	RET
+
+// TANHZ sets Z4 = tanh(Z0) as tanhZ's loop body does, with Z1..Z3, K1 and
+// K2 as temporaries and tanhZ's constants in Z10..Z31.
+#define TANHZ \
+	VPANDD      Z10, Z0, Z1; \
+	VPCMPGTD    Z13, Z1, K1; \
+	VPSUBD      Z11, Z1, Z1; \
+	VPMAXSD     Z15, Z1, Z1; \
+	VPMINSD     Z12, Z1, Z1; \
+	VPSRLD      $21, Z1, Z1; \
+	VPANDD.BCST ABSMASK, Z0, Z2; \
+	VMOVAPS     Z16, Z3; \
+	VPERMT2PS   Z17, Z1, Z3; \
+	VSUBPS      Z3, Z2, Z2; \
+	VMOVAPS     Z30, Z4; \
+	VPERMT2PS   Z31, Z1, Z4; \
+	VMOVAPS     Z28, Z3; \
+	VPERMT2PS   Z29, Z1, Z3; \
+	VFMADD213PS Z3, Z2, Z4; \
+	VMOVAPS     Z26, Z3; \
+	VPERMT2PS   Z27, Z1, Z3; \
+	VFMADD213PS Z3, Z2, Z4; \
+	VMOVAPS     Z24, Z3; \
+	VPERMT2PS   Z25, Z1, Z3; \
+	VFMADD213PS Z3, Z2, Z4; \
+	VMOVAPS     Z22, Z3; \
+	VPERMT2PS   Z23, Z1, Z3; \
+	VFMADD213PS Z3, Z2, Z4; \
+	VMOVAPS     Z20, Z3; \
+	VPERMT2PS   Z21, Z1, Z3; \
+	VFMADD213PS Z3, Z2, Z4; \
+	VMOVAPS     Z18, Z3; \
+	VPERMT2PS   Z19, Z1, Z3; \
+	VFMADD213PS Z3, Z2, Z4; \
+	VMOVAPS     Z14, K1, Z4; \
+	VPANDD.BCST SIGNMASK, Z0, Z3; \
+	VPORD       Z3, Z4, Z4; \
+	VCMPPS      $3, Z0, Z0, K2; \
+	VMOVAPS     Z0, K2, Z4
+
+// SIGZ(dst) sets dst = sigmoid(Z0) = 1 / (1 + exp(-Z0)) as sigmoidZ does;
+// Z0..Z6 and K1..K5 are clobbered.
+#define SIGZ(dst) \
+	VPXORD.BCST  SIGNMASK, Z0, Z0; \
+	EXPZ; \
+	VBROADCASTSS ONE, Z5; \
+	VADDPS       Z5, Z3, Z3; \
+	VDIVPS       Z3, Z5, dst
+
+
+// func lstmGatesZ(u int, xp, rec, bias, cOld, cNew, hNew *float32)
+//
+// The LSTM step after its matrix products, for u a multiple of 16, in one
+// pass: per 16 units, z = (xp + rec) + bias for the gates i, f, o, g
+// (u values apart), i, f, o = sigmoid, g = tanh, cNew = f*cOld + i*g,
+// hNew = o*tanh(cNew), every operation rounded as the separate kernels
+// round it.
+TEXT ·lstmGatesZ(SB), NOSPLIT, $0-56
+	MOVQ u+0(FP), CX
+	MOVQ xp+8(FP), DI
+	MOVQ rec+16(FP), SI
+	MOVQ bias+24(FP), DX
+	MOVQ cOld+32(FP), R8
+	MOVQ cNew+40(FP), R9
+	MOVQ hNew+48(FP), R10
+	MOVQ CX, BX
+	SHLQ $2, BX             // gate stride in bytes
+	LEAQ (BX)(BX*2), R11    // three gates
+	LEAQ (BX)(BX*1), R12    // two gates
+	SHRQ $4, CX
+	JEQ  lstmz_done
+	LEAQ ·tanhLUT(SB), AX
+	VMOVUPS 0(AX), Z16
+	VMOVUPS 64(AX), Z17
+	VMOVUPS 128(AX), Z18
+	VMOVUPS 192(AX), Z19
+	VMOVUPS 256(AX), Z20
+	VMOVUPS 320(AX), Z21
+	VMOVUPS 384(AX), Z22
+	VMOVUPS 448(AX), Z23
+	VMOVUPS 512(AX), Z24
+	VMOVUPS 576(AX), Z25
+	VMOVUPS 640(AX), Z26
+	VMOVUPS 704(AX), Z27
+	VMOVUPS 768(AX), Z28
+	VMOVUPS 832(AX), Z29
+	VMOVUPS 896(AX), Z30
+	VMOVUPS 960(AX), Z31
+	VPBROADCASTD ·tanhConst+0(SB), Z10
+	VPBROADCASTD ·tanhConst+4(SB), Z11
+	VPBROADCASTD ·tanhConst+8(SB), Z12
+	VPBROADCASTD ·tanhConst+12(SB), Z13
+	VPBROADCASTD ·tanhConst+16(SB), Z14
+	VPXORD       Z15, Z15, Z15
+
+lstmz_loop:
+	VMOVUPS (DI), Z0
+	VADDPS  (SI), Z0, Z0
+	VADDPS  (DX), Z0, Z0
+	SIGZ(Z7)
+	VMOVUPS (DI)(BX*1), Z0
+	VADDPS  (SI)(BX*1), Z0, Z0
+	VADDPS  (DX)(BX*1), Z0, Z0
+	SIGZ(Z8)
+	VMOVUPS (DI)(R12*1), Z0
+	VADDPS  (SI)(R12*1), Z0, Z0
+	VADDPS  (DX)(R12*1), Z0, Z0
+	SIGZ(Z9)
+	VMOVUPS (DI)(R11*1), Z0
+	VADDPS  (SI)(R11*1), Z0, Z0
+	VADDPS  (DX)(R11*1), Z0, Z0
+	TANHZ
+	VMULPS  Z4, Z7, Z7
+	VMULPS  (R8), Z8, Z8
+	VADDPS  Z7, Z8, Z0
+	VMOVUPS Z0, (R9)
+	TANHZ
+	VMULPS  Z4, Z9, Z4
+	VMOVUPS Z4, (R10)
+	ADDQ    $64, DI
+	ADDQ    $64, SI
+	ADDQ    $64, DX
+	ADDQ    $64, R8
+	ADDQ    $64, R9
+	ADDQ    $64, R10
+	DECQ    CX
+	JNE     lstmz_loop
+
+lstmz_done:
+	VZEROUPPER
+	RET

@@ -29,3 +29,7 @@ func packPanels(_ *kernelSet, k, n int, b []float32, ldb int) []float32 { return
 func matMulPacked(m int, a []float32, lda int, p *PackedMatrix, c []float32, ldc int, accumulate bool) {
 	matMulGo(m, p.n, p.k, a, lda, p.b, p.ldb, c, ldc, accumulate)
 }
+
+func lstmGates(ks *kernelSet, u int, xp, rec, bias, cOld, cNew, hNew []float32) {
+	lstmGatesGo(ks, u, xp, rec, bias, cOld, cNew, hNew)
+}

@@ -706,3 +706,46 @@ func TestSetsSameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestLSTMGates checks the fused LSTM gate pass of every kernel set
+// against the separate Go kernels bit for bit, for unit counts on and off
+// the 16-lane width, with large pre-activations (saturating gates) and
+// specials among the inputs, and that it writes only cNew and hNew.
+func TestLSTMGates(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	for _, ks := range supportedSets() {
+		for _, u := range []int{1, 7, 16, 32, 40, 128, 256} {
+			xp, rec, bias := make([]float32, 4*u), make([]float32, 4*u), make([]float32, 4*u)
+			cOld := make([]float32, u)
+			for i := range xp {
+				xp[i] = float32(r.NormFloat64() * 6)
+				rec[i] = float32(r.NormFloat64() * 3)
+				bias[i] = float32(r.NormFloat64())
+			}
+			for i := range cOld {
+				cOld[i] = float32(r.NormFloat64() * 4)
+			}
+			xp[0], rec[u] = float32(math.Inf(1)), float32(math.NaN())
+			if u > 3 {
+				xp[3*u+1], cOld[2] = -100, float32(math.Copysign(0, -1))
+			}
+			wantX := append([]float32(nil), xp...)
+			wantC, wantH := make([]float32, u), make([]float32, u)
+			lstmGatesGo(setGo, u, wantX, rec, bias, cOld, wantC, wantH)
+			cNew, hbuf := guarded(u, 2)
+			hNew, _ := guarded(u, 1)
+			got := append([]float32(nil), xp...)
+			lstmGatesWith(ks, u, got, rec, bias, cOld, cNew, hNew)
+			name := fmt.Sprintf("%s u=%d", ks.name, u)
+			for i := range wantC {
+				if math.Float32bits(cNew[i]) != math.Float32bits(wantC[i]) && !(cNew[i] != cNew[i] && wantC[i] != wantC[i]) {
+					t.Fatalf("%s: cNew[%d] = %v, want %v", name, i, cNew[i], wantC[i])
+				}
+				if math.Float32bits(hNew[i]) != math.Float32bits(wantH[i]) && !(hNew[i] != hNew[i] && wantH[i] != wantH[i]) {
+					t.Fatalf("%s: hNew[%d] = %v, want %v", name, i, hNew[i], wantH[i])
+				}
+			}
+			checkGuards(t, name+" cNew", hbuf, 2, u)
+		}
+	}
+}
