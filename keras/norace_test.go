@@ -2,4 +2,6 @@
 
 package keras_test
 
+const raceEnabled = false
+
 const raceSlowdown = 1
