@@ -1,7 +1,6 @@
 package convert
 
 import (
-	"archive/zip"
 	"strings"
 	"unicode/utf8"
 )
@@ -13,16 +12,17 @@ const maxAssetBytes = 256 << 20
 // lookup layer's vocabulary there) and gives each layer of g the members
 // under its object path, the path Keras 3 also names its weights group
 // by (layers/<snake_case class>, uniquified per container).
-func readZipAssets(files map[string]*zip.File, g *Graph, file string) error {
+func readZipAssets(zr *zipArchive, g *Graph, file string) error {
 	assets := map[string][]byte{}
 	var total uint64
-	for name, f := range files {
+	for _, f := range zr.members {
+		name := f.name
 		if !strings.HasPrefix(name, "assets/") || strings.HasSuffix(name, "/") {
 			continue
 		}
-		b, err := readZipAll(f, maxAssetBytes)
+		b, err := zr.readAll(f, maxAssetBytes, " bytes (assets)")
 		if err != nil {
-			return &Error{File: file, Path: name, Kind: ErrFormat, Msg: "reading", Err: err}
+			return err
 		}
 		if total += uint64(len(b)); total > maxAssetBytes {
 			return &Error{File: file, Path: name, Kind: ErrFormat, Msg: "assets larger than 256 MiB in all"}

@@ -28,15 +28,13 @@ type Tensor struct {
 // IsString reports whether t is a string tensor.
 func (t *Tensor) IsString() bool { return t.Strings != nil }
 
-// NewTensor returns a zero tensor of the given shape.
+// NewTensor returns a zero tensor of the given shape. A negative
+// dimension, or a shape whose element count overflows (see ShapeSize),
+// panics with a value that Graph.Run recovers and returns as its
+// *SizeError (errors.Is(err, ErrLimit)); callers outside a graph run
+// check the shape with ShapeSize first.
 func NewTensor(shape ...int) *Tensor {
-	n := 1
-	for _, d := range shape {
-		if d < 0 {
-			panic("runtime: negative dimension")
-		}
-		n *= d
-	}
+	n := MustSize(shape...)
 	if len(shape) <= inlineRank {
 		// One allocation for the tensor and its shape: layers make an
 		// output tensor per call, and in a streaming step the
@@ -60,12 +58,9 @@ type tensorWithShape struct {
 // FromData wraps data as a tensor of the given shape. It returns an error
 // when the element count does not match the shape.
 func FromData(data []float32, shape ...int) (*Tensor, error) {
-	n := 1
-	for _, d := range shape {
-		if d < 0 {
-			return nil, fmt.Errorf("runtime: negative dimension in shape %v", shape)
-		}
-		n *= d
+	n, err := ShapeSize(shape)
+	if err != nil {
+		return nil, err
 	}
 	if n != len(data) {
 		return nil, fmt.Errorf("runtime: %d values do not fill shape %v (%d)", len(data), shape, n)
@@ -103,9 +98,9 @@ func (t *Tensor) Rows() int {
 	if len(t.Shape) < 2 {
 		return 1
 	}
-	n := 1
-	for _, d := range t.Shape[:len(t.Shape)-1] {
-		n *= d
+	n, err := ShapeSize(t.Shape[:len(t.Shape)-1])
+	if err != nil {
+		return 0 // not a valid tensor: no row to give
 	}
 	return n
 }

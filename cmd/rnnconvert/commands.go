@@ -426,6 +426,8 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	named := fs.Bool("name-outputs", false, "with --out, name the files by output (<output>.npy; <output>_<call>.npy with --calls)")
 	asJSON := fs.Bool("json", false, `print the outputs as JSON: {"outputs": [{"name", "call", "shape", "values"}]};
 NaN and infinities print as the strings "NaN", "Infinity", "-Infinity"`)
+	var maxMem byteSize
+	fs.Var(&maxMem, "max-memory", "memory budget of each call, `SIZE` in bytes with an optional unit (512MiB, 2GB, 1073741824),\nor none: a call estimated to need more fails before it runs (default 1GiB)")
 	pos, code, done := predictCmd.parse(fs, args, stdout, stderr)
 	if done {
 		return code
@@ -437,6 +439,7 @@ NaN and infinities print as the strings "NaN", "Infinity", "-Infinity"`)
 	if err != nil {
 		return status(stderr, err)
 	}
+	m = withMemory(m, &maxMem)
 	if tp.active() {
 		return tp.predict(m, *out, stdout, stderr)
 	}
