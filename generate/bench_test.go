@@ -4,6 +4,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/rnnkit/rnnkit/keras"
@@ -124,4 +125,45 @@ func itoa(n int) string {
 		s = string(rune('0'+n%10)) + s
 	}
 	return s
+}
+
+// topK and the unstable sort give the candidate order a stable sort by
+// decreasing weight gives, ties included.
+func TestTopKMatchesStableSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for trial := 0; trial < 300; trial++ {
+		n := 1 + r.IntN(200)
+		w := make([]float64, n)
+		for i := range w {
+			w[i] = float64(r.IntN(8)) // many ties
+		}
+		ref := make([]int, n)
+		for i := range ref {
+			ref[i] = i
+		}
+		slices.SortStableFunc(ref, func(a, b int) int {
+			switch {
+			case w[a] > w[b]:
+				return -1
+			case w[a] < w[b]:
+				return 1
+			}
+			return 0
+		})
+		k := 1 + r.IntN(n)
+		cand := make([]int, n)
+		for i := range cand {
+			cand[i] = i
+		}
+		if got := topK(cand, w, k); !slices.Equal(got, ref[:k]) {
+			t.Fatalf("n %d k %d: topK %v, stable sort %v", n, k, got, ref[:k])
+		}
+		for i := range cand {
+			cand[i] = i
+		}
+		slices.SortFunc(cand, func(a, b int) int { return byWeight(w, a, b) })
+		if !slices.Equal(cand, ref) {
+			t.Fatalf("n %d: sort %v, stable %v", n, cand, ref)
+		}
+	}
 }
