@@ -386,15 +386,23 @@ var predictCmd = command{
 		`MODEL --ids "3,7,1;4,0,0" [--json] [--out DIR [--name-outputs]]`,
 		`MODEL --values "0.5,1,2;3,4,5" ...`,
 		`MODEL --input x0.npy [--input x1.npy ...] [--calls K] ...`,
+		`MODEL --tokenizer T (--texts X.json | --text S ...) [--maxlen N --padding pre|post --truncating pre|post] ...`,
 	},
 	summary: `Runs MODEL on the inputs and prints its outputs, or writes them as .npy files
 with --out. Give one input flag per model input, in the model's input order
 (rnnconvert inspect lists them): --ids for inline token ids, --values for small
 inline float inputs, --input for .npy files. With --calls K the inputs are K
 calls in a row on one session. Bad inputs (a token id outside the vocabulary, a
-wrong shape) fail with exit status 1 and a message naming the input.`,
+wrong shape) fail with exit status 1 and a message naming the input.
+
+A model with one token-id input also takes text: --tokenizer T (a Keras
+Tokenizer's to_json output, a word-index JSON or a pickle) with --texts X.json
+(a JSON list of strings) or --text S, tokenized (texts_to_sequences) and
+padded (pad_sequences with --maxlen, --padding, --truncating, --value; without
+--maxlen the model's fixed input length, else the longest text).`,
 	examples: []string{
 		`rnnconvert predict testdata/example/char_gru_generator/model.keras --ids "22,9,13;4,20,0" --json`,
+		`rnnconvert predict testdata/goldens-text/pipe_sentiment_lstm_en/model.keras --tokenizer testdata/goldens-text/pipe_sentiment_lstm_en/tokenizer.json --text "a masterpiece, truly great" --maxlen 12`,
 		"rnnconvert predict testdata/example/char_gru_generator/model.keras --input testdata/example/char_gru_generator/x0.npy --out /tmp/out --name-outputs",
 	},
 }
@@ -422,10 +430,12 @@ NaN and infinities print as the strings "NaN", "Infinity", "-Infinity"`)
 	if err != nil {
 		return status(stderr, err)
 	}
+	var ys []*keras.Tensor
 	if tp.active() {
-		return tp.predict(m, *out, stdout, stderr)
+		ys, err = tp.predict(m)
+	} else {
+		ys, err = cf.runCalls(m)
 	}
-	ys, err := cf.runCalls(m)
 	if err != nil {
 		return status(stderr, err)
 	}
