@@ -117,10 +117,6 @@ type fastPath struct {
 	act   [256]uint8
 	lower [128]byte
 	words *wordTable
-	// byID[id] is index_word[id] for ids < len(byID); has[id] tells an
-	// entry from a missing id.
-	byID []string
-	has  []bool
 }
 
 // buildFast sets up the fast path for the current configuration and word

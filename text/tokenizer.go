@@ -66,7 +66,10 @@ type Tokenizer struct {
 	filter      map[rune]bool
 	splitRune   rune // the separator when Split is one code point, else -1
 
-	// derived from cfg and the word index by buildFast (fast.go)
+	// derived from cfg and the word index by buildFast (fast.go): the
+	// ASCII scanner (nil without one), and index_word as a slice (byID[id]
+	// for ids < len(byID), hasID[id] telling an entry from a missing id;
+	// nil when the ids are sparse)
 	fast  *fastPath
 	byID  []string
 	hasID []bool
