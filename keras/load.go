@@ -466,7 +466,10 @@ func readJSON(fsys fs.FS, name, display string, r io.Reader, size int64, o *opti
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
-		return nil, fmt.Errorf("keras: %s: not a Keras model: invalid JSON: %v: %w", display, err, ErrFormat)
+		e := convert.JSONDecodeError(display, "", data, err)
+		e.Reader = "keras"
+		e.Msg = "not a Keras model: " + e.Msg
+		return nil, e
 	}
 	_, topo := top["modelTopology"]
 	_, manifest := top["weightsManifest"]
