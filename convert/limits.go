@@ -57,6 +57,9 @@ func DefaultLimits() Limits {
 	}
 }
 
+// noLimit is a resolved field's value for "no limit".
+const noLimit = 1<<63 - 1
+
 // resolved returns l with zero fields set to the defaults and negative
 // ones to "no limit".
 func (l Limits) resolved() Limits {
@@ -66,7 +69,7 @@ func (l Limits) resolved() Limits {
 		case v == 0:
 			return def
 		case v < 0:
-			return 1<<63 - 1
+			return noLimit
 		}
 		return v
 	}
@@ -107,7 +110,7 @@ func (p *parser) checkLayerLimits(l *Layer, path string) error {
 	lim := p.lim
 	for _, k := range sizeKeys {
 		f, ok := l.Config[k].(float64)
-		if ok && (f > float64(lim.Units) || f < -float64(lim.Units)) {
+		if ok && lim.Units != noLimit && (f > float64(lim.Units) || f < -float64(lim.Units)) {
 			return p.limitErr(path, fmt.Sprintf("option %q:", k), clipNumber(f), "Units", lim.Units)
 		}
 	}
@@ -126,7 +129,7 @@ func (p *parser) checkShape(v any, path, key string, depth int) error {
 	lim := p.lim
 	switch x := v.(type) {
 	case float64:
-		if x > float64(lim.Dim) || x < -float64(lim.Dim) {
+		if lim.Dim != noLimit && (x > float64(lim.Dim) || x < -float64(lim.Dim)) {
 			return p.limitErr(path, fmt.Sprintf("option %q: dimension", key), clipNumber(x), "Dim", lim.Dim)
 		}
 	case []any:
