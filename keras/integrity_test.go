@@ -50,7 +50,7 @@ func corruptH5Weight(t *testing.T, p string) {
 		t.Fatal(err)
 	}
 	at := bytes.Index(data, pat)
-	if at < 0 || bytes.Index(data[at+1:], pat) >= 0 {
+	if at < 0 || bytes.Contains(data[at+1:], pat) {
 		t.Fatal("kernel bytes not found once")
 	}
 	binary.LittleEndian.PutUint32(data[at:], math.Float32bits(k[0]+0.5))

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"testing"
 	"time"
@@ -231,5 +232,23 @@ func TestLoadErrorLocations(t *testing.T) {
 				t.Errorf("%s: %v: want %q in it", tc.name, err, w)
 			}
 		}
+	}
+}
+
+// TestConfigSizeAgainstWeights: a size under the limits that the weights
+// present contradict fails with ErrWeights before anything is allocated
+// from it.
+func TestConfigSizeAgainstWeights(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "units.keras")
+	rewriteKeras(t, lstmSeqKeras, p, func(c map[string]any) { layerConfig(c, 1)["units"] = 50_000_000 }, nil)
+	var before, after goruntime.MemStats
+	goruntime.ReadMemStats(&before)
+	_, err := keras.Load(p)
+	goruntime.ReadMemStats(&after)
+	if !errors.Is(err, keras.ErrWeights) || !strings.Contains(err.Error(), "200000000") {
+		t.Fatalf("got %v, want ErrWeights naming the 4*units columns", err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 64<<20 {
+		t.Errorf("allocated %d bytes", n)
 	}
 }
