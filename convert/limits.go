@@ -41,9 +41,15 @@ type Limits struct {
 	// above the largest vocabularies). The weights present must agree
 	// with them too.
 	Units int64
+	// Inflated bounds the size of a deflated .keras member once inflated
+	// (default: 4 times the archive's size plus 256 MiB; Keras itself
+	// stores members uncompressed), so that a zip bomb fails before its
+	// output fills memory.
+	Inflated int64
 }
 
-// DefaultLimits returns the limits that apply to zero fields.
+// DefaultLimits returns the limits that apply to zero fields. Inflated
+// is 0 there: it depends on the archive's size.
 func DefaultLimits() Limits {
 	return Limits{
 		ConfigBytes: 64 << 20,
@@ -83,6 +89,7 @@ func (l Limits) resolved() Limits {
 		Layers:      pick(l.Layers, d.Layers),
 		Nodes:       pick(l.Nodes, d.Nodes),
 		Units:       pick64(l.Units, d.Units),
+		Inflated:    pick64(l.Inflated, d.Inflated),
 	}
 }
 
