@@ -292,6 +292,9 @@ func ReadKerasZip(r io.ReaderAt, size int64, name string, opts ...ParseOptions) 
 	if err := readKeras3Weights(hf.Name(), hf.Root(), g); err != nil {
 		return nil, err
 	}
+	if err := readZipAssets(zr, g, name); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 

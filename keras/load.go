@@ -556,6 +556,9 @@ func build(desc *convert.Model, o *options) (*Model, error) {
 	if o.kerasVersion != "" {
 		desc.KerasVersion = o.kerasVersion
 	}
+	if err := o.checkVocabularies(desc); err != nil {
+		return nil, err
+	}
 	b := &binder{file: desc.File, env: &layers.Env{Registry: o.registry(), KerasVersion: desc.KerasVersion}}
 	bd := b.bind(desc.Graph)
 	if err := b.err(); err != nil {

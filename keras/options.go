@@ -16,6 +16,8 @@ type options struct {
 	custom       []customLayer
 	lambdas      map[string]layers.LambdaFunc
 	call         CallOptions
+	// vocabularies holds WithVocabulary's tokens by layer name.
+	vocabularies map[string][]string
 	loadLimits   convert.Limits
 	integrity    integrityOptions
 }
@@ -93,6 +95,13 @@ type CallOptions struct {
 	// MaxBatch bounds the batch dimension (dimension 0) of every input;
 	// a larger batch fails with ErrLimit before any work.
 	MaxBatch int
+	// MaxMemory bounds the bytes one call may allocate: a call whose
+	// estimated peak memory (from its input shapes and the model) goes
+	// over it fails with ErrLimit before any work, and the workspace
+	// refuses allocations beyond it should the estimate be short. 0 means
+	// DefaultMemoryBudget (1 GiB), a negative value no bound. Set it with
+	// WithMemoryBudget at load.
+	MaxMemory int64
 }
 
 // kerasVersionRE matches the versions WithKerasVersion takes.
@@ -126,6 +135,7 @@ func (o *options) registry() *layers.Registry {
 			r.Register(class, lb)
 		}
 	}
+	o.registerVocabularies(r)
 	for _, c := range o.custom {
 		r.Register(c.className, c.builder)
 	}

@@ -10,6 +10,7 @@
 //	rnnconvert verify MODEL            (replays MODEL.selfcheck.npz)
 //	rnnconvert seal MODEL [--case DIR]
 //	rnnconvert h5 FILE [--json] [--data]
+//	rnnconvert serve MODEL [--name N] [--addr HOST:PORT] [--grpc-addr HOST:PORT]
 //	rnnconvert --version
 //
 // MODEL is a file or directory in any format keras.Load reads (.h5, .keras,
@@ -49,6 +50,7 @@ commands:
   pad --sequences S.json [--maxlen N]         Keras pad_sequences
   generate MODEL --tokenizer T --seed TEXT    continue a text with a generator model
   translate MODEL --vocab V --texts X.json    translate with a seq2seq model (or --source/--target-tokenizer)
+  serve MODEL [--addr HOST:PORT]              serve MODEL over KServe v2 (REST, gRPC) and TF Serving REST
 
 MODEL is a .h5 or .keras file, a SavedModel directory or a TF.js model.json;
 for an architecture JSON with its weights file pass --config model.json
@@ -84,6 +86,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runSeal(rest, stdout, stderr)
 	case "translate":
 		return runTranslate(rest, stdout, stderr)
+	case "serve":
+		return runServe(rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprint(stdout, versionText())
 		return 0
