@@ -80,6 +80,10 @@ func FuzzReadKerasZip(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	// A deflated archive, so that inflation and its checks are fuzzed.
+	if _, err := os.Stat(committedKeras); err == nil {
+		f.Add(rezip(f, committedKeras, nil, nil))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _ = ReadKerasZip(bytes.NewReader(data), int64(len(data)), "fuzz.keras")
 	})

@@ -658,12 +658,15 @@ var verifyCmd = command{
 	synopsis: []string{
 		"MODEL --input x0.npy [--input ...] --expect y0.npy [--expect ...] [--calls K] [--atol A] [--rtol R]",
 		"--case DIR",
+		"MODEL",
 	},
 	summary: `Runs MODEL on the inputs and compares every output with the one Keras computed,
 |got - want| <= atol + rtol*|want|; exits with status 1 when one is out of
 tolerance. --case runs a reference case folder holding case.json (the golden
 cases of testdata/goldens, or the expected/ folder of a real-world artifact) in
-every format it ships.`,
+every format it ships. MODEL alone replays the self-check vectors that
+rnnconvert seal MODEL --case DIR stored beside it (MODEL.selfcheck.npz); the
+load checks MODEL.sha256 when it is there.`,
 	examples: []string{
 		"rnnconvert verify --case testdata/example/char_gru_generator",
 		"rnnconvert verify testdata/example/char_gru_generator/model.keras --input testdata/example/char_gru_generator/x0.npy --expect testdata/example/char_gru_generator/y0.npy",
@@ -697,6 +700,9 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	m, err := mf.load(pos)
 	if err != nil {
 		return status(stderr, err)
+	}
+	if len(cf.sources) == 0 && len(expects) == 0 {
+		return verifySelfCheck(m, &mf, pos, stdout, stderr)
 	}
 	ys, err := cf.runCalls(m)
 	if err != nil {
