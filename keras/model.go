@@ -116,6 +116,9 @@ func specs(g *convert.Graph) (inputs, outputs []TensorSpec) {
 				spec.DType = dt
 			}
 		}
+		if stringInput(g, r.Layer) {
+			spec.DType = "string"
+		}
 		spec.TokenIDs, spec.VocabularySize, spec.vocabLayer = tokenVocabulary(g, r.Layer, 0)
 		inputs = append(inputs, spec)
 	}
@@ -350,14 +353,17 @@ func (m *Model) checkInputs(inputs []runtime.Value) error {
 		if v.T == nil {
 			return fail(ErrInput, "no tensor (nil)")
 		}
+		if err := m.checkDType(i, spec, v.T); err != nil {
+			return err
+		}
 		n, err := runtime.ShapeSize(v.T.Shape)
 		if err != nil {
 			return fail(err, "%v", err)
 		}
-		if n != len(v.T.Data) {
+		if n != len(v.T.Data) && !v.T.IsString() {
 			return fail(ErrInput, "shape %v holds %d values, the data has %d", v.T.Shape, n, len(v.T.Data))
 		}
-		if spec.Shape != nil {
+		if spec.Shape != nil && !stringBatch(spec, v.T) {
 			if len(v.T.Shape) != len(spec.Shape) {
 				return fail(ErrInput, "got shape %v (rank %d), want %s (rank %d)", v.T.Shape, len(v.T.Shape), shapeString(spec.Shape), len(spec.Shape))
 			}

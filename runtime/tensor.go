@@ -12,10 +12,21 @@ import "fmt"
 //
 // Token ids travel as float32 too (exact up to 2^24), so one tensor type
 // serves every Keras input; boolean masks are tensors holding 0 and 1.
+//
+// A string tensor (the input of a model whose InputLayer has dtype
+// string, fed to TextVectorization, StringLookup or Hashing) holds its
+// elements in Strings, row-major like Data, and has no Data. Numeric
+// layers never see one: Predict checks each input's kind against the
+// model's input dtype.
 type Tensor struct {
 	Shape []int
 	Data  []float32
+	// Strings holds the elements of a string tensor; nil otherwise.
+	Strings []string
 }
+
+// IsString reports whether t is a string tensor.
+func (t *Tensor) IsString() bool { return t.Strings != nil }
 
 // NewTensor returns a zero tensor of the given shape. A negative
 // dimension, or a shape whose element count overflows (see ShapeSize),
@@ -58,14 +69,23 @@ func FromData(data []float32, shape ...int) (*Tensor, error) {
 }
 
 // Len is the number of elements.
-func (t *Tensor) Len() int { return len(t.Data) }
+func (t *Tensor) Len() int {
+	if t.Strings != nil {
+		return len(t.Strings)
+	}
+	return len(t.Data)
+}
 
 // Rank is the number of dimensions.
 func (t *Tensor) Rank() int { return len(t.Shape) }
 
 // Clone returns a deep copy.
 func (t *Tensor) Clone() *Tensor {
-	return &Tensor{Shape: append([]int(nil), t.Shape...), Data: append([]float32(nil), t.Data...)}
+	c := &Tensor{Shape: append([]int(nil), t.Shape...), Data: append([]float32(nil), t.Data...)}
+	if t.Strings != nil {
+		c.Strings = append([]string{}, t.Strings...)
+	}
+	return c
 }
 
 // String describes the shape, for error messages.
