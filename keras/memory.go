@@ -288,7 +288,10 @@ func (m *Model) estimateMemory(inputs []runtime.Value) (bytes float64, b, t int)
 		for j := 1; j < len(v.T.Shape); j++ {
 			if spec == nil || j >= len(spec) || spec[j] < 0 {
 				t = max(t, v.T.Shape[j])
-				c *= float64(v.T.Shape[j])
+				// A zero dimension empties the input but not what a
+				// layer sizes from the others ([B, T, 0] still has T
+				// steps): count it as 1.
+				c *= float64(max(v.T.Shape[j], 1))
 			}
 		}
 		cells = max(cells, c)
