@@ -201,11 +201,12 @@ func mutants(u *corruptUnit, n int, rng *rand.Rand) []mutant {
 // damaged bytes (.keras members, the SavedModel TensorBundle), compute
 // exactly what the intact model computes; never panic; and never
 // allocate more than 4x the model's size + 256 MB. The default run makes
-// 2 mutants per model (-short: 1 per model for a third of them); set
+// 4 mutants per model, about 1 s (-short: 1 per model for a third of
+// them); 100 per model take 25 s. Set
 // RNNKIT_CORRUPT_MUTANTS=N for N per model, and RNNKIT_CORRUPT_SEED to
 // vary them.
 func TestCorruptModels(t *testing.T) {
-	perUnit, every := 2, 1
+	perUnit, every := 4, 1
 	if testing.Short() {
 		perUnit, every = 1, 3
 	}
