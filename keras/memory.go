@@ -126,7 +126,9 @@ func (m *model) memTrials() (*memFit, error) {
 		n := 0
 		for j, d := range spec.Shape {
 			switch {
-			case j == 0 && d >= 0:
+			case j == 0 && d >= 0 && m.stateful:
+				// Only a stateful model's batch binds; a stateless
+				// one runs any batch, whatever its InputLayer says.
 				batch = d
 			case j > 0 && d < 0:
 				n++
@@ -143,10 +145,10 @@ func (m *model) memTrials() (*memFit, error) {
 			shape := make([]int, len(spec.Shape))
 			for j, d := range spec.Shape {
 				switch {
-				case d >= 0:
-					shape[j] = d
 				case j == 0:
 					shape[j] = b
+				case d >= 0:
+					shape[j] = d
 				default:
 					shape[j] = t
 				}

@@ -236,3 +236,42 @@ func TestTrialRunsBounded(t *testing.T) {
 		t.Fatal("no hostile model loaded: the test checks nothing")
 	}
 }
+
+// TestMemoryEstimateFixedBatch checks the estimate of a stateless model
+// whose InputLayer fixes the batch: Keras 3 runs it on any batch, and so
+// must the estimate scale with the batch given.
+func TestMemoryEstimateFixedBatch(t *testing.T) {
+	dir := "../testdata/goldens/lstm_seq/"
+	cfg, err := os.ReadFile(dir + "model.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	weights, err := os.ReadFile(dir + "model.weights.h5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed := strings.Replace(string(cfg), `"batch_shape": [null, null, 5]`, `"batch_shape": [2, null, 5]`, 1)
+	if fixed == string(cfg) {
+		t.Fatal("lstm_seq's model.json changed: no batch_shape to replace")
+	}
+	m, err := LoadConfigAndWeightsFS(fstest.MapFS{"model.json": {Data: []byte(fixed)}, "model.weights.h5": {Data: weights}}, "model.json", "model.weights.h5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.memoryFit(); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []int{1, 2, 64} {
+		in := []runtime.Value{{T: NewTensor(b, 500, 5)}}
+		ws := runtime.NewWorkspace(false)
+		if _, err := m.graph.Run(ws, in); err != nil {
+			t.Fatal(err)
+		}
+		// The trials' own bound, without the width bound's shortcut.
+		fit, _ := m.memoryFit()
+		est := eval(fit.f, fit.fmax, 500, fit.points, fit.step) + float64(b)*eval(fit.g, fit.gmax, 500, fit.points, fit.step)
+		if used := ws.MemoryUsed(); est < float64(used) {
+			t.Errorf("batch %d: estimate %.0f below the %d bytes used", b, est, used)
+		}
+	}
+}
