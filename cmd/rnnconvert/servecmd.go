@@ -192,6 +192,6 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		log.Error("shutdown", "error", err.Error())
 		code = 1
 	}
-	log.Info("stopped")
+	log.Info("stopped", "answered", srv.Answered())
 	return code
 }
