@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -25,7 +26,7 @@ var serveCmd = command{
 		"MODEL [--name N] [--addr HOST:PORT] [--grpc-addr HOST:PORT] [flags]",
 		"--model-repository DIR [--addr HOST:PORT] [--grpc-addr HOST:PORT] [flags]",
 	},
-	summary: `Serves MODEL over KServe's Open Inference Protocol v2 (REST under /v2, and
+	summary: `Serves MODEL (a model file, or a folder holding one) over KServe's Open Inference Protocol v2 (REST under /v2, and
 gRPC inference.GRPCInferenceService with --grpc-addr) and TensorFlow Serving's
 REST API (/v1/models/NAME, :predict), with /metrics for Prometheus and
 /v2/health/live and /v2/health/ready as Kubernetes probes. Concurrent requests
@@ -132,7 +133,19 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		}
 		go repo.Watch(ctx, f.poll)
 	} else {
-		m, err := mf.load(pos)
+		var m *keras.Model
+		var err error
+		if fi, serr := os.Stat(firstOr(pos)); serr == nil && fi.IsDir() && len(pos) == 1 && mf.config == "" {
+			// A folder (KServe's /mnt/models): a SavedModel or TF.js
+			// model, or the one model file it holds.
+			opts, oerr := mf.options()
+			if oerr != nil {
+				return status(stderr, oerr)
+			}
+			m, err = serve.LoadModelDir(pos[0], opts...)
+		} else {
+			m, err = mf.load(pos)
+		}
 		if err != nil {
 			return status(stderr, err)
 		}
@@ -194,4 +207,11 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	log.Info("stopped", "answered", srv.Answered())
 	return code
+}
+
+func firstOr(pos []string) string {
+	if len(pos) == 0 {
+		return ""
+	}
+	return pos[0]
 }
