@@ -477,7 +477,7 @@ func readAllFS(fsys fs.FS, name, display string, limit int64) ([]byte, error) {
 // parseOptions returns the options for convert's readers; file names the
 // source in their errors.
 func (o *options) parseOptions(file string) convert.ParseOptions {
-	return convert.ParseOptions{KerasVersion: o.kerasVersion, File: file}
+	return convert.ParseOptions{KerasVersion: o.kerasVersion, File: file, Limits: o.loadLimits}
 }
 
 // build binds a model description to layers and a runtime graph.
@@ -487,6 +487,9 @@ func build(desc *convert.Model, o *options) (*Model, error) {
 	}
 	if o.kerasVersion != "" {
 		desc.KerasVersion = o.kerasVersion
+	}
+	if err := o.checkVocabularies(desc); err != nil {
+		return nil, err
 	}
 	b := &binder{file: desc.File, env: &layers.Env{Registry: o.registry(), KerasVersion: desc.KerasVersion}}
 	bd := b.bind(desc.Graph)

@@ -69,6 +69,10 @@ func (m *Model) trialShapes() (*shapeInfo, error) {
 	for r, size := range trialSizes {
 		inputs := make([]runtime.Value, len(m.inputs))
 		for i, spec := range m.inputs {
+			if spec.DType == "string" {
+				inputs[i] = runtime.Value{T: trialStrings(spec, size.batch, size.other)}
+				continue
+			}
 			if spec.Shape == nil {
 				return nil, fmt.Errorf("input %q has no declared shape", spec.Name)
 			}

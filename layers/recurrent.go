@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/rnnkit/rnnkit/convert"
 	"github.com/rnnkit/rnnkit/runtime"
@@ -78,9 +79,14 @@ type rnnCell struct {
 	// recurrentH is GRU's candidate block [units, units].
 	recurrentH []float32
 	// recPacked and recPackedH are recurrent and recurrentH packed once
-	// for the batched step (kernel.MatMulPacked, same sums as MatMul).
-	recPacked, recPackedH *kernel.PackedMatrix
-	resetAfter            bool
+	// for the batched step (kernel.MatMulPacked, same sums as MatMul), and
+	// kernPacked is kernel packed for the input projection of all steps.
+	recPacked, recPackedH, kernPacked *kernel.PackedMatrix
+	resetAfter                        bool
+	// fusedLSTM says an LSTM step's gate math can run as kernel.LSTMGates:
+	// tanh and sigmoid activations (numpy's, which LSTMGates computes) and
+	// a bias.
+	fusedLSTM bool
 }
 
 // numStates is how many state tensors the cell carries: LSTM h and c,
@@ -171,6 +177,7 @@ func buildCell(spec *convert.Layer, kind cellKind) (*rnnCell, error) {
 		c.recPackedH = kernel.PackMatrix(u, u, c.recurrentH, u)
 	}
 	c.recPacked = kernel.PackMatrix(u, recCols, c.recurrent, recCols)
+	c.kernPacked = kernel.PackMatrix(c.inputDim, g, c.kernel, g)
 	if !useBias {
 		return c, nil
 	}
@@ -190,6 +197,7 @@ func buildCell(spec *convert.Layer, kind cellKind) (*rnnCell, error) {
 	}
 	if kind == lstmCell {
 		c.stepBias = lstmGateOrder(b.Data, 1, u)
+		c.fusedLSTM = actName == "tanh" && ractName == "sigmoid"
 	} else {
 		c.inBias = b.Data
 	}
@@ -249,8 +257,8 @@ type RNN struct {
 	// pass an input's mask to an RNN called with initial_state.
 	kerasMajor int
 	stateSizes []int
-	// scratchStates is the address under which a Workspace keeps final
-	// states nobody asked for.
+	// scratchStates is the address under which a Workspace keeps scratch
+	// for final states nobody asked for.
 	scratchStates byte
 }
 
@@ -489,21 +497,23 @@ func (l *RNN) RunInto(ctx *runtime.Workspace, x *runtime.Tensor, opt RNNOptions,
 	if B == 0 {
 		return nil // an empty batch: nothing to compute, no state to change
 	}
-	dst := final
-	if dst == nil {
-		if keep {
-			// run reads the initial state before it writes the final one,
-			// so the stored tensors can take the result directly.
-			dst = stored
-		} else {
-			dst = ctx.State(&l.scratchStates)
-			if !statesFit(dst, B, sizes) {
-				dst = make([]*runtime.Tensor, len(sizes))
-				for i, s := range sizes {
-					dst[i] = runtime.NewTensor(B, s)
-				}
-				ctx.SetState(&l.scratchStates, dst)
-			}
+	// run writes the final states into dst: the caller's tensors, the
+	// stored ones (run reads the initial state before it writes the final
+	// one), or scratch nobody keeps. Scratch, not a stored state: Predict
+	// drops the stored states before every call.
+	var small [8][]float32
+	dst := small[:0]
+	if len(sizes) > len(small) {
+		dst = make([][]float32, 0, len(sizes))
+	}
+	for i, s := range sizes {
+		switch {
+		case final != nil:
+			dst = append(dst, final[i].Data)
+		case keep:
+			dst = append(dst, stored[i].Data)
+		default:
+			dst = append(dst, ctx.Scratch(&l.scratchStates, i, B*s))
 		}
 	}
 	if err := l.run(ctx, x.Data, B, T, mask, init, opt.ZeroOutputForMask, out.Data, dst); err != nil {
@@ -569,15 +579,27 @@ func (l *RNN) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value,
 			init = append(init, v.T)
 		}
 	}
-	mask := x.Mask
-	if init != nil && l.kerasMajor >= 3 {
-		mask = nil
-	}
+	var mask *runtime.Tensor
+	explicit := false
 	if a, ok := call.Kwarg("mask"); ok {
 		if !a.IsTensor() {
 			return nil, fmt.Errorf("layer %q: mask: got %v, want a tensor", l.name, a.Const)
 		}
-		mask = a.Values[0].T
+		mask, explicit = a.Values[0].T, true
+	}
+	return l.callTensors(ctx, x, init, mask, explicit)
+}
+
+// callTensors is Call with its arguments resolved: the input x, the
+// initial states (nil for none) and the explicit mask argument if
+// explicit, else the input's own mask applies (see Call).
+func (l *RNN) callTensors(ctx *runtime.Workspace, x runtime.Value, init []*runtime.Tensor, explicitMask *runtime.Tensor, explicit bool) ([]runtime.Value, error) {
+	mask := x.Mask
+	if init != nil && l.kerasMajor >= 3 {
+		mask = nil
+	}
+	if explicit {
+		mask = explicitMask
 	}
 	if x.T.Rank() != 3 {
 		return nil, fmt.Errorf("layer %q: input %v: want [batch, time, features]", l.name, x.T)
@@ -631,7 +653,7 @@ const (
 // to out ([B, T, U] in processing order, or [B, U]) and each cell's final
 // states to final. init is nil for zero initial states. It stops with the
 // context's error (ctx.Err) once the call's context is done.
-func (l *RNN) run(ctx *runtime.Workspace, x []float32, B, T int, mask []float32, init []*runtime.Tensor, zeroOut bool, out []float32, final []*runtime.Tensor) error {
+func (l *RNN) run(ctx *runtime.Workspace, x []float32, B, T int, mask []float32, init []*runtime.Tensor, zeroOut bool, out []float32, final [][]float32) error {
 	si := 0
 	for ci, c := range l.cells {
 		last := ci == len(l.cells)-1
@@ -642,10 +664,10 @@ func (l *RNN) run(ctx *runtime.Workspace, x []float32, B, T int, mask []float32,
 				c0 = init[si+1].Data
 			}
 		}
-		hF := final[si].Data
+		hF := final[si]
 		var cF []float32
 		if c.kind == lstmCell {
-			cF = final[si+1].Data
+			cF = final[si+1]
 		}
 		si += c.numStates()
 		p := cellPass{
@@ -697,10 +719,112 @@ type cellPass struct {
 // nanoseconds against the 0.5 µs or more of the smallest step.
 const cancelEvery = 8
 
-// run runs the cell over the sequence. It returns the context's error when
-// the call's context is done, polled every cancelEvery steps; the final
-// states are then not written.
+// Intra-op parallelism: a batch is split into chunks of whole sequences,
+// each run over all time steps (input projection included) on its own
+// goroutine, up to the Workspace's thread budget. A chunk has at least
+// minChunkBatch sequences, so that with more than ten rows every chunk takes
+// the matrix kernels' blocked path as the whole batch does (a 256-deep
+// product sums in blocks there, in one chain below ten rows) and the results
+// are the same bits whatever the split, and about minChunkFlops of work
+// (below that a goroutine costs more than it saves). Batch 1 never splits.
+const (
+	minChunkBatch = 16
+	minChunkFlops = 1 << 22
+)
+
+// chunks returns how many goroutines the pass splits its batch over.
+func (p *cellPass) chunks() int {
+	if p.b < 2*minChunkBatch {
+		return 1 // before Threads, whose GOMAXPROCS call takes a lock
+	}
+	threads := p.ctx.Threads()
+	if threads < 2 {
+		return 1
+	}
+	c := p.c
+	G := c.gates * c.units
+	flops := 2 * p.b * p.t * G * (c.inputDim + c.units)
+	return max(1, min(threads, p.b/minChunkBatch, flops/minChunkFlops))
+}
+
+// scratchLen is the scratch a pass over b sequences needs (see runOn).
+func (p *cellPass) scratchLen(b int) int {
+	c := p.c
+	U, G, D := c.units, c.gates*c.units, c.inputDim
+	const small = 7 // h, h', c, c', tmp, tmp2, prev: [B, U] each
+	xtLen := 0
+	if b > 1 {
+		xtLen = b * p.t * D
+	}
+	return b*p.t*G + b*G + small*b*U + xtLen
+}
+
+// slice returns the pass over sequences [b0, b1) of p's batch: every
+// batch-major operand cut to those rows.
+func (p *cellPass) slice(b0, b1 int) cellPass {
+	q := *p
+	c := p.c
+	U, D, T := c.units, c.inputDim, p.t
+	q.b = b1 - b0
+	q.x = p.x[b0*T*D : b1*T*D]
+	cut := func(s []float32, n int) []float32 {
+		if s == nil {
+			return nil
+		}
+		return s[b0*n : b1*n]
+	}
+	q.mask = cut(p.mask, T)
+	q.h0, q.c0 = cut(p.h0, U), cut(p.c0, U)
+	q.hFinal, q.cFinal = cut(p.hFinal, U), cut(p.cFinal, U)
+	q.outSeq, q.outLast = cut(p.outSeq, T*U), cut(p.outLast, U)
+	return q
+}
+
+// run runs the cell over the sequence, split over goroutines as chunks
+// says. It returns the context's error when the call's context is done,
+// polled every cancelEvery steps; the final states are then not written.
 func (p *cellPass) run() error {
+	n := p.chunks()
+	if n == 1 {
+		return p.runOn(p.ctx.Scratch(p.c, slotProj, p.scratchLen(p.b)))
+	}
+	B := p.b
+	total := 0
+	for i := range n {
+		total += p.scratchLen((i+1)*B/n - i*B/n)
+	}
+	buf := p.ctx.Scratch(p.c, slotProj, total)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	off := 0
+	for i := range n {
+		b0, b1 := i*B/n, (i+1)*B/n
+		sub := p.slice(b0, b1)
+		size := sub.scratchLen(b1 - b0)
+		part := buf[off : off+size : off+size]
+		off += size
+		if i == n-1 {
+			errs[i] = sub.runOn(part)
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = sub.runOn(part)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runOn runs the pass on one goroutine with buf (scratchLen(p.b) floats)
+// as its scratch; it touches the Workspace only to poll for cancellation.
+func (p *cellPass) runOn(buf []float32) error {
 	c, ctx, B, T := p.c, p.ctx, p.b, p.t
 	U, G, D := c.units, c.gates*c.units, c.inputDim
 
@@ -710,12 +834,10 @@ func (p *cellPass) run() error {
 	// Batch 1 needs no reordering of x.
 	// One scratch buffer holds everything, carved below: one Workspace
 	// lookup per call keeps a streaming step cheap.
-	const small = 7 // h, h', c, c', tmp, tmp2, prev: [B, U] each
 	xtLen := 0
 	if B > 1 {
 		xtLen = B * T * D
 	}
-	buf := ctx.Scratch(c, slotProj, B*T*G+B*G+small*B*U+xtLen)
 	xp, rest := buf[:B*T*G], buf[B*T*G:]
 	carve := func(n int) []float32 {
 		v := rest[:n:n]
@@ -735,7 +857,7 @@ func (p *cellPass) run() error {
 		}
 		x = xt
 	}
-	kernel.MatMul(B*T, G, D, x, D, c.kernel, G, xp, G, false)
+	kernel.MatMulPacked(B*T, x, D, c.kernPacked, xp, G, false)
 	if c.inBias != nil {
 		kernel.AddBias(xp, c.inBias)
 	}
@@ -779,6 +901,11 @@ func (p *cellPass) run() error {
 			recurrentInto(rec, h, c.recurrent, c.recPacked, B, U, G)
 			for b := range B {
 				row := step[b*G : b*G+G]
+				if c.fusedLSTM {
+					// The same operations in one pass over the gates.
+					kernel.LSTMGates(U, row, rec[b*G:(b+1)*G], c.stepBias, cs[b*U:(b+1)*U], cn[b*U:(b+1)*U], hn[b*U:(b+1)*U])
+					continue
+				}
 				kernel.Add(row, row, rec[b*G:(b+1)*G])
 				if c.stepBias != nil {
 					kernel.Add(row, row, c.stepBias)

@@ -130,6 +130,33 @@ func buildBidirectional(spec *convert.Layer, env *Env) (runtime.Layer, error) {
 	return l, nil
 }
 
+// direction runs one wrapped layer of a Bidirectional on the call Keras'
+// Bidirectional makes: the same sequence (with its mask), the explicit mask
+// if any, its half of the initial states. An RNN gets those arguments
+// directly, without a Call built for it (which allocated on every call).
+func direction(ctx *runtime.Workspace, r runtime.Layer, call *runtime.Call, in runtime.Value, states []runtime.Value) ([]runtime.Value, error) {
+	m, hasMask := call.Kwarg("mask")
+	if rnn, ok := r.(*RNN); ok && in.T != nil && (!hasMask || m.IsTensor() && len(m.Values) > 0) {
+		var init []*runtime.Tensor
+		for _, v := range states {
+			init = append(init, v.T)
+		}
+		var mask *runtime.Tensor
+		if hasMask {
+			mask = m.Values[0].T
+		}
+		return rnn.callTensors(ctx, in, init, mask, hasMask)
+	}
+	c := &runtime.Call{Args: []runtime.Arg{{Values: []runtime.Value{in}}}, Kwargs: map[string]runtime.Arg{}}
+	if hasMask {
+		c.Kwargs["mask"] = m
+	}
+	if states != nil {
+		c.Kwargs["initial_state"] = runtime.Arg{Values: states, IsList: true}
+	}
+	return r.Call(ctx, c)
+}
+
 // forcesZeroOutput reports whether the writer's Bidirectional forced
 // zero_output_for_mask on its RNNs. tf.keras did from its 2.2.4-tf
 // version (TF 1.13), multi-backend Keras from 2.3, and so does Keras 3.
@@ -156,23 +183,11 @@ func (l *Bidirectional) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runt
 		half := len(init.Values) / 2
 		fwdStates, bwdStates = init.Values[:half], init.Values[half:]
 	}
-	// Each direction sees the call Keras' Bidirectional makes: the same
-	// sequence (with its mask), the explicit mask if any, its state half.
-	sub := func(states []runtime.Value) *runtime.Call {
-		c := &runtime.Call{Args: []runtime.Arg{{Values: []runtime.Value{in}}}, Kwargs: map[string]runtime.Arg{}}
-		if m, ok := call.Kwarg("mask"); ok {
-			c.Kwargs["mask"] = m
-		}
-		if states != nil {
-			c.Kwargs["initial_state"] = runtime.Arg{Values: states, IsList: true}
-		}
-		return c
-	}
-	fo, err := l.Forward.Call(ctx, sub(fwdStates))
+	fo, err := direction(ctx, l.Forward, call, in, fwdStates)
 	if err != nil {
 		return nil, fmt.Errorf("forward layer %q: %w", l.Forward.Name(), err)
 	}
-	bo, err := l.Backward.Call(ctx, sub(bwdStates))
+	bo, err := direction(ctx, l.Backward, call, in, bwdStates)
 	if err != nil {
 		return nil, fmt.Errorf("backward layer %q: %w", l.Backward.Name(), err)
 	}

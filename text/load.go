@@ -640,8 +640,25 @@ func LoadVocabulary(path string) ([]string, error) {
 	return v, nil
 }
 
-// ParseVocabulary is LoadVocabulary on a file's bytes.
+// ParseVocabulary is LoadVocabulary on a file's bytes. A vocabulary that
+// lists a token twice is refused with a *DuplicateError (ErrDuplicate), as
+// Keras' lookup layers refuse it.
 func ParseVocabulary(data []byte) ([]string, error) {
+	v, err := parseVocabulary(data)
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]int, len(v))
+	for i, tok := range v {
+		if j, ok := seen[tok]; ok {
+			return nil, &DuplicateError{Token: tok, First: j, Second: i}
+		}
+		seen[tok] = i
+	}
+	return v, nil
+}
+
+func parseVocabulary(data []byte) ([]string, error) {
 	if isPickle(data) {
 		v, err := loadPickle(data)
 		if err != nil {

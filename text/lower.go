@@ -120,3 +120,33 @@ func caseIgnorable(r rune) bool {
 	}
 	return unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf, unicode.Lm, unicode.Sk)
 }
+
+// ASCIILower returns s with the ASCII letters A-Z lowered and every other
+// byte unchanged, which is what TensorFlow's tf.strings.lower does when
+// called without an encoding, as Keras' TextVectorization calls it
+// (standardize "lower" and "lower_and_strip_punctuation"). It differs from
+// PythonLower, the Keras Tokenizer's lowering, on purpose: "ΣΑΣ", "İ",
+// "Ä" and the other non-ASCII capitals stay as they are. Invalid UTF-8 is
+// copied unchanged. A string with no capital A-Z is returned without
+// allocating.
+func ASCIILower(s string) string {
+	i := 0
+	for ; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			break
+		}
+	}
+	if i == len(s) {
+		return s
+	}
+	b := make([]byte, len(s))
+	copy(b, s[:i])
+	for ; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return string(b)
+}

@@ -1,6 +1,7 @@
 package text
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -307,15 +308,38 @@ func (t *Tokenizer) TextsToSequences(texts []string) ([][]int, error) {
 // SequencesToTexts converts id sequences back to texts as Keras'
 // Tokenizer.sequences_to_texts: the words joined with one space (also at
 // character level), ids >= NumWords replaced by the OOV token (or
-// dropped). Unlike Keras, which silently drops (or turns into the OOV
-// token) an id that is not in index_word, an unknown id here is an error
-// wrapping ErrUnknownID, naming the sequence, position and id; this
-// includes the padding id 0, which Keras never assigns.
+// dropped).
+//
+// It is strict where Keras is silent: an id that is not in index_word
+// (including the padding id 0, which Keras never assigns, and negative
+// ids) is an error wrapping ErrUnknownID that names the sequence,
+// position and id, because such an id means the sequences do not belong
+// to this tokenizer. Keras skips such an id, or writes the OOV token for
+// it when the tokenizer has one; SequencesToTextsLenient does exactly
+// that.
 func (t *Tokenizer) SequencesToTexts(seqs [][]int) ([]string, error) {
+	return t.sequencesToTexts(seqs, false)
+}
+
+// SequencesToTextsLenient is Keras' sequences_to_texts to the letter: an
+// id that is not in index_word (padding 0, an id from another vocabulary)
+// is dropped, or becomes the OOV token when the tokenizer has one. Its
+// only error is Keras' own: an OOV token that is not in the word index
+// (Keras raises KeyError), wrapping ErrUnknownID.
+func (t *Tokenizer) SequencesToTextsLenient(seqs [][]int) ([]string, error) {
+	return t.sequencesToTexts(seqs, true)
+}
+
+func (t *Tokenizer) sequencesToTexts(seqs [][]int, lenient bool) ([]string, error) {
 	out := make([]string, len(seqs))
 	for i, seq := range seqs {
-		s, err := t.SequenceToText(seq, " ")
+		s, err := t.sequenceToText(seq, " ", lenient)
 		if err != nil {
+			var u *UnknownIDError
+			if errors.As(err, &u) {
+				u.Sequence = i
+				return nil, u
+			}
 			return nil, fmt.Errorf("sequence %d: %w", i, err)
 		}
 		out[i] = s
@@ -326,21 +350,48 @@ func (t *Tokenizer) SequencesToTexts(seqs [][]int) ([]string, error) {
 // SequenceToText is SequencesToTexts for one sequence, with the separator
 // given (" " is Keras'; generation joins character-level output with "").
 func (t *Tokenizer) SequenceToText(seq []int, sep string) (string, error) {
+	return t.sequenceToText(seq, sep, false)
+}
+
+func (t *Tokenizer) sequenceToText(seq []int, sep string, lenient bool) (string, error) {
 	var b strings.Builder
 	first := true
 	numWords := t.cfg.NumWords
+	// oovWord is index_word[word_index.get(oov_token)].
+	oovWord := func() (string, bool, error) {
+		oov, hasOOV := t.oovIndex()
+		if !hasOOV {
+			return "", false, nil
+		}
+		w, ok := t.indexWord[oov]
+		if !ok {
+			return "", false, fmt.Errorf("%w: the OOV id %d is not in index_word (Keras: KeyError)", ErrUnknownID, oov)
+		}
+		return w, true, nil
+	}
 	for j, id := range seq {
 		w, ok := t.indexWord[id]
-		if !ok {
-			return "", fmt.Errorf("%w: id %d at position %d is not in index_word (%d entries)", ErrUnknownID, id, j, len(t.indexWord))
-		}
-		if numWords > 0 && id >= numWords {
-			oov, hasOOV := t.oovIndex()
-			if !hasOOV {
+		switch {
+		case ok && numWords > 0 && id >= numWords:
+			// Keras: the OOV token if it is in the word index, else dropped.
+			var has bool
+			var err error
+			if w, has, err = oovWord(); err != nil {
+				return "", err
+			} else if !has {
 				continue
 			}
-			if w, ok = t.indexWord[oov]; !ok {
-				return "", fmt.Errorf("%w: the OOV id %d is not in index_word", ErrUnknownID, oov)
+		case !ok && !lenient:
+			return "", &UnknownIDError{Position: j, ID: id, Entries: len(t.indexWord)}
+		case !ok && t.cfg.OOVToken == nil:
+			continue // Keras drops it
+		case !ok:
+			var has bool
+			var err error
+			if w, has, err = oovWord(); err != nil {
+				return "", err
+			} else if !has {
+				return "", fmt.Errorf("%w: id %d at position %d: the OOV token %q is not in the word index (Keras: KeyError)", ErrUnknownID, id, j, *t.cfg.OOVToken)
 			}
 		}
 		if !first {

@@ -1,6 +1,8 @@
 package text
 
 import (
+	"github.com/rnnkit/rnnkit/internal/testutil"
+
 	"errors"
 	"os"
 	"path/filepath"
@@ -35,9 +37,10 @@ func TestLoadVocabulary(t *testing.T) {
 // The vocabulary a Keras 3 project pickled beside its .h5 (numpy 2 str
 // scalars in a list), when the shared corpus is present.
 func TestLoadVocabularyWild(t *testing.T) {
-	matches, _ := filepath.Glob("../../shared/wild/061_*/pre/vectorizer_vocab.pkl")
+	wild := testutil.SharedDir(t, "wild")
+	matches, _ := filepath.Glob(filepath.Join(wild, "061_*/pre/vectorizer_vocab.pkl"))
 	if len(matches) == 0 {
-		t.Skip("shared corpus ../../shared/wild not present")
+		t.Fatalf("no 061_*/pre/vectorizer_vocab.pkl in %s", wild)
 	}
 	v, err := LoadVocabulary(matches[0])
 	if err != nil {

@@ -20,6 +20,8 @@ type modelFlags struct {
 	config, weights, kerasVersion string
 	// cmd is the command name, for hints that show a command line.
 	cmd string
+	// vocab is --vocabulary LAYER=FILE.
+	vocab vocabFlags
 }
 
 func (mf *modelFlags) register(fs *flag.FlagSet, cmd string) {
@@ -27,6 +29,7 @@ func (mf *modelFlags) register(fs *flag.FlagSet, cmd string) {
 	fs.StringVar(&mf.config, "config", "", "architecture `JSON` (model.to_json()), with --weights, instead of MODEL")
 	fs.StringVar(&mf.weights, "weights", "", "weights `FILE` for --config (.weights.h5 or legacy save_weights HDF5)")
 	fs.StringVar(&mf.kerasVersion, "keras-version", "", "Keras `VERSION` whose semantics apply (2.1.6, 3.16.0), for files that do not record it;\nthe default is the version the file records")
+	fs.Var(&mf.vocab, "vocabulary", vocabUsage)
 }
 
 // kerasVersionRE accepts the versions rnnkit knows: Keras 1 to 3, as
@@ -34,13 +37,17 @@ func (mf *modelFlags) register(fs *flag.FlagSet, cmd string) {
 var kerasVersionRE = regexp.MustCompile(`^[123](\.[0-9]+){0,2}([-+][0-9A-Za-z.+-]*)?$`)
 
 func (mf *modelFlags) options() ([]keras.Option, error) {
+	vopts, err := mf.vocab.options()
+	if err != nil {
+		return nil, err
+	}
 	if mf.kerasVersion == "" {
-		return nil, nil
+		return vopts, nil
 	}
 	if !kerasVersionRE.MatchString(mf.kerasVersion) {
 		return nil, errUsage("--keras-version %q: want a Keras version from 1 to 3 such as 1.2.2, 2.1.6 or 3.16.0", mf.kerasVersion)
 	}
-	return []keras.Option{keras.WithKerasVersion(mf.kerasVersion)}, nil
+	return append(vopts, keras.WithKerasVersion(mf.kerasVersion)), nil
 }
 
 // load loads the model from the positional MODEL or --config/--weights.
@@ -386,16 +393,24 @@ var predictCmd = command{
 		`MODEL --ids "3,7,1;4,0,0" [--json] [--out DIR [--name-outputs]]`,
 		`MODEL --values "0.5,1,2;3,4,5" ...`,
 		`MODEL --input x0.npy [--input x1.npy ...] [--calls K] ...`,
+		`MODEL --texts X.json --out DIR [--vocabulary LAYER=FILE]`,
 	},
 	summary: `Runs MODEL on the inputs and prints its outputs, or writes them as .npy files
 with --out. Give one input flag per model input, in the model's input order
 (rnnconvert inspect lists them): --ids for inline token ids, --values for small
 inline float inputs, --input for .npy files. With --calls K the inputs are K
 calls in a row on one session. Bad inputs (a token id outside the vocabulary, a
-wrong shape) fail with exit status 1 and a message naming the input.`,
+wrong shape) fail with exit status 1 and a message naming the input.
+A model whose input takes strings (TextVectorization or StringLookup inside)
+runs on --texts X.json (a JSON list of strings) or --text S (repeatable) and
+writes y0.npy, ... to --out DIR; a token-id model needs --tokenizer T to turn
+the texts into ids. --vocabulary supplies a lookup layer's vocabulary that the
+file does not keep.`,
 	examples: []string{
 		`rnnconvert predict testdata/example/char_gru_generator/model.keras --ids "22,9,13;4,20,0" --json`,
 		"rnnconvert predict testdata/example/char_gru_generator/model.keras --input testdata/example/char_gru_generator/x0.npy --out /tmp/out --name-outputs",
+		"rnnconvert predict testdata/goldens-text/textvectorization/tv_default_len12_lstm/model.keras --text \"Great movie!\" --out /tmp/out",
+		"rnnconvert predict spam_model.h5 --vocabulary text_vectorization=vectorizer_vocab.pkl --texts texts.json --out /tmp/out",
 	},
 }
 
@@ -411,6 +426,8 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	named := fs.Bool("name-outputs", false, "with --out, name the files by output (<output>.npy; <output>_<call>.npy with --calls)")
 	asJSON := fs.Bool("json", false, `print the outputs as JSON: {"outputs": [{"name", "call", "shape", "values"}]};
 NaN and infinities print as the strings "NaN", "Infinity", "-Infinity"`)
+	var maxMem byteSize
+	fs.Var(&maxMem, "max-memory", "memory budget of each call, `SIZE` in bytes with an optional unit (512MiB, 2GB, 1073741824),\nor none: a call estimated to need more fails before it runs (default 1GiB)")
 	pos, code, done := predictCmd.parse(fs, args, stdout, stderr)
 	if done {
 		return code
@@ -422,6 +439,7 @@ NaN and infinities print as the strings "NaN", "Infinity", "-Infinity"`)
 	if err != nil {
 		return status(stderr, err)
 	}
+	m = withMemory(m, &maxMem)
 	if tp.active() {
 		return tp.predict(m, *out, stdout, stderr)
 	}

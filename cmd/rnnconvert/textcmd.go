@@ -41,7 +41,8 @@ const detokenizeHelp = `usage: rnnconvert detokenize --tokenizer T --sequences S
 
 Turns id sequences back into texts as the Keras Tokenizer's sequences_to_texts
 (words joined by one space) and prints {"texts": [...]}. An id that is not in
-the tokenizer's index_word (including the padding id 0) is an error.
+the tokenizer's index_word (including the padding id 0) is an error; with
+--lenient it is dropped, or becomes the OOV token, exactly as Keras does.
 
 flags:
 `
@@ -215,8 +216,10 @@ func intSequences(path string, seqs [][]float64) ([][]int, error) {
 	return out, nil
 }
 
-// paddedJSON renders a Padded matrix: ints for int32, float32 values in
-// their shortest form for float32.
+// paddedJSON renders a Padded matrix: ints for int32; for float32 each
+// value's exact float64 (0.1 prints as 0.10000000149011612, what numpy's
+// float32 0.1 is as a Python float), so a reader comparing with Keras'
+// float32 array, exactly or after a cast, sees the same numbers.
 func paddedJSON(p *text.Padded) [][]json.Number {
 	rows := make([][]json.Number, p.Rows)
 	for i := range rows {
@@ -226,7 +229,7 @@ func paddedJSON(p *text.Padded) [][]json.Number {
 			if p.DType == "int32" {
 				r[j] = json.Number(strconv.FormatInt(int64(v), 10))
 			} else {
-				r[j] = json.Number(strconv.FormatFloat(v, 'g', -1, 32))
+				r[j] = json.Number(strconv.FormatFloat(float64(float32(v)), 'g', -1, 64))
 			}
 		}
 		rows[i] = r
@@ -298,6 +301,7 @@ func runDetokenize(args []string, stdout, stderr io.Writer) int {
 	helpUsage(fs, stdout, detokenizeHelp, detokenizeExample)
 	tokPath := fs.String("tokenizer", "", "Keras Tokenizer file (required)")
 	seqPath := fs.String("sequences", "", "JSON list of id lists (required)")
+	lenient := fs.Bool("lenient", false, "drop ids not in index_word (or write the OOV token) as Keras does, instead of failing")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return parseFailed(err)
@@ -318,6 +322,9 @@ func runDetokenize(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, err)
 	}
 	texts, err := tok.SequencesToTexts(seqs)
+	if *lenient {
+		texts, err = tok.SequencesToTextsLenient(seqs)
+	}
 	if err != nil {
 		return fail(stderr, fmt.Errorf("%s: %w", *seqPath, err))
 	}
@@ -370,12 +377,15 @@ func (tp *textPredictFlags) active() bool { return tp.tokenizer != "" || tp.text
 // Without --maxlen the model's fixed input length applies, else the
 // longest sequence (pad_sequences' default).
 func (tp *textPredictFlags) predict(m *keras.Model, out string, stdout, stderr io.Writer) int {
-	if tp.tokenizer == "" {
-		return usageError(stderr, "predict --texts needs --tokenizer T for a token-id model")
-	}
 	texts, err := tp.texts.read()
 	if err != nil {
 		return status(stderr, err)
+	}
+	if tp.tokenizer == "" {
+		if stringInput(m) < 0 {
+			return fail(stderr, errNotStrings)
+		}
+		return predictStrings(m, texts, out, stdout, stderr)
 	}
 	ins := m.Inputs()
 	if len(ins) != 1 || len(ins[0].Shape) != 2 {

@@ -100,6 +100,7 @@ func Read(fsys fs.FS, dir string, opt convert.ParseOptions) (*convert.Model, err
 		return nil, err
 	}
 	a := newAssigner(file, nodes, og, b)
+	a.fsys, a.dir = fsys, dir
 	groups, err := a.layerGroups(graph)
 	if err != nil {
 		return nil, err
@@ -158,6 +159,9 @@ type assigner struct {
 	bundle *Bundle
 	// layers maps a model path and a layer name to the layer's Keras object.
 	layers map[[2]string]*kerasNode
+	// fsys and dir locate the SavedModel, for its assets/ folder.
+	fsys fs.FS
+	dir  string
 }
 
 func newAssigner(file string, nodes []*kerasNode, og *objectGraph, b *Bundle) *assigner {
@@ -195,6 +199,21 @@ func (a *assigner) layerGroups(g *convert.Graph) ([]convert.LayerWeights, error)
 		id, ok := a.graph.follow(0, kn.edges())
 		if !ok {
 			return nil, formatErr(a.bundle.index, kn.path, -1, "layer %q: path not found in the checkpoint object graph", l.Name)
+		}
+		if isLookup(l) {
+			v, err := a.lookupVocabulary(id, kn.path)
+			if err != nil {
+				return nil, fmt.Errorf("layer %q: %w", l.Name, err)
+			}
+			if v == nil && a.fsys != nil {
+				if v, err = assetVocabulary(a.fsys, a.dir, l.Name); err != nil {
+					return nil, err
+				}
+			}
+			l.Vocabulary = v
+			if _, ok := a.graph.child(id, "variables"); !ok {
+				continue
+			}
 		}
 		ws, err := a.layerVariables(id, kn.path)
 		if err != nil {

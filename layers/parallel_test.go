@@ -1,0 +1,112 @@
+package layers
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/rnnkit/rnnkit/convert"
+	"github.com/rnnkit/rnnkit/runtime"
+)
+
+// TestParallelSameBits runs recurrent layers whose batch the Workspace's
+// thread budget splits over goroutines, with 1, 2, 3 and 8 threads, and
+// requires the same bits every time: outputs and final states. The sizes
+// cross the matrix kernels' 256-deep blocking (units and features > 256),
+// the batch does not divide evenly, and a mask is given. Run with -race.
+func TestParallelSameBits(t *testing.T) {
+	type tc struct {
+		cell       cellCfg
+		batch, T   int
+		seq, back  bool
+		masked     bool
+		layerExtra convert.Config
+	}
+	cases := []tc{
+		{cell: cellCfg{class: "LSTM", units: 300, dim: 270, act: "tanh", ract: "sigmoid", useBias: true}, batch: 37, T: 3, seq: true, masked: true},
+		{cell: cellCfg{class: "GRU", units: 64, dim: 40, act: "tanh", ract: "sigmoid", useBias: true, resetAfter: true}, batch: 64, T: 40, back: true},
+		{cell: cellCfg{class: "GRU", units: 260, dim: 32, act: "tanh", ract: "sigmoid", useBias: true}, batch: 48, T: 4, seq: true},
+		{cell: cellCfg{class: "SimpleRNN", units: 128, dim: 64, act: "tanh", useBias: true}, batch: 100, T: 30, masked: true},
+	}
+	if testing.Short() {
+		cases = cases[1:2]
+	}
+	for ci, c := range cases {
+		t.Run(fmt.Sprintf("%s_b%d", c.cell.class, c.batch), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(ci), 7))
+			opts := convert.Config{"return_sequences": c.seq, "go_backwards": c.back}
+			l, _ := buildRNNLayer(t, rng, c.cell, opts)
+			x, _ := randSeq(rng, c.batch, c.T, c.cell.dim)
+			var ro RNNOptions
+			if c.masked {
+				m := runtime.NewTensor(c.batch, c.T)
+				for i := range m.Data {
+					if rng.IntN(5) != 0 {
+						m.Data[i] = 1
+					}
+				}
+				ro.Mask = m
+			}
+			var want []float32
+			var wantStates [][]float32
+			for _, threads := range []int{1, 2, 3, 8} {
+				ws := runtime.NewWorkspace(false)
+				ws.SetThreads(threads)
+				p := cellPass{c: l.cells[0], ctx: ws, b: c.batch, t: c.T}
+				if threads > 1 && p.chunks() < 2 {
+					t.Fatalf("%d threads: the batch is not split", threads)
+				}
+				for range 2 { // the second call reuses the scratch buffers
+					out, states, err := l.Run(ws, x, ro)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if want == nil {
+						want = out.Data
+						for _, s := range states {
+							wantStates = append(wantStates, s.Data)
+						}
+						continue
+					}
+					sameBits(t, fmt.Sprintf("%d threads output", threads), out.Data, want)
+					for i, s := range states {
+						sameBits(t, fmt.Sprintf("%d threads state %d", threads, i), s.Data, wantStates[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+func sameBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	for i := range got {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s: [%d] = %v, want %v (1 thread)", what, i, got[i], want[i])
+		}
+	}
+}
+
+// TestSmallWorkOneGoroutine checks that batch 1, small batches and single
+// time steps stay on the calling goroutine whatever the thread budget.
+func TestSmallWorkOneGoroutine(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	l, _ := buildRNNLayer(t, rng, cellCfg{class: "LSTM", units: 256, dim: 128, act: "tanh", ract: "sigmoid", useBias: true}, nil)
+	ws := runtime.NewWorkspace(false)
+	ws.SetThreads(8)
+	small, _ := buildRNNLayer(t, rng, cellCfg{class: "LSTM", units: 32, dim: 16, act: "tanh", ract: "sigmoid", useBias: true}, nil)
+	for _, c := range []struct {
+		l    *RNN
+		b, t int
+		want int
+	}{{l, 1, 100, 1}, {l, 31, 100, 1}, {small, 32, 1, 1}, {small, 64, 10, 1}, {l, 32, 1, 2}, {l, 32, 100, 2}, {l, 64, 100, 4}, {l, 200, 100, 8}} {
+		p := cellPass{c: c.l.cells[0], ctx: ws, b: c.b, t: c.t}
+		if got := p.chunks(); got != c.want {
+			t.Errorf("units %d, batch %d, %d steps: %d chunks, want %d", c.l.Units(), c.b, c.t, got, c.want)
+		}
+	}
+}
