@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/rnnkit/rnnkit/keras"
+	"github.com/rnnkit/rnnkit/text"
 )
 
 const goldens = "../testdata/goldens"
@@ -610,4 +611,55 @@ func TestStringInput(t *testing.T) {
 	if code, _ := do(t, "POST", hs.URL+"/v2/models/tv/infer", string(body)); code != 400 {
 		t.Errorf("numbers to a string input: %d, want 400", code)
 	}
+}
+
+// TestTokenizerBytes serves a token-id model with a Keras Tokenizer
+// configured: BYTES texts become the padded ids Keras' pipeline feeds
+// (Tokenizer, pad_sequences pre-padding, post-truncating), and the
+// answers reproduce Keras.
+func TestTokenizerBytes(t *testing.T) {
+	dir := "../testdata/goldens-text-extra/x_pipe_simplernn_oov_pre"
+	m, err := keras.Load(filepath.Join(dir, "model.keras"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := text.LoadTokenizer(filepath.Join(dir, "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := keras.ReadNPYFile(filepath.Join(dir, "y0.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "texts.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	if err := json.Unmarshal(b, &texts); err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{Logger: discard})
+	if err := s.AddModel("tok", "", m, ModelOptions{Tokenizer: tok, MaxLen: 7, Padding: "pre", Truncating: "post"}); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s.Handler())
+	defer hs.Close()
+	defer s.Close(context.Background())
+	_, meta := do(t, "GET", hs.URL+"/v2/models/tok", "")
+	if in := meta["inputs"].([]any)[0].(map[string]any); in["datatype"] != "BYTES" || fmt.Sprint(in["shape"]) != "[-1]" {
+		t.Errorf("tokenized input metadata %v", in)
+	}
+	body, _ := json.Marshal(map[string]any{"inputs": []map[string]any{{"name": m.Inputs()[0].Name, "shape": []int{len(texts)}, "datatype": "BYTES", "data": texts}}})
+	code, v := do(t, "POST", hs.URL+"/v2/models/tok/infer", string(body))
+	if code != 200 {
+		t.Fatalf("%d %v", code, v)
+	}
+	closeTo(t, "v2 texts", flat(v["outputs"].([]any)[0].(map[string]any)["data"]), y)
+	body, _ = json.Marshal(map[string]any{"instances": texts})
+	code, v = do(t, "POST", hs.URL+"/v1/models/tok:predict", string(body))
+	if code != 200 {
+		t.Fatalf("tf: %d %v", code, v)
+	}
+	closeTo(t, "tf texts", flat(v["predictions"]), y)
 }

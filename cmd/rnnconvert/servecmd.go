@@ -37,7 +37,7 @@ SIGTERM or SIGINT stops accepting requests, finishes those accepted, and exits 0
 	examples: []string{
 		"rnnconvert serve testdata/goldens/emb_lstm_mask_post_last/model.keras --name m --addr 127.0.0.1:8080",
 		"rnnconvert serve --model-repository /models --addr :8080 --grpc-addr :8081 --log-format json",
-		"rnnconvert serve testdata/goldens-text/MODEL.keras --tokenizer tokenizer.json --maxlen 100",
+		"rnnconvert serve testdata/goldens-text-extra/x_pipe_simplernn_oov_pre/model.keras --tokenizer testdata/goldens-text-extra/x_pipe_simplernn_oov_pre/tokenizer.json --maxlen 7 --truncating post",
 	},
 }
 
