@@ -203,7 +203,7 @@ func TestBatchingThroughput(t *testing.T) {
 		name              string
 		maxBatch, clients int
 	}{{"one at a time", 1, 1}, {"16 clients, no batching", 1, 16}, {"16 clients, batching", 32, 16}} {
-		_, hs := newTestServer(t, Config{MaxBatch: run.maxBatch, BatchTimeout: 5 * time.Millisecond}, map[string]*keras.Model{"m": m})
+		_, hs := newTestServer(t, Config{MaxBatch: run.maxBatch, BatchTimeout: 5 * time.Millisecond, Workers: 1}, map[string]*keras.Model{"m": m})
 		runLoad(t, hs.URL, cases, 2, 300*time.Millisecond) // warm up
 		st := runLoad(t, hs.URL, cases, run.clients, 5*time.Second)
 		t.Logf("W2_lstm_b1, %s (max batch %d, %d clients): %v (%s)", run.name, run.maxBatch, run.clients, st, uptime())
