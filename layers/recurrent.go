@@ -87,6 +87,13 @@ type rnnCell struct {
 	// tanh and sigmoid activations (numpy's, which LSTMGates computes) and
 	// a bias.
 	fusedLSTM bool
+	// fusedGRU says a reset_after GRU step with a bias and tanh/sigmoid
+	// runs as one recurrent product over the whole [units, 3*units] kernel
+	// (recPackedFull; each column summed as in the split products) and
+	// kernel.GRUGates.
+	fusedGRU      bool
+	recurrentFull []float32
+	recPackedFull *kernel.PackedMatrix
 }
 
 // numStates is how many state tensors the cell carries: LSTM h and c,
@@ -190,6 +197,11 @@ func buildCell(spec *convert.Layer, kind cellKind) (*rnnCell, error) {
 		}
 		c.inBias = b.Data[:g]
 		c.recBias = b.Data[g:]
+		if actName == "tanh" && ractName == "sigmoid" {
+			c.fusedGRU = true
+			c.recurrentFull = rk.Data
+			c.recPackedFull = kernel.PackMatrix(u, g, rk.Data, g)
+		}
 		return c, nil
 	}
 	if err := checkWeightShape(spec, b, g); err != nil {
@@ -1019,6 +1031,15 @@ func (p *cellPass) runOn(buf []float32) error {
 				kernel.Mul(hNew, og, hNew)
 			}
 		case gruCell:
+			if c.fusedGRU {
+				// The same operations: h·R for all three gates at once,
+				// then the gate math in one pass.
+				recurrentInto(rec, h, c.recurrentFull, c.recPackedFull, B, U, G)
+				for b := range B {
+					kernel.GRUGates(U, step[b*G:(b+1)*G], rec[b*G:(b+1)*G], c.recBias, h[b*U:(b+1)*U], hn[b*U:(b+1)*U])
+				}
+				break
+			}
 			// z and r: (x·K + b) + (h·R + rb); rb only with reset_after.
 			recurrentInto(rec, h, c.recurrent, c.recPacked, B, U, 2*U)
 			if c.resetAfter {

@@ -33,3 +33,7 @@ func matMulPacked(m int, a []float32, lda int, p *PackedMatrix, c []float32, ldc
 func lstmGates(ks *kernelSet, u int, xp, rec, bias, cOld, cNew, hNew []float32) {
 	lstmGatesGo(ks, u, xp, rec, bias, cOld, cNew, hNew)
 }
+
+func gruGates(ks *kernelSet, u int, xp, rec, recBias, hOld, hNew []float32) {
+	gruGatesGo(ks, u, xp, rec, recBias, hOld, hNew)
+}
