@@ -17,11 +17,10 @@ import (
 // the batch does not divide evenly, and a mask is given. Run with -race.
 func TestParallelSameBits(t *testing.T) {
 	type tc struct {
-		cell       cellCfg
-		batch, T   int
-		seq, back  bool
-		masked     bool
-		layerExtra convert.Config
+		cell      cellCfg
+		batch, T  int
+		seq, back bool
+		masked    bool
 	}
 	cases := []tc{
 		{cell: cellCfg{class: "LSTM", units: 300, dim: 270, act: "tanh", ract: "sigmoid", useBias: true}, batch: 37, T: 3, seq: true, masked: true},
