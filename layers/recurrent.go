@@ -1005,7 +1005,7 @@ func (p *cellPass) runOn(buf []float32) error {
 			}
 		case lstmCell:
 			// Keras: z = (x·K + h·R) + b.
-			recurrentInto(rec, h, c.recurrent, c.recPacked, B, U, G)
+			recurrentStep(rec, h, c.recurrent, c.recPacked, B, U, G, s)
 			for b := range B {
 				row := step[b*G : b*G+G]
 				if c.fusedLSTM {
@@ -1034,7 +1034,7 @@ func (p *cellPass) runOn(buf []float32) error {
 			if c.fusedGRU {
 				// The same operations: h·R for all three gates at once,
 				// then the gate math in one pass.
-				recurrentInto(rec, h, c.recurrentFull, c.recPackedFull, B, U, G)
+				recurrentStep(rec, h, c.recurrentFull, c.recPackedFull, B, U, G, s)
 				for b := range B {
 					kernel.GRUGates(U, step[b*G:(b+1)*G], rec[b*G:(b+1)*G], c.recBias, h[b*U:(b+1)*U], hn[b*U:(b+1)*U])
 				}
@@ -1149,8 +1149,16 @@ func (p *cellPass) runOn(buf []float32) error {
 // OpenBLAS' sgemm kernels under numpy do. One sequence uses the streaming
 // matrix-vector kernel, a batch the copy of w packed at build time.
 func recurrentInto(dst, h, w []float32, packed *kernel.PackedMatrix, B, U, n int) {
+	recurrentStep(dst, h, w, packed, B, U, n, 0)
+}
+
+// recurrentStep is recurrentInto for time step s of a loop: one sequence
+// streams w in halves whose order alternates with s, so that each step
+// starts on the half the previous one read last, still in cache (the
+// same sums, see kernel.VecMatAlternating).
+func recurrentStep(dst, h, w []float32, packed *kernel.PackedMatrix, B, U, n, s int) {
 	if B == 1 {
-		kernel.VecMat(dst[:n], h[:U], w, U, n, false)
+		kernel.VecMatAlternating(dst[:n], h[:U], w, U, n, s%2 == 1)
 		return
 	}
 	kernel.MatMulPacked(B, h, U, packed, dst, n, false)

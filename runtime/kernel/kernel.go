@@ -132,6 +132,46 @@ func vecMatWith(ks *kernelSet, y, x, w []float32, k, n int, accumulate bool) {
 	vecMat(ks, y[:n], x[:k], w[:k*n], k, n, accumulate)
 }
 
+// VecMatAlternating is VecMat (accumulate false) for a loop that streams
+// the same large w call after call, such as a recurrent step: it computes
+// the output columns in two halves, the second half first when fromEnd is
+// set. A caller that flips fromEnd every call starts each call on the half
+// of w it read last, which is still in cache, where a cyclic scan of a w
+// larger than the cache would miss everywhere. Each output is summed over
+// k in order as VecMat sums it, so the results are VecMat's bit for bit.
+func VecMatAlternating(y, x, w []float32, k, n int, fromEnd bool) {
+	if k < 0 || n < 0 {
+		panic(errNegative)
+	}
+	if len(y) < n {
+		panic(errShortY)
+	}
+	if len(x) < k {
+		panic(errShortX)
+	}
+	if !fits(len(w), k, n, n) {
+		panic(errShortW)
+	}
+	if k*n < alternateMin || active.isa == isaGo {
+		vecMatWith(active, y, x, w, k, n, false)
+		return
+	}
+	h := n / 2 &^ 15
+	halves := [2][2]int{{0, h}, {h, n}}
+	if fromEnd {
+		halves[0], halves[1] = halves[1], halves[0]
+	}
+	for _, c := range halves {
+		yc := y[c[0]:c[1]]
+		clear(yc)
+		vecMatAsm(active, yc, x[:k], w[c[0]:], k, c[1]-c[0], n)
+	}
+}
+
+// alternateMin is the k·n from which VecMatAlternating splits: 512 KiB of
+// weights, half a Zen 4/5 L2.
+const alternateMin = 1 << 17
+
 // AddBias adds bias to every row of x, which holds whole rows of
 // len(bias) values:
 //

@@ -783,3 +783,28 @@ func TestGRUGates(t *testing.T) {
 		}
 	}
 }
+
+// TestVecMatAlternating checks that both column orders give VecMat's bits
+// on every set, above and below the size where the halves split.
+func TestVecMatAlternating(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	for _, sz := range [][2]int{{256, 1024}, {256, 768}, {300, 500}, {512, 2048}, {32, 128}, {257, 513}} {
+		k, n := sz[0], sz[1]
+		x, w := make([]float32, k), make([]float32, k*n)
+		randSlice(r, x)
+		randSlice(r, w)
+		want := make([]float32, n)
+		VecMat(want, x, w, k, n, false)
+		for _, fromEnd := range []bool{false, true} {
+			y, ybuf := guarded(n, 2)
+			randSlice(r, y)
+			VecMatAlternating(y, x, w, k, n, fromEnd)
+			for j := range y {
+				if math.Float32bits(y[j]) != math.Float32bits(want[j]) {
+					t.Fatalf("k=%d n=%d fromEnd=%v: y[%d] = %v, VecMat %v", k, n, fromEnd, j, y[j], want[j])
+				}
+			}
+			checkGuards(t, "VecMatAlternating y", ybuf, 2, n)
+		}
+	}
+}
