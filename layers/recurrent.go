@@ -1153,12 +1153,13 @@ func recurrentInto(dst, h, w []float32, packed *kernel.PackedMatrix, B, U, n int
 }
 
 // recurrentStep is recurrentInto for time step s of a loop: one sequence
-// streams w in halves whose order alternates with s, so that each step
-// starts on the half the previous one read last, still in cache (the
-// same sums, see kernel.VecMatAlternating).
+// streams the packed w (kernel.VecMatPacked: 128-column blocks, each
+// output summed in a register) in a column order that alternates with s,
+// so that each step starts on the part the previous one read last, still
+// in cache. The sums are VecMat's.
 func recurrentStep(dst, h, w []float32, packed *kernel.PackedMatrix, B, U, n, s int) {
 	if B == 1 {
-		kernel.VecMatAlternating(dst[:n], h[:U], w, U, n, s%2 == 1)
+		kernel.VecMatPacked(dst[:n], h[:U], packed, s%2 == 1)
 		return
 	}
 	kernel.MatMulPacked(B, h, U, packed, dst, n, false)

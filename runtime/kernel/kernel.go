@@ -152,8 +152,12 @@ func VecMatAlternating(y, x, w []float32, k, n int, fromEnd bool) {
 	if !fits(len(w), k, n, n) {
 		panic(errShortW)
 	}
-	if k*n < alternateMin || active.isa == isaGo {
-		vecMatWith(active, y, x, w, k, n, false)
+	vecMatAlternatingWith(active, y, x, w, k, n, fromEnd)
+}
+
+func vecMatAlternatingWith(ks *kernelSet, y, x, w []float32, k, n int, fromEnd bool) {
+	if k*n < alternateMin || ks.isa == isaGo {
+		vecMatWith(ks, y, x, w, k, n, false)
 		return
 	}
 	h := n / 2 &^ 15
@@ -164,8 +168,34 @@ func VecMatAlternating(y, x, w []float32, k, n int, fromEnd bool) {
 	for _, c := range halves {
 		yc := y[c[0]:c[1]]
 		clear(yc)
-		vecMatAsm(active, yc, x[:k], w[c[0]:], k, c[1]-c[0], n)
+		vecMatAsm(ks, yc, x[:k], w[c[0]:], k, c[1]-c[0], n)
 	}
+}
+
+// VecMatPacked sets y[:n] = x[:k] · b for b packed by PackMatrix (k and n
+// its sizes): the batch-1 step of a recurrent layer. Where the kernel set
+// has a block layout for it (AVX-512), b streams from that layout, one
+// sequential run per 128 columns, with each output summed over k in order
+// in a register; else it is VecMatAlternating on the row-major matrix.
+// fromEnd reverses the order the columns are computed in, as
+// VecMatAlternating's does. The results are VecMat's bit for bit.
+func VecMatPacked(y, x []float32, b *PackedMatrix, fromEnd bool) {
+	k, n := b.k, b.n
+	if len(y) < n {
+		panic(errShortY)
+	}
+	if len(x) < k {
+		panic(errShortX)
+	}
+	if b.vec == nil || k == 0 {
+		if b.ldb == n {
+			vecMatAlternatingWith(b.ks, y, x, b.b, k, n, fromEnd)
+		} else {
+			matMulWith(b.ks, 1, n, k, x, max(1, k), b.b, b.ldb, y, max(1, n), false)
+		}
+		return
+	}
+	vecMatPacked(b, y[:n], x[:k], fromEnd)
 }
 
 // alternateMin is the k·n from which VecMatAlternating splits: 512 KiB of
@@ -323,6 +353,10 @@ type PackedMatrix struct {
 	ldb int
 	// panels is the packed layout, or nil (see packPanels).
 	panels []float32
+	// vec is the layout of the one-row product VecMatPacked streams:
+	// 128-column blocks with their rows contiguous, or nil (see
+	// packVecPanels).
+	vec []float32
 }
 
 // PackMatrix packs the k×n row-major matrix b (leading dimension ldb) for
@@ -346,6 +380,7 @@ func packMatrixWith(ks *kernelSet, k, n int, b []float32, ldb int) *PackedMatrix
 	p := &PackedMatrix{k: k, n: n, ks: ks, b: b, ldb: ldb}
 	if k > 0 && n > 0 {
 		p.panels = packPanels(ks, k, n, b, ldb)
+		p.vec = packVecPanels(ks, k, n, b, ldb)
 	}
 	return p
 }
@@ -369,6 +404,10 @@ func MatMulPacked(m int, a []float32, lda int, b *PackedMatrix, c []float32, ldc
 		panic(errLd)
 	}
 	if !matMulArgs(m, n, k, a, lda, c, ldc, accumulate) {
+		return
+	}
+	if m == 1 && !accumulate && b.vec != nil {
+		vecMatPacked(b, c[:n], a[:k], false)
 		return
 	}
 	matMulPacked(m, a, lda, b, c, ldc, accumulate)

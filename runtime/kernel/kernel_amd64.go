@@ -103,6 +103,12 @@ func lstmGatesZ(u int, xp, rec, bias, cOld, cNew, hNew *float32)
 //go:noescape
 func gruGatesZ(u int, xp, rec, recBias, hOld, hNew *float32)
 
+// vecMatBlocksZ sets y[:128*nb] to x[:k] times nb blocks of a matrix
+// packed by packVecPanels (k ≥ 1).
+//
+//go:noescape
+func vecMatBlocksZ(y, x, wp *float32, k, nb int)
+
 // packB32 copies kc rows of 32 floats, ldb apart in src, to dst[:32*kc].
 //
 //go:noescape
@@ -476,4 +482,44 @@ func gruGates(ks *kernelSet, u int, xp, rec, recBias, hOld, hNew []float32) {
 		return
 	}
 	gruGatesGo(ks, u, xp, rec, recBias, hOld, hNew)
+}
+
+// vecBlock is the column width of packVecPanels' blocks.
+const vecBlock = 128
+
+// packVecPanels lays b out for vecMatBlocksZ when ks has it and b is wide
+// enough: the first n/128*128 columns as blocks of 128, each block's k
+// rows contiguous. It returns nil otherwise.
+func packVecPanels(ks *kernelSet, k, n int, b []float32, ldb int) []float32 {
+	nb := n / vecBlock
+	if ks.isa != isaAVX512 || nb == 0 || k == 0 {
+		return nil
+	}
+	out := make([]float32, nb*k*vecBlock)
+	for blk := range nb {
+		for p := range k {
+			copy(out[(blk*k+p)*vecBlock:(blk*k+p+1)*vecBlock], b[p*ldb+blk*vecBlock:p*ldb+(blk+1)*vecBlock])
+		}
+	}
+	return out
+}
+
+// vecMatPacked sets y[:n] = x[:k]·b through p's block panels (p.vec not
+// nil), the blocks in reverse order when fromEnd, the columns past the
+// last whole block from the row-major matrix.
+func vecMatPacked(p *PackedMatrix, y, x []float32, fromEnd bool) {
+	k, n := p.k, p.n
+	nb := n / vecBlock
+	if n > nb*vecBlock {
+		tail := y[nb*vecBlock : n]
+		clear(tail)
+		vecMatAsm(p.ks, tail, x, p.b[nb*vecBlock:], k, n-nb*vecBlock, p.ldb)
+	}
+	if !fromEnd {
+		vecMatBlocksZ(&y[0], &x[0], &p.vec[0], k, nb)
+		return
+	}
+	for blk := nb - 1; blk >= 0; blk-- {
+		vecMatBlocksZ(&y[blk*vecBlock], &x[0], &p.vec[blk*k*vecBlock], k, 1)
+	}
 }

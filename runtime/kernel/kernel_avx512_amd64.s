@@ -817,3 +817,59 @@ gruz_loop:
 gruz_done:
 	VZEROUPPER
 	RET
+
+// func vecMatBlocksZ(y, x, wp *float32, k, nb int)
+//
+// y[:128*nb] = x[:k] · w for w packed by packVecPanels: nb blocks of 128
+// columns, each k rows of 128 contiguous values. A block of y lives in
+// Z0..Z7 for all k rows (eight independent FMA chains, each over k in
+// order), so w streams as one sequential run per block.
+TEXT ·vecMatBlocksZ(SB), NOSPLIT, $0-40
+	MOVQ y+0(FP), DI
+	MOVQ wp+16(FP), R8
+	MOVQ nb+32(FP), R10
+	TESTQ R10, R10
+	JEQ  vbz_done
+
+vbz_block:
+	MOVQ   x+8(FP), SI
+	MOVQ   k+24(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+vbz_row:
+	VBROADCASTSS (SI), Z8
+	VFMADD231PS  (R8), Z8, Z0
+	VFMADD231PS  64(R8), Z8, Z1
+	VFMADD231PS  128(R8), Z8, Z2
+	VFMADD231PS  192(R8), Z8, Z3
+	VFMADD231PS  256(R8), Z8, Z4
+	VFMADD231PS  320(R8), Z8, Z5
+	VFMADD231PS  384(R8), Z8, Z6
+	VFMADD231PS  448(R8), Z8, Z7
+	ADDQ         $4, SI
+	ADDQ         $512, R8
+	DECQ         CX
+	JNE          vbz_row
+
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	ADDQ    $512, DI
+	DECQ    R10
+	JNE     vbz_block
+
+vbz_done:
+	VZEROUPPER
+	RET

@@ -41,3 +41,11 @@ func gruGates(ks *kernelSet, u int, xp, rec, recBias, hOld, hNew []float32) {
 // vecMatAsm has no assembly to run: VecMatAlternating never calls it on the
 // Go set; it is the Go loop for completeness.
 func vecMatAsm(_ *kernelSet, y, x, w []float32, k, n, ldw int) { vecMatGo(y, x, w, ldw, k, n, true) }
+
+// packVecPanels has no block layout to make without the assembly kernels.
+func packVecPanels(_ *kernelSet, k, n int, b []float32, ldb int) []float32 { return nil }
+
+// vecMatPacked is never called without block panels.
+func vecMatPacked(p *PackedMatrix, y, x []float32, fromEnd bool) {
+	vecMatGo(y, x, p.b, p.ldb, p.k, p.n, false)
+}

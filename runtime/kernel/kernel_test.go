@@ -808,3 +808,41 @@ func TestVecMatAlternating(t *testing.T) {
 		}
 	}
 }
+
+// TestVecMatPacked checks the block-packed one-row product of every set
+// against VecMat's bits, both column orders, padded leading dimensions
+// and widths with and without a partial block; and MatMulPacked's one-row
+// path through it.
+func TestVecMatPacked(t *testing.T) {
+	r := rand.New(rand.NewPCG(25, 26))
+	for _, ks := range supportedSets() {
+		for _, sz := range [][3]int{{256, 1024, 0}, {256, 768, 5}, {64, 128, 0}, {32, 128, 3}, {37, 300, 1}, {5, 100, 0}, {1, 129, 0}, {300, 256, 2}} {
+			k, n, pad := sz[0], sz[1], sz[2]
+			ldb := n + pad
+			x, b := make([]float32, k), make([]float32, (k-1)*ldb+n)
+			randSlice(r, x)
+			randSlice(r, b)
+			want := make([]float32, n)
+			matMulWith(ks, 1, n, k, x, k, b, ldb, want, n, false)
+			pm := packMatrixWith(ks, k, n, b, ldb)
+			for _, fromEnd := range []bool{false, true} {
+				y, ybuf := guarded(n, 2)
+				randSlice(r, y)
+				VecMatPacked(y, x, pm, fromEnd)
+				for j := range y {
+					if math.Float32bits(y[j]) != math.Float32bits(want[j]) {
+						t.Fatalf("%s k=%d n=%d ldb=%d fromEnd=%v: y[%d] = %v, VecMat %v", ks.name, k, n, ldb, fromEnd, j, y[j], want[j])
+					}
+				}
+				checkGuards(t, "VecMatPacked y", ybuf, 2, n)
+			}
+			c := make([]float32, n)
+			MatMulPacked(1, x, k, pm, c, n, false)
+			for j := range c {
+				if math.Float32bits(c[j]) != math.Float32bits(want[j]) {
+					t.Fatalf("%s k=%d n=%d: MatMulPacked m=1 c[%d] = %v, want %v", ks.name, k, n, j, c[j], want[j])
+				}
+			}
+		}
+	}
+}
