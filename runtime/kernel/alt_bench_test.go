@@ -17,6 +17,15 @@ func BenchmarkRecurrentStream(b *testing.B) {
 				}
 			}
 		})
+		pm := PackMatrix(k, n, w, n)
+		b.Run(sizeName(k, n)+"/packed", func(b *testing.B) {
+			for b.Loop() {
+				for s := range 100 {
+					VecMatPacked(y, x, pm, s%2 == 1)
+					x[s%k] = y[s]
+				}
+			}
+		})
 		b.Run(sizeName(k, n)+"/alternating", func(b *testing.B) {
 			for b.Loop() {
 				for s := range 100 {
