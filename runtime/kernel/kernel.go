@@ -173,10 +173,10 @@ func vecMatAlternatingWith(ks *kernelSet, y, x, w []float32, k, n int, fromEnd b
 }
 
 // VecMatPacked sets y[:n] = x[:k] · b for b packed by PackMatrix (k and n
-// its sizes): the batch-1 step of a recurrent layer. Where the kernel set
-// has a block layout for it (AVX-512), b streams from that layout, one
-// sequential run per 128 columns, with each output summed over k in order
-// in a register; else it is VecMatAlternating on the row-major matrix.
+// its sizes): the batch-1 step of a recurrent layer. With the assembly
+// sets, b streams from a block layout made at packing, one sequential run
+// per 128 (AVX-512) or 64 (AVX2) columns, with each output summed over k
+// in order in a register; the Go set runs VecMat on the row-major matrix.
 // fromEnd reverses the order the columns are computed in, as
 // VecMatAlternating's does. The results are VecMat's bit for bit.
 func VecMatPacked(y, x []float32, b *PackedMatrix, fromEnd bool) {
@@ -354,7 +354,7 @@ type PackedMatrix struct {
 	// panels is the packed layout, or nil (see packPanels).
 	panels []float32
 	// vec is the layout of the one-row product VecMatPacked streams:
-	// 128-column blocks with their rows contiguous, or nil (see
+	// 128- or 64-column blocks with their rows contiguous, or nil (see
 	// packVecPanels).
 	vec []float32
 }

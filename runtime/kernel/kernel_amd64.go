@@ -103,6 +103,11 @@ func lstmGatesZ(u int, xp, rec, bias, cOld, cNew, hNew *float32)
 //go:noescape
 func gruGatesZ(u int, xp, rec, recBias, hOld, hNew *float32)
 
+// vecMatBlocks8 is vecMatBlocksZ for 64-column blocks with ymm registers.
+//
+//go:noescape
+func vecMatBlocks8(y, x, wp *float32, k, nb int)
+
 // vecMatBlocksZ sets y[:128*nb] to x[:k] times nb blocks of a matrix
 // packed by packVecPanels (k ≥ 1).
 //
@@ -484,24 +489,40 @@ func gruGates(ks *kernelSet, u int, xp, rec, recBias, hOld, hNew []float32) {
 	gruGatesGo(ks, u, xp, rec, recBias, hOld, hNew)
 }
 
-// vecBlock is the column width of packVecPanels' blocks.
-const vecBlock = 128
+// vecBlockOf is the column width of packVecPanels' blocks for ks: eight
+// vector registers.
+func vecBlockOf(ks *kernelSet) int {
+	if ks.isa == isaAVX512 {
+		return 128
+	}
+	return 64
+}
 
-// packVecPanels lays b out for vecMatBlocksZ when ks has it and b is wide
-// enough: the first n/128*128 columns as blocks of 128, each block's k
-// rows contiguous. It returns nil otherwise.
+// packVecPanels lays b out for the block mat-vec of ks when b is wide
+// enough: the first whole blocks of vecBlockOf(ks) columns, each block's k
+// rows contiguous. It returns nil for the Go set or a narrower b.
 func packVecPanels(ks *kernelSet, k, n int, b []float32, ldb int) []float32 {
-	nb := n / vecBlock
-	if ks.isa != isaAVX512 || nb == 0 || k == 0 {
+	bw := vecBlockOf(ks)
+	nb := n / bw
+	if ks.isa == isaGo || nb == 0 || k == 0 {
 		return nil
 	}
-	out := make([]float32, nb*k*vecBlock)
+	out := make([]float32, nb*k*bw)
 	for blk := range nb {
 		for p := range k {
-			copy(out[(blk*k+p)*vecBlock:(blk*k+p+1)*vecBlock], b[p*ldb+blk*vecBlock:p*ldb+(blk+1)*vecBlock])
+			copy(out[(blk*k+p)*bw:(blk*k+p+1)*bw], b[p*ldb+blk*bw:p*ldb+(blk+1)*bw])
 		}
 	}
 	return out
+}
+
+// vecBlocks runs the block mat-vec of ks over nb blocks.
+func vecBlocks(ks *kernelSet, y, x, wp *float32, k, nb int) {
+	if ks.isa == isaAVX512 {
+		vecMatBlocksZ(y, x, wp, k, nb)
+	} else {
+		vecMatBlocks8(y, x, wp, k, nb)
+	}
 }
 
 // vecMatPacked sets y[:n] = x[:k]·b through p's block panels (p.vec not
@@ -509,17 +530,18 @@ func packVecPanels(ks *kernelSet, k, n int, b []float32, ldb int) []float32 {
 // last whole block from the row-major matrix.
 func vecMatPacked(p *PackedMatrix, y, x []float32, fromEnd bool) {
 	k, n := p.k, p.n
-	nb := n / vecBlock
-	if n > nb*vecBlock {
-		tail := y[nb*vecBlock : n]
+	bw := vecBlockOf(p.ks)
+	nb := n / bw
+	if n > nb*bw {
+		tail := y[nb*bw : n]
 		clear(tail)
-		vecMatAsm(p.ks, tail, x, p.b[nb*vecBlock:], k, n-nb*vecBlock, p.ldb)
+		vecMatAsm(p.ks, tail, x, p.b[nb*bw:], k, n-nb*bw, p.ldb)
 	}
 	if !fromEnd {
-		vecMatBlocksZ(&y[0], &x[0], &p.vec[0], k, nb)
+		vecBlocks(p.ks, &y[0], &x[0], &p.vec[0], k, nb)
 		return
 	}
 	for blk := nb - 1; blk >= 0; blk-- {
-		vecMatBlocksZ(&y[blk*vecBlock], &x[0], &p.vec[blk*k*vecBlock], k, 1)
+		vecBlocks(p.ks, &y[blk*bw], &x[0], &p.vec[blk*k*bw], k, 1)
 	}
 }

@@ -796,3 +796,58 @@ pack_loop:
 pack_done:
 	VZEROUPPER
 	RET
+
+// func vecMatBlocks8(y, x, wp *float32, k, nb int)
+//
+// vecMatBlocksZ with ymm registers: y[:64*nb] = x[:k] · w for w packed in
+// blocks of 64 columns, each k rows of 64 contiguous values; a block of y
+// lives in Y0..Y7 for all k rows.
+TEXT ·vecMatBlocks8(SB), NOSPLIT, $0-40
+	MOVQ  y+0(FP), DI
+	MOVQ  wp+16(FP), R8
+	MOVQ  nb+32(FP), R10
+	TESTQ R10, R10
+	JEQ   vb8_done
+
+vb8_block:
+	MOVQ   x+8(FP), SI
+	MOVQ   k+24(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+vb8_row:
+	VBROADCASTSS (SI), Y8
+	VFMADD231PS  (R8), Y8, Y0
+	VFMADD231PS  32(R8), Y8, Y1
+	VFMADD231PS  64(R8), Y8, Y2
+	VFMADD231PS  96(R8), Y8, Y3
+	VFMADD231PS  128(R8), Y8, Y4
+	VFMADD231PS  160(R8), Y8, Y5
+	VFMADD231PS  192(R8), Y8, Y6
+	VFMADD231PS  224(R8), Y8, Y7
+	ADDQ         $4, SI
+	ADDQ         $256, R8
+	DECQ         CX
+	JNE          vb8_row
+
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	ADDQ    $256, DI
+	DECQ    R10
+	JNE     vb8_block
+
+vb8_done:
+	VZEROUPPER
+	RET
