@@ -59,3 +59,51 @@ func BenchmarkReadModel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkReadKerasZipW4 reads the W4 workload's .keras (11 MB, the
+// weights member stored): what the CRC-32 check of every member costs
+// at load. Sub-benchmark "crc-only" times the check alone.
+func BenchmarkReadKerasZipW4(b *testing.B) {
+	p := filepath.Join(shared(b, "perf/W4_emb_bilstm_clf"), "model.keras")
+	f, err := os.Open(p)
+	if err != nil {
+		b.Skip("W4 workload absent")
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	b.Run("load", func(b *testing.B) {
+		b.SetBytes(st.Size())
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := ReadKerasZip(f, st.Size(), "model.keras"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkKerasZipCRCW4 times the CRC-32 check of the W4 .keras
+// members alone (open the central directory, check every member), the
+// part of BenchmarkReadKerasZipW4 that the check adds.
+func BenchmarkKerasZipCRCW4(b *testing.B) {
+	p := filepath.Join(shared(b, "perf/W4_emb_bilstm_clf"), "model.keras")
+	f, err := os.Open(p)
+	if err != nil {
+		b.Skip("W4 workload absent")
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	b.SetBytes(st.Size())
+	b.ReportAllocs()
+	for b.Loop() {
+		a, err := openZip(f, st.Size(), "model.keras")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, m := range a.members {
+			if _, _, err := a.open(m, maxZipMember); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

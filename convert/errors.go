@@ -3,6 +3,7 @@ package convert
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Errors that callers can test for with errors.Is.
@@ -40,23 +41,30 @@ type Error struct {
 }
 
 // Error formats "convert: FILE: PATH: message: cause", with Reader in
-// place of "convert" when it is set.
+// place of "convert" when it is set. Each part is clipped, so that the
+// message stays under a fixed length (4 KiB) whatever the input held.
 func (e *Error) Error() string {
-	s := "convert: "
+	var b strings.Builder
 	if e.Reader != "" {
-		s = e.Reader + ": "
+		b.WriteString(clipString(e.Reader, 64))
+	} else {
+		b.WriteString("convert")
 	}
+	b.WriteString(": ")
 	if e.File != "" {
-		s += e.File + ": "
+		b.WriteString(clipString(e.File, 512))
+		b.WriteString(": ")
 	}
 	if e.Path != "" {
-		s += e.Path + ": "
+		b.WriteString(clipString(e.Path, 512))
+		b.WriteString(": ")
 	}
-	s += e.Msg
+	b.WriteString(clipString(e.Msg, maxPartLen))
 	if e.Err != nil {
-		s += ": " + e.Err.Error()
+		b.WriteString(": ")
+		b.WriteString(clipString(e.Err.Error(), maxErrorLen-b.Len()-64))
 	}
-	return s
+	return b.String()
 }
 
 // Is reports whether target is e's Kind.

@@ -81,6 +81,18 @@ type Layer struct {
 	// Inner is the model itself when this layer is a nested Sequential or
 	// Functional model.
 	Inner *Graph
+	// Assets holds the files Keras saved for the layer outside its
+	// weights, by path under the layer's asset folder: a .keras archive's
+	// assets/<object path>/ members ("vocabulary.txt",
+	// "_lookup_layer/vocabulary.txt"). nil when there are none.
+	Assets map[string][]byte
+	// Vocabulary is a lookup layer's vocabulary (TextVectorization,
+	// StringLookup, IntegerLookup) in id order, as the file stored it
+	// apart from the config: read from the .keras asset vocabulary.txt as
+	// Keras' load_assets reads it, or from a tf.keras SavedModel's lookup
+	// table (its keys ordered by their ids, or its asset file). nil when
+	// the file keeps none (a Keras 3 legacy .h5 drops it).
+	Vocabulary []string
 	// SavedUnbuilt reports a Keras 3 config entry without a build_config:
 	// Keras saved the layer before building it, so it has no weights.
 	SavedUnbuilt bool

@@ -47,6 +47,9 @@ func (p *parser) parseLayer(e map[string]any, path string) (*Layer, error) {
 	if class == "" {
 		return nil, p.errf(ErrFormat, path, "no \"class_name\"")
 	}
+	if p.layers++; p.layers > p.lim.Layers {
+		return nil, p.limitErr(path, "layer count", fmt.Sprintf("over %d", p.lim.Layers), "Layers", p.lim.Layers)
+	}
 	l := &Layer{ClassName: class, origClass: class}
 	l.Module, _ = e["module"].(string)
 	// Keras 3 records a build_config for every layer it built; an entry
@@ -93,6 +96,9 @@ func (p *parser) parseLayer(e map[string]any, path string) (*Layer, error) {
 	}
 	cfg["name"] = l.Name
 	if err := p.normalize(l, cfg, path); err != nil {
+		return nil, err
+	}
+	if err := p.checkLayerLimits(l, path); err != nil {
 		return nil, err
 	}
 	return l, nil

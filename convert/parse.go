@@ -1,6 +1,8 @@
 package convert
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -8,10 +10,6 @@ import (
 
 	"github.com/tidwall/gjson"
 )
-
-// maxJSONDepth bounds the nesting of a configuration; real Keras configs
-// stay below 30.
-const maxJSONDepth = 256
 
 // ParseModelConfig parses a Keras model configuration: the JSON of
 // model.to_json(), the legacy HDF5 model_config attribute, a .keras
@@ -29,13 +27,19 @@ func ParseModelConfig(data []byte, opt ParseOptions) (*Graph, error) {
 
 // parseModelConfig also returns the version whose semantics were applied.
 func parseModelConfig(data []byte, opt ParseOptions) (*Graph, version, error) {
-	p := &parser{file: opt.File}
-	if !gjson.ValidBytes(data) {
-		return nil, version{}, p.errf(ErrFormat, "model config", "not valid JSON")
+	p := &parser{file: opt.File, lim: opt.Limits.resolved()}
+	if int64(len(data)) > p.lim.ConfigBytes {
+		return nil, version{}, p.limitErr("model config", "size of", fmt.Sprintf("%d bytes", len(data)), "ConfigBytes", p.lim.ConfigBytes)
 	}
-	root, err := decodeJSON(gjson.ParseBytes(data), 0)
+	// encoding/json's validator is iterative and refuses nesting past
+	// 10,000 levels; gjson's recursive one would overflow the stack on a
+	// long run of '['.
+	if !json.Valid(data) {
+		return nil, version{}, JSONError(opt.File, "model config", data)
+	}
+	root, err := p.decodeJSON(gjson.ParseBytes(data), 0)
 	if err != nil {
-		return nil, version{}, p.errf(ErrFormat, "model config", "%v", err)
+		return nil, version{}, p.wrapDecode("model config", err)
 	}
 	top, ok := root.(map[string]any)
 	if !ok {
@@ -49,12 +53,12 @@ func parseModelConfig(data []byte, opt ParseOptions) (*Graph, version, error) {
 			break
 		}
 		if s, ok := mc.(string); ok {
-			if !gjson.Valid(s) {
-				return nil, version{}, p.errf(ErrFormat, "model_config", "not valid JSON")
+			if !json.Valid([]byte(s)) {
+				return nil, version{}, JSONError(opt.File, "model_config (a JSON string)", []byte(s))
 			}
-			mc, err = decodeJSON(gjson.Parse(s), 0)
+			mc, err = p.decodeJSON(gjson.Parse(s), 0)
 			if err != nil {
-				return nil, version{}, p.errf(ErrFormat, "model_config", "%v", err)
+				return nil, version{}, p.wrapDecode("model_config", err)
 			}
 		}
 		inner, ok := mc.(map[string]any)
@@ -104,7 +108,26 @@ func guessVersion(data []byte) string {
 type parser struct {
 	file string
 	ver  version
+	lim  Limits
+	// layers and nodes count what the configuration declared so far,
+	// nested models included, against lim.
+	layers, nodes int
 }
+
+// wrapDecode turns an error of decodeJSON into a located error: a limit
+// error keeps its kind, anything else is ErrFormat.
+func (p *parser) wrapDecode(path string, err error) error {
+	var le *limitJSONError
+	if errors.As(err, &le) {
+		return &Error{File: p.file, Path: path, Kind: ErrLimit, Msg: le.msg}
+	}
+	return p.errf(ErrFormat, path, "%v", err)
+}
+
+// limitJSONError is a limit hit while decoding JSON.
+type limitJSONError struct{ msg string }
+
+func (e *limitJSONError) Error() string { return e.msg }
 
 func (p *parser) errf(kind error, path, format string, args ...any) error {
 	return &Error{File: p.file, Path: path, Msg: fmt.Sprintf(format, args...), Kind: kind}
@@ -133,19 +156,29 @@ func jsonKind(v any) string {
 // "items": [...]}) become lists and "shared_object_id" keys are dropped:
 // every occurrence carries the full config, so the id adds nothing.
 func decodeJSON(r gjson.Result, depth int) (any, error) {
-	if depth > maxJSONDepth {
-		return nil, fmt.Errorf("JSON nested deeper than %d levels", maxJSONDepth)
+	p := &parser{lim: Limits{}.resolved()}
+	return p.decodeJSON(r, depth)
+}
+
+func (p *parser) decodeJSON(r gjson.Result, depth int) (any, error) {
+	if depth > p.lim.Depth {
+		return nil, &limitJSONError{fmt.Sprintf("JSON nested deeper than %d levels (Limits.Depth)", p.lim.Depth)}
 	}
 	switch {
 	case r.IsObject():
 		m := make(map[string]any)
 		var err error
+		n := 0
 		r.ForEach(func(k, v gjson.Result) bool {
+			if n++; n > p.lim.ListLength {
+				err = &limitJSONError{fmt.Sprintf("JSON object of more than %d keys (Limits.ListLength)", p.lim.ListLength)}
+				return false
+			}
 			if k.Str == "shared_object_id" {
 				return true
 			}
 			var d any
-			d, err = decodeJSON(v, depth+1)
+			d, err = p.decodeJSON(v, depth+1)
 			m[k.Str] = d
 			return err == nil
 		})
@@ -162,8 +195,12 @@ func decodeJSON(r gjson.Result, depth int) (any, error) {
 		list := []any{}
 		var err error
 		r.ForEach(func(_, v gjson.Result) bool {
+			if len(list) >= p.lim.ListLength {
+				err = &limitJSONError{fmt.Sprintf("JSON list of more than %d entries (Limits.ListLength)", p.lim.ListLength)}
+				return false
+			}
 			var d any
-			d, err = decodeJSON(v, depth+1)
+			d, err = p.decodeJSON(v, depth+1)
 			list = append(list, d)
 			return err == nil
 		})
@@ -181,7 +218,7 @@ func decodeJSON(r gjson.Result, depth int) (any, error) {
 	case gjson.String:
 		return r.Str, nil
 	}
-	return nil, fmt.Errorf("unexpected JSON value %q", r.Raw)
+	return nil, fmt.Errorf("unexpected JSON value %q", clipString(r.Raw, 64))
 }
 
 // modelClasses are the class names of Keras models usable as layers.
@@ -436,12 +473,21 @@ func (p *parser) checkRefs(g *Graph, byName map[string]*Layer, path string) erro
 	if len(g.Inputs) == 0 || len(g.Outputs) == 0 {
 		return p.errf(ErrFormat, path, "model has %d inputs and %d outputs, want at least one of each", len(g.Inputs), len(g.Outputs))
 	}
+	if len(g.Layers) == 0 {
+		return p.errf(ErrFormat, path+".layers", "model has no layers, but names %d inputs and %d outputs", len(g.Inputs), len(g.Outputs))
+	}
 	for _, t := range g.Inputs {
+		if t.Layer == "" {
+			return p.errf(ErrFormat, path+".input_layers", "input reference without a layer name")
+		}
 		if err := check(t, path+".input_layers"); err != nil {
 			return err
 		}
 	}
 	for _, t := range g.Outputs {
+		if t.Layer == "" {
+			return p.errf(ErrFormat, path+".output_layers", "output reference without a layer name")
+		}
 		if err := check(t, path+".output_layers"); err != nil {
 			return err
 		}
@@ -537,6 +583,9 @@ func (p *parser) parseInboundNodes(l *Layer, v any, path string) ([]Node, error)
 	default:
 		return nil, p.errf(ErrFormat, path, "got %s, want a list of nodes", jsonKind(v))
 	}
+	if p.nodes += len(list); p.nodes > p.lim.Nodes {
+		return nil, p.limitErr(path, "node count", fmt.Sprintf("over %d", p.lim.Nodes), "Nodes", p.lim.Nodes)
+	}
 	var nodes []Node
 	for i, nv := range list {
 		npath := fmt.Sprintf("%s[%d]", path, i)
@@ -586,7 +635,7 @@ func (p *parser) parseLegacyNode(l *Layer, refs []any, path string) (Node, error
 		}
 		t, ok := asRef(r)
 		if !ok {
-			return n, p.errf(ErrFormat, fmt.Sprintf("%s[%d]", path, i), "malformed reference %v", r)
+			return n, p.errf(ErrFormat, fmt.Sprintf("%s[%d]", path, i), "malformed reference %s", clipString(fmt.Sprint(r), 200))
 		}
 		tensors = append(tensors, t)
 	}
@@ -738,7 +787,7 @@ func (p *parser) collectTensors(x []any, ts *[]TensorRef, nT, nNil *int, path st
 }
 
 func containsTensor(v any, depth int) bool {
-	if depth > maxJSONDepth {
+	if depth > 1024 {
 		return false
 	}
 	switch x := v.(type) {

@@ -297,7 +297,8 @@ func TestParseErrors(t *testing.T) {
 		kind error
 		msg  string
 	}{
-		{`{"class_name": "Sequential", "config": [`, ErrFormat, "not valid JSON"},
+		{`{"class_name": "Sequential", "config": [`, ErrFormat, "invalid JSON at byte 40 (line 1, column 41): unexpected end of JSON input"},
+		{"{\"class_name\": \"Sequential\",\n \"config\": [}", ErrFormat, "invalid JSON at byte 41 (line 2, column 13): invalid character '}' looking for beginning of value"},
 		{`[1, 2]`, ErrFormat, "want a JSON object"},
 		{`{"class_name": "Sequential"}`, ErrFormat, `no "config"`},
 		{`{"class_name": "MyNet", "config": {}}`, ErrUnsupported, "MyNet"},
@@ -306,7 +307,8 @@ func TestParseErrors(t *testing.T) {
 		{`{"class_name": "Model", "config": {"layers": [{"class_name": "InputLayer", "name": "i", "config": {"name": "i"}}], "input_layers": [["i", 0, 0]], "output_layers": [["i", 3, 0]]}}`, ErrFormat, "node 3"},
 		{`{"class_name": "Sequential", "config": [{"class_name": "Merge", "config": {"name": "m", "mode": "cos"}}]}`, ErrUnsupported, "Merge"},
 		{`{"class_name": "Sequential", "config": [{"class_name": "Dense", "config": {"name": "d"}}, {"class_name": "Dense", "config": {"name": "d"}}]}`, ErrFormat, "duplicate"},
-		{strings.Repeat("[", 400) + strings.Repeat("]", 400), ErrFormat, "deeper"},
+		{strings.Repeat("[", 400) + strings.Repeat("]", 400), ErrLimit, "deeper than 256 levels (Limits.Depth)"},
+		{strings.Repeat("[", 20000) + strings.Repeat("]", 20000), ErrFormat, "exceeded max depth"},
 	} {
 		_, err := ParseModelConfig([]byte(tc.js), ParseOptions{File: "m.json"})
 		if err == nil || !errors.Is(err, tc.kind) || !strings.Contains(err.Error(), tc.msg) || !strings.Contains(err.Error(), "m.json") {

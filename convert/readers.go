@@ -1,7 +1,6 @@
 package convert
 
 import (
-	"archive/zip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -219,65 +218,71 @@ func readLegacyWeights(file string, wg *h5.Group, g *Graph) error {
 }
 
 // ReadKerasZip reads a Keras 3 .keras archive (also tf.keras 2.12-2.15):
-// config.json, metadata.json's keras_version and model.weights.h5. Stored
-// members are read in place; deflated ones are read into memory.
+// config.json, metadata.json's keras_version and model.weights.h5. Every
+// member read is checked against the CRC-32 its central header records
+// (a mismatch matches ErrIntegrity and ErrFormat); stored members are
+// then read in place, deflated ones inflated into memory. Zip errors name
+// the structure (end of central directory, central header N, local
+// header or data of member M) and its offset.
 func ReadKerasZip(r io.ReaderAt, size int64, name string, opts ...ParseOptions) (*Model, error) {
 	opt := firstOpt(opts)
 	if opt.File == "" {
 		opt.File = name
 	}
-	zr, err := zip.NewReader(r, size)
+	zr, err := openZip(r, size, name)
 	if err != nil {
-		return nil, &Error{File: name, Kind: ErrFormat, Msg: "not a zip archive", Err: err}
+		return nil, err
 	}
-	files := map[string]*zip.File{}
-	for _, f := range zr.File {
-		files[f.Name] = f
-	}
-	cfgFile := files["config.json"]
+	cfgFile := zr.byName["config.json"]
 	if cfgFile == nil {
-		return nil, &Error{File: name, Kind: ErrFormat, Msg: "no config.json in the archive"}
+		return nil, &Error{File: name, Kind: ErrFormat, Msg: fmt.Sprintf("no config.json in the archive (%s)", memberList(zr))}
 	}
-	cfg, err := readZipAll(cfgFile, 256<<20)
+	cfgLimit := uint64(opt.Limits.resolved().ConfigBytes)
+	cfg, err := zr.readAll(cfgFile, cfgLimit, " (Limits.ConfigBytes)")
 	if err != nil {
-		return nil, &Error{File: name, Path: "config.json", Kind: ErrFormat, Msg: "reading", Err: err}
+		return nil, err
 	}
 	m := &Model{File: name, Format: "keras-zip"}
-	if mf := files["metadata.json"]; mf != nil {
-		b, err := readZipAll(mf, 1<<20)
+	if mf := zr.byName["metadata.json"]; mf != nil {
+		b, err := zr.readAll(mf, 1<<20, " bytes")
 		if err != nil {
-			return nil, &Error{File: name, Path: "metadata.json", Kind: ErrFormat, Msg: "reading", Err: err}
+			return nil, err
 		}
 		var meta struct {
 			KerasVersion string `json:"keras_version"`
 		}
 		if err := json.Unmarshal(b, &meta); err != nil {
-			return nil, &Error{File: name, Path: "metadata.json", Kind: ErrFormat, Msg: "invalid JSON", Err: err}
+			return nil, JSONDecodeError(name, "metadata.json", b, err)
 		}
 		m.KerasVersion = meta.KerasVersion
 	}
 	opt.WriterVersion = m.KerasVersion
+	opt.File = name + ": config.json"
 	g, ver, err := parseModelConfig(cfg, opt)
 	if err != nil {
 		return nil, err
 	}
 	m.Graph = g
 	m.KerasVersion = effectiveVersion(opt, ver)
-	wf := files["model.weights.h5"]
+	wf := zr.byName["model.weights.h5"]
 	if wf == nil {
-		if files["model.weights.npz"] != nil {
+		if zr.byName["model.weights.npz"] != nil {
 			return nil, &Error{File: name, Path: "model.weights.npz", Kind: ErrUnsupported, Msg: "npz weights"}
 		}
-		for n := range files {
-			if strings.HasSuffix(n, ".weights.json") {
-				return nil, &Error{File: name, Path: n, Kind: ErrUnsupported, Msg: "sharded weights"}
+		for _, f := range zr.members {
+			if strings.HasSuffix(f.name, ".weights.json") {
+				return nil, &Error{File: name, Path: f.name, Kind: ErrUnsupported, Msg: "sharded weights"}
 			}
 		}
-		return nil, &Error{File: name, Kind: ErrFormat, Msg: "no model.weights.h5 in the archive"}
+		return nil, &Error{File: name, Kind: ErrFormat, Msg: fmt.Sprintf("no model.weights.h5 in the archive (%s)", memberList(zr))}
 	}
-	wr, wsize, err := zipMemberReader(r, wf)
+	wlimit, field := uint64(maxZipMember), " bytes"
+	if wf.method != zipMethodStore {
+		wlimit, field = inflateLimit(opt.Limits, size), " (Limits.Inflated)"
+	}
+	wr, wsize, err := zr.openNamed(wf, wlimit, field)
 	if err != nil {
-		return nil, &Error{File: name, Path: "model.weights.h5", Kind: ErrFormat, Msg: "reading", Err: err}
+		return nil, err
 	}
 	hf, err := h5.OpenReaderAt(wr, wsize, name+"/model.weights.h5")
 	if err != nil {
@@ -287,44 +292,42 @@ func ReadKerasZip(r io.ReaderAt, size int64, name string, opts ...ParseOptions) 
 	if err := readKeras3Weights(hf.Name(), hf.Root(), g); err != nil {
 		return nil, err
 	}
+	if err := readZipAssets(zr, g, name); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
-func readZipAll(f *zip.File, limit uint64) ([]byte, error) {
-	// Deflate expands at most ~1032:1; a larger claim is a zip bomb.
-	if f.Method != zip.Store && f.CompressedSize64 < limit/1100 {
-		limit = f.CompressedSize64*1100 + 1<<20
+// inflateLimit is the bound on a deflated member of an archive of size
+// bytes: Limits.Inflated, by default 4 × size + 256 MiB.
+func inflateLimit(l Limits, size int64) uint64 {
+	switch {
+	case l.Inflated < 0:
+		return maxZipMember
+	case l.Inflated > 0:
+		return uint64(l.Inflated)
 	}
-	if f.UncompressedSize64 > limit {
-		return nil, fmt.Errorf("member %s is %d bytes, more than %d", f.Name, f.UncompressedSize64, limit)
-	}
-	rc, err := f.Open()
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	return io.ReadAll(io.LimitReader(rc, int64(limit)))
+	return min(uint64(maxZipMember), 4*uint64(max(size, 0))+256<<20)
 }
 
-// zipMemberReader returns random access to a zip member: a section of r
-// for stored members, the inflated bytes otherwise.
-func zipMemberReader(r io.ReaderAt, f *zip.File) (io.ReaderAt, int64, error) {
-	if f.Method == zip.Store {
-		off, err := f.DataOffset()
-		if err != nil {
-			return nil, 0, err
-		}
-		if f.CompressedSize64 > 1<<62 {
-			return nil, 0, fmt.Errorf("member %s: size %d too large", f.Name, f.CompressedSize64)
-		}
-		n := int64(f.CompressedSize64)
-		return io.NewSectionReader(r, off, n), n, nil
+// memberList names an archive's first members, for errors.
+func memberList(a *zipArchive) string {
+	if len(a.members) == 0 {
+		return "it is empty"
 	}
-	b, err := readZipAll(f, maxZipMember)
-	if err != nil {
-		return nil, 0, err
+	var b strings.Builder
+	b.WriteString("members: ")
+	for i, m := range a.members {
+		if i == 8 {
+			fmt.Fprintf(&b, " and %d more", len(a.members)-8)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q", clipString(m.name, 64))
 	}
-	return strings.NewReader(string(b)), int64(len(b)), nil
+	return b.String()
 }
 
 // ReadConfigAndWeights reads an architecture JSON (model.to_json()) with a
@@ -522,6 +525,21 @@ func (r *k3reader) layer(l *Layer, grp *h5.Group, path string) error {
 				return err
 			}
 			ws = append(ws, v...)
+		}
+	case "TextVectorization", "StringLookup", "IntegerLookup":
+		// save_own_variables stores tf_idf weights by name, not number.
+		vg, err := r.sub(grp, "vars")
+		if err != nil {
+			return err
+		}
+		if vg != nil {
+			w, err := readDataset(vg, "idf_weights", path+"/vars/idf_weights")
+			if err != nil && !errors.Is(err, h5.ErrNotFound) {
+				return r.errf(path, err, "layer %q: idf_weights", l.Name)
+			}
+			if err == nil {
+				ws = []Weight{w}
+			}
 		}
 	default:
 		var err error

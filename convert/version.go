@@ -20,6 +20,9 @@ type ParseOptions struct {
 	WriterVersion string
 	// File names the source in error messages.
 	File string
+	// Limits bound the configuration's sizes; zero fields mean
+	// DefaultLimits.
+	Limits Limits
 }
 
 // version is a parsed Keras version string. Suffixes ("2.2.4-tf") are

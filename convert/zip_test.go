@@ -16,7 +16,7 @@ import (
 
 // rezip copies a .keras archive, with every member deflated, minus the
 // members drop names, plus extra members.
-func rezip(t *testing.T, src string, drop map[string]bool, extra map[string]string) []byte {
+func rezip(t testing.TB, src string, drop map[string]bool, extra map[string]string) []byte {
 	t.Helper()
 	zr, err := zip.OpenReader(src)
 	if err != nil {
@@ -87,7 +87,7 @@ func TestKerasZipDeflatedAndBroken(t *testing.T) {
 		kind error
 		msg  string
 	}{
-		{"not a zip", []byte("hello"), ErrFormat, "not a zip"},
+		{"not a zip", []byte("hello"), ErrFormat, "zip: end of central directory: file of 5 bytes is too short"},
 		{"no config", rezip(t, src, map[string]bool{"config.json": true}, nil), ErrFormat, "no config.json"},
 		{"no weights", rezip(t, src, map[string]bool{"model.weights.h5": true}, nil), ErrFormat, "no model.weights.h5"},
 		{"npz weights", rezip(t, src, map[string]bool{"model.weights.h5": true}, map[string]string{"model.weights.npz": "x"}), ErrUnsupported, "npz"},

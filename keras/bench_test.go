@@ -1,6 +1,7 @@
 package keras_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"github.com/rnnkit/rnnkit/internal/testutil"
@@ -91,6 +92,41 @@ func BenchmarkPredict(b *testing.B) {
 			b.ReportMetric(perCall*1e3, "ms/call")
 			b.ReportMetric(float64(x.Shape[0])/perCall, "seq/s")
 		})
+	}
+}
+
+// BenchmarkPredictInto is BenchmarkPredict through Model.PredictInto with
+// the output tensors reused call after call: the allocation-free steady
+// state. "t1" caps the call at one thread (keras.WithThreads(1)); "tmax"
+// uses GOMAXPROCS (run with -cpu 1,2 to see both).
+func BenchmarkPredictInto(b *testing.B) {
+	for _, w := range []string{"W2_lstm_b1", "W2_gru_b1", "W3_lstm_b64", "W3_gru_b64", "W4_emb_bilstm_clf", "W5_simplernn"} {
+		for _, threads := range []int{1, 0} {
+			name := w + "/t1"
+			if threads == 0 {
+				name = w + "/tmax"
+			}
+			b.Run(name, func(b *testing.B) {
+				m, x := loadWorkload(b, w)
+				o := m.CallOptions()
+				o.Threads = threads
+				m = m.WithCallOptions(o)
+				outs := make([]*keras.Tensor, 1)
+				if err := m.PredictInto(context.Background(), outs, x); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if err := m.PredictInto(context.Background(), outs, x); err != nil {
+						b.Fatal(err)
+					}
+				}
+				perCall := b.Elapsed().Seconds() / float64(b.N)
+				b.ReportMetric(perCall*1e3, "ms/call")
+				b.ReportMetric(float64(x.Shape[0])/perCall, "seq/s")
+			})
+		}
 	}
 }
 

@@ -38,16 +38,14 @@ var (
 	// with a client error (HTTP 400).
 	ErrInput = runtime.ErrInput
 	// ErrLimit means a call exceeds a bound set with the load options
-	// (WithMaxBatch, WithMaxSequenceLength, ...) or CallOptions.
-	// errors.Is(err, ErrInput) holds for these errors too.
-	ErrLimit error = limitError{}
+	// (WithMaxBatch, WithMaxSequenceLength, WithMemoryBudget, ...) or
+	// CallOptions; errors.Is(err, ErrInput) holds for these errors too.
+	// It is runtime.ErrLimit: sizes that overflow and calls over their
+	// memory budget are limit errors too. Load errors match it as well
+	// when the file exceeds a load limit (LoadLimits, WithLoadLimits);
+	// those are not ErrInput.
+	ErrLimit = runtime.ErrLimit
 )
-
-// limitError is ErrLimit's type: it is also ErrInput for errors.Is.
-type limitError struct{}
-
-func (limitError) Error() string        { return "limit exceeded" }
-func (limitError) Is(target error) bool { return target == ErrInput }
 
 // UnsupportedLayerError reports one layer whose class has no builder. It
 // is layers.UnsupportedLayerError; errors.As finds it in Load's errors.
@@ -147,7 +145,9 @@ type InputError struct {
 	Value    float32
 	// Reason says what is wrong and what was expected.
 	Reason string
-	// Err is ErrInput or ErrLimit.
+	// Err is ErrInput, ErrLimit, or an error wrapping ErrLimit (a
+	// *runtime.MemoryError for a call over its memory budget, a
+	// *runtime.SizeError for a shape whose size overflows).
 	Err error
 }
 
@@ -238,10 +238,27 @@ type ModelError struct {
 	Err  error
 }
 
-func (e *ModelError) Error() string { return tidyMessage(e.Err.Error(), e.File) }
+func (e *ModelError) Error() string {
+	return convert.ClipMessage(tidyMessage(clipRaw(e.Err.Error()), e.File))
+}
+
+// clipRaw bounds the text tidyMessage works on, so that a message built
+// from a hostile input costs little to tidy.
+func clipRaw(s string) string {
+	if len(s) > 64<<10 {
+		return s[:64<<10]
+	}
+	return s
+}
 
 // Unwrap returns the wrapped error.
 func (e *ModelError) Unwrap() error { return e.Err }
+
+// Is makes a load that exceeded a load limit (convert.ErrLimit) match
+// ErrLimit too.
+func (e *ModelError) Is(target error) bool {
+	return target == ErrLimit && errors.Is(e.Err, convert.ErrLimit)
+}
 
 // modelError wraps err as a *ModelError for file, unless it is nil or
 // already an error type that formats its file itself.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	goruntime "runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,9 +59,15 @@ type model struct {
 	// fixed batch dimension binding.
 	stateful bool
 
-	// pool holds non-streaming Workspaces so that Predict reuses scratch
-	// buffers across calls without sharing them between goroutines.
-	pool sync.Pool
+	// pool holds idle non-streaming Workspaces so that Predict reuses
+	// scratch buffers across calls without sharing them between
+	// goroutines. It is a free list rather than a sync.Pool, which the
+	// garbage collector empties: a Workspace holds megabytes of scratch,
+	// and re-making it after every collection made Predict allocate.
+	pool wsPool
+
+	// mem holds the memory trials (memory.go).
+	mem memState
 
 	shapesOnce sync.Once
 	shapes     *shapeInfo
@@ -69,7 +76,6 @@ type model struct {
 
 func newModel(desc *convert.Model, b *bound, call CallOptions) *Model {
 	m := &model{desc: desc, graph: b.graph, nodes: b.nodes}
-	m.pool.New = func() any { return runtime.NewWorkspace(false) }
 	m.inputs, m.outputs = specs(desc.Graph)
 	m.stateful = isStateful(desc.Graph)
 	return &Model{model: m, call: call}
@@ -112,6 +118,9 @@ func specs(g *convert.Graph) (inputs, outputs []TensorSpec) {
 			if dt, ok := l.Config["dtype"].(string); ok && dt != "" {
 				spec.DType = dt
 			}
+		}
+		if stringInput(g, r.Layer) {
+			spec.DType = "string"
 		}
 		spec.TokenIDs, spec.VocabularySize, spec.vocabLayer = tokenVocabulary(g, r.Layer, 0)
 		inputs = append(inputs, spec)
@@ -291,24 +300,131 @@ func (m *Model) PredictValuesContext(ctx context.Context, inputs ...runtime.Valu
 			return nil, modelError(m.desc.File, err)
 		}
 	}
-	ws := m.pool.Get().(*runtime.Workspace)
+	pw := m.pool.get()
+	outs, err := m.run(ctx, pw.ws, inputs)
+	if err != nil {
+		// A failed run may leave anything in ws; do not reuse it.
+		return nil, err
+	}
+	// Outputs may live in ws's scratch, which the next user of ws
+	// overwrites: copy them before ws goes back to the pool.
+	outs = cloneValues(outs)
+	m.pool.put(pw)
+	return outs, nil
+}
+
+// run runs the graph on ws from zero states, under ctx and the view's
+// thread budget. The outputs live in ws.
+func (m *Model) run(ctx context.Context, ws *runtime.Workspace, inputs []runtime.Value) ([]runtime.Value, error) {
 	ws.SetContext(ctx)
 	ws.SetThreads(m.call.Threads)
+	ws.SetMemoryBudget(m.call.memoryBudget())
 	// Stateful layers leave their final states in ws; Predict always
 	// starts from zeros, as a fresh Session does.
 	m.graph.ResetState(ws)
 	ws.ResetStates()
 	outs, err := m.graph.Run(ws, inputs)
+	ws.ClearContext()
 	if err != nil {
-		// A failed run may leave anything in ws; do not reuse it.
 		return nil, modelError(m.desc.File, err)
 	}
-	// Outputs may live in ws's scratch, which the next user of ws
-	// overwrites: copy them before ws goes back to the pool.
-	outs = cloneValues(outs)
-	ws.ClearContext()
-	m.pool.Put(ws)
 	return outs, nil
+}
+
+// PredictInto is PredictContext writing the outputs into outs, which must
+// have one entry per model output: output i goes into outs[i]'s memory
+// when its capacity holds it (its Shape and Data are resliced), else
+// outs[i] is replaced by a new tensor (nil entries too). A caller that
+// passes the same outs call after call, with inputs of the same shapes,
+// makes Predict allocation-free once the model's scratch buffers exist
+// (on one thread; a call that splits work over goroutines allocates a
+// few bytes per goroutine). Output masks are not returned (see
+// PredictValues). The model stays safe for concurrent use; outs must not
+// be shared between concurrent calls.
+func (m *Model) PredictInto(ctx context.Context, outs []*Tensor, inputs ...*Tensor) error {
+	if len(outs) != len(m.outputs) {
+		return &InputError{File: m.desc.File, Index: -1, Err: ErrInput,
+			Reason: fmt.Sprintf("PredictInto: got %d output tensors, the model has %d outputs", len(outs), len(m.outputs))}
+	}
+	pw := m.pool.get()
+	pw.vals = pw.vals[:0]
+	for i, t := range inputs {
+		if t == nil {
+			m.pool.put(pw)
+			return m.nilInput(i)
+		}
+		pw.vals = append(pw.vals, runtime.Value{T: t})
+	}
+	if err := m.checkInputs(pw.vals); err != nil {
+		m.pool.put(pw)
+		return err
+	}
+	if ctx != nil {
+		if err := ctx.Err(); err != nil {
+			m.pool.put(pw)
+			return modelError(m.desc.File, err)
+		}
+	}
+	res, err := m.run(ctx, pw.ws, pw.vals)
+	clear(pw.vals) // do not keep the caller's inputs alive
+	if err != nil {
+		return err
+	}
+	for i, v := range res {
+		outs[i] = copyInto(outs[i], v.T)
+	}
+	m.pool.put(pw)
+	return nil
+}
+
+// copyInto copies src into dst's memory when it fits, else into a new
+// tensor, and returns the tensor holding the copy.
+func copyInto(dst, src *Tensor) *Tensor {
+	if src == nil {
+		return nil
+	}
+	if dst == nil || cap(dst.Data) < len(src.Data) {
+		return src.Clone()
+	}
+	dst.Shape = append(dst.Shape[:0], src.Shape...)
+	dst.Data = dst.Data[:len(src.Data)]
+	copy(dst.Data, src.Data)
+	return dst
+}
+
+// pooledWS is an idle Workspace of a Model's pool, with a reusable slice
+// for PredictInto's input values.
+type pooledWS struct {
+	ws   *runtime.Workspace
+	vals []runtime.Value
+}
+
+// wsPool is a free list of Workspaces. It keeps at most maxIdle (at least
+// GOMAXPROCS) idle ones; more concurrent callers than that get fresh
+// Workspaces that are dropped afterwards.
+type wsPool struct {
+	mu   sync.Mutex
+	idle []*pooledWS
+}
+
+func (p *wsPool) get() *pooledWS {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.idle); n > 0 {
+		w := p.idle[n-1]
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		return w
+	}
+	return &pooledWS{ws: runtime.NewWorkspace(false)}
+}
+
+func (p *wsPool) put(w *pooledWS) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.idle) < max(4, goruntime.GOMAXPROCS(0)) {
+		p.idle = append(p.idle, w)
+	}
 }
 
 func (m *Model) nilInput(i int) error {
@@ -346,18 +462,17 @@ func (m *Model) checkInputs(inputs []runtime.Value) error {
 		if v.T == nil {
 			return fail(ErrInput, "no tensor (nil)")
 		}
-		n := 1
-		for _, d := range v.T.Shape {
-			if d < 0 {
-				n = -1
-				break
-			}
-			n *= d
+		if err := m.checkDType(i, spec, v.T); err != nil {
+			return err
 		}
-		if n != len(v.T.Data) {
+		n, err := runtime.ShapeSize(v.T.Shape)
+		if err != nil {
+			return fail(err, "%v", err)
+		}
+		if n != len(v.T.Data) && !v.T.IsString() {
 			return fail(ErrInput, "shape %v holds %d values, the data has %d", v.T.Shape, n, len(v.T.Data))
 		}
-		if spec.Shape != nil {
+		if spec.Shape != nil && !stringBatch(spec, v.T) {
 			if len(v.T.Shape) != len(spec.Shape) {
 				return fail(ErrInput, "got shape %v (rank %d), want %s (rank %d)", v.T.Shape, len(v.T.Shape), shapeString(spec.Shape), len(spec.Shape))
 			}
@@ -391,7 +506,14 @@ func (m *Model) checkInputs(inputs []runtime.Value) error {
 		if lim := m.call.MaxSequenceLength; lim > 0 && (len(v.T.Shape) >= 3 || spec.TokenIDs && len(v.T.Shape) == 2) && v.T.Shape[1] > lim {
 			return fail(ErrLimit, "sequence of %d steps exceeds the limit of %d (MaxSequenceLength)", v.T.Shape[1], lim)
 		}
-		if spec.TokenIDs && spec.VocabularySize > 0 {
+	}
+	// The estimate needs inputs that fit the model, and comes before the
+	// scan of every token id, which takes seconds on a hostile input.
+	if err := m.checkMemory(inputs); err != nil {
+		return err
+	}
+	for i, v := range inputs {
+		if spec := &m.inputs[i]; spec.TokenIDs && spec.VocabularySize > 0 {
 			if err := m.checkTokenIDs(i, spec, v.T); err != nil {
 				return err
 			}
@@ -576,6 +698,7 @@ func (s *Session) begin(ctx context.Context) error {
 	ws := s.s.Workspace()
 	ws.SetContext(ctx)
 	ws.SetThreads(s.m.call.Threads)
+	ws.SetMemoryBudget(s.m.call.memoryBudget())
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 
+	"github.com/rnnkit/rnnkit/convert"
 	"github.com/rnnkit/rnnkit/layers"
 )
 
@@ -15,6 +16,10 @@ type options struct {
 	custom       []customLayer
 	lambdas      map[string]layers.LambdaFunc
 	call         CallOptions
+	// vocabularies holds WithVocabulary's tokens by layer name.
+	vocabularies map[string][]string
+	loadLimits   convert.Limits
+	integrity    integrityOptions
 }
 
 type customLayer struct {
@@ -90,6 +95,13 @@ type CallOptions struct {
 	// MaxBatch bounds the batch dimension (dimension 0) of every input;
 	// a larger batch fails with ErrLimit before any work.
 	MaxBatch int
+	// MaxMemory bounds the bytes one call may allocate: a call whose
+	// estimated peak memory (from its input shapes and the model) goes
+	// over it fails with ErrLimit before any work, and the workspace
+	// refuses allocations beyond it should the estimate be short. 0 means
+	// DefaultMemoryBudget (1 GiB), a negative value no bound. Set it with
+	// WithMemoryBudget at load.
+	MaxMemory int64
 }
 
 // kerasVersionRE matches the versions WithKerasVersion takes.
@@ -123,8 +135,23 @@ func (o *options) registry() *layers.Registry {
 			r.Register(class, lb)
 		}
 	}
+	o.registerVocabularies(r)
 	for _, c := range o.custom {
 		r.Register(c.className, c.builder)
 	}
 	return r
+}
+
+// LoadLimits bound what a model file may ask for at load: configuration
+// size and nesting, list lengths, shape ranks and dimensions, layer and
+// node counts, layer sizes (units, filters, input_dim, ...). A file over
+// a limit fails with ErrLimit before anything is allocated from its
+// numbers. Zero fields mean the defaults (convert.DefaultLimits), which
+// are far above any real Keras model; negative fields mean no limit.
+type LoadLimits = convert.Limits
+
+// WithLoadLimits replaces the load limits, for the rare model larger than
+// the defaults (or a service that wants tighter ones).
+func WithLoadLimits(l LoadLimits) Option {
+	return func(o *options) { o.loadLimits = l }
 }

@@ -19,7 +19,8 @@ type Tensor = runtime.Tensor
 const maxExactID = 1 << 24
 
 // NewTensor returns a zero tensor of the given shape. It panics on a
-// negative dimension.
+// negative dimension or a shape whose element count overflows; check a
+// shape that comes from outside with runtime.ShapeSize first.
 func NewTensor(shape ...int) *Tensor { return runtime.NewTensor(shape...) }
 
 // FromFloat32 wraps data (not copied) as a tensor of the given shape, for
@@ -54,12 +55,9 @@ func FromTokenIDs(ids []int, shape ...int) (*Tensor, error) {
 }
 
 func checkShape(n int, shape []int) error {
-	want := 1
-	for _, d := range shape {
-		if d < 0 {
-			return fmt.Errorf("keras: shape %v has a negative dimension: %w", shape, ErrInput)
-		}
-		want *= d
+	want, err := runtime.ShapeSize(shape)
+	if err != nil {
+		return fmt.Errorf("keras: %w", err)
 	}
 	if want != n {
 		return fmt.Errorf("keras: %d values do not fill shape %v (%d values): %w", n, shape, want, ErrInput)

@@ -191,8 +191,8 @@ func (l *Attention) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.
 		return nil, err
 	}
 
-	weights := runtime.NewTensor(b, tq, tv)
-	out := runtime.NewTensor(b, tq, dv)
+	weights := ctx.NewTensor(b, tq, tv)
+	out := ctx.NewTensor(b, tq, dv)
 	kt := ctx.Scratch(l, 0, dim*tv)
 	for bi := 0; bi < b; bi++ {
 		qb := q.Data[bi*tq*dim : (bi+1)*tq*dim]
@@ -481,7 +481,7 @@ func (l *MultiHeadAttention) Call(ctx *runtime.Workspace, call *runtime.Call) ([
 	for i := range qp {
 		qp[i] *= inv
 	}
-	scores := runtime.NewTensor(b, h, t, s)
+	scores := ctx.NewTensor(b, h, t, s)
 	allowed := func(bi, i, j int) bool {
 		if qMask != nil && qMask.Data[bi*t+i] == 0 {
 			return false
@@ -542,7 +542,7 @@ func (l *MultiHeadAttention) Call(ctx *runtime.Workspace, call *runtime.Call) ([
 			}
 		}
 	}
-	out := runtime.NewTensor(b, t, l.OutDim)
+	out := ctx.NewTensor(b, t, l.OutDim)
 	project(out.Data, cx, b*t, h*vd, l.OutDim, l.Wo, l.Bo)
 	res := []runtime.Value{{T: out, Mask: qMask}}
 	if withScores {

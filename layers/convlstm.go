@@ -246,7 +246,7 @@ func (l *ConvLSTM) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.V
 			if stored != nil && init == nil {
 				return nil, fmt.Errorf("stored state is for batch %d, input has batch %d: reset the states first", stored[0].Shape[0], B)
 			}
-			stored = []*runtime.Tensor{runtime.NewTensor(B, P*F), runtime.NewTensor(B, P*F)}
+			stored = []*runtime.Tensor{ctx.NewTensor(B, P*F), ctx.NewTensor(B, P*F)}
 			ctx.SetState(l, stored)
 		} else if init == nil {
 			// The stored states are channels last, as the loop keeps them.

@@ -126,7 +126,7 @@ func (l *Conv1D) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Val
 	}
 	g := windowGeometryOrEmpty([]int{n}, []int{l.KernelSize}, []int{l.Strides}, []int{l.DilationRate}, l.Padding)
 	outLen, f := g.outPositions, l.Filters
-	out := runtime.NewTensor(b, outLen, f)
+	out := ctx.NewTensor(b, outLen, f)
 	rows := b * outLen
 	if rows > 0 {
 		l.core.run(&g, x.Data, b, ctx.Scratch(l, 0, l.core.colsLen(&g, b)), out.Data)
@@ -140,7 +140,7 @@ func (l *Conv1D) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Val
 	}
 	if fo != f {
 		// glu halves the filters axis, so it cannot work in place.
-		y := runtime.NewTensor(b, outLen, fo)
+		y := ctx.NewTensor(b, outLen, fo)
 		if rows > 0 {
 			l.act(y.Data, out.Data, f)
 		}

@@ -213,12 +213,9 @@ func checkWeightShape(spec *convert.Layer, w convert.Weight, want ...int) error 
 
 // checkWeightLen checks that a weight holds as many values as its shape.
 func checkWeightLen(spec *convert.Layer, w convert.Weight) error {
-	n := 1
-	for _, d := range w.Shape {
-		if d < 0 {
-			return errWeightShape(spec, w, "non-negative dimensions")
-		}
-		n *= d
+	n, err := runtime.ShapeSize(w.Shape)
+	if err != nil {
+		return errWeightShape(spec, w, "non-negative dimensions whose product fits in memory")
 	}
 	if n != len(w.Data) {
 		return fmt.Errorf("layer %q (%s): weight %q: shape %v needs %d values, got %d: %w",

@@ -85,7 +85,7 @@ func buildMerge(spec *convert.Layer, env *Env, op mergeOp) (runtime.Layer, error
 }
 
 // Call merges the input list: each x [batch, ...], broadcast together.
-func (l *Merge) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
+func (l *Merge) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in := call.Inputs()
 	if len(in) < 1 {
 		return nil, fmt.Errorf("got no inputs, want a list of tensors")
@@ -352,7 +352,7 @@ func buildConcatenate(spec *convert.Layer, env *Env) (runtime.Layer, error) {
 }
 
 // Call concatenates; all inputs have the same shape except on Axis.
-func (l *Concatenate) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
+func (l *Concatenate) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in := call.Inputs()
 	if len(in) < 1 {
 		return nil, fmt.Errorf("got no inputs, want a list of tensors")
@@ -513,7 +513,7 @@ func buildDot(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 // Call computes the batch dot product. x: [batch, ...] and y: [batch, ...];
 // the output holds x's remaining axes then y's (a [batch, 1] result when
 // both inputs are 2-D).
-func (l *Dot) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
+func (l *Dot) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in := call.Inputs()
 	if len(in) != 2 || in[0].T == nil || in[1].T == nil {
 		return nil, fmt.Errorf("got %d inputs, want exactly 2 tensors", len(in))
@@ -563,7 +563,7 @@ func (l *Dot) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, e
 	if len(shape) == 1 {
 		shape = append(shape, 1)
 	}
-	out := runtime.NewTensor(shape...)
+	out := ctx.NewTensor(shape...)
 	if mx > 0 && my > 0 {
 		for i := 0; i < b; i++ {
 			kernel.MatMul(mx, my, k, xt.Data[i*mx*k:], max(1, k), yt.Data[i*k*my:], my, out.Data[i*mx*my:], my, false)

@@ -96,7 +96,7 @@ func buildLayerNormalization(spec *convert.Layer, _ *Env) (runtime.Layer, error)
 }
 
 // Call normalizes x (any rank) over the configured axes.
-func (l *LayerNormalization) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
+func (l *LayerNormalization) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in, err := singleInput(call)
 	if err != nil {
 		return nil, err
@@ -240,7 +240,7 @@ func buildBatchNormalization(spec *convert.Layer, _ *Env) (runtime.Layer, error)
 }
 
 // Call normalizes x (any rank) per channel of Axis.
-func (l *BatchNormalization) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
+func (l *BatchNormalization) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in, err := singleInput(call)
 	if err != nil {
 		return nil, err
@@ -253,7 +253,7 @@ func (l *BatchNormalization) Call(_ *runtime.Workspace, call *runtime.Call) ([]r
 	if axis < 0 || axis >= x.Rank() || x.Shape[axis] != len(l.Scale) {
 		return nil, fmt.Errorf("input shape %v: axis %d does not have %d channels", x.Shape, l.Axis, len(l.Scale))
 	}
-	out := runtime.NewTensor(x.Shape...)
+	out := ctx.NewTensor(x.Shape...)
 	c := len(l.Scale)
 	inner := shapeSize(x.Shape[axis+1:])
 	for i, v := range x.Data {

@@ -110,7 +110,7 @@ type OpLayer struct {
 }
 
 // Call evaluates the operation.
-func (l *OpLayer) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
+func (l *OpLayer) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	out, err := l.run(l, call)
 	if err != nil {
 		return nil, fmt.Errorf("op %q (%s): %w", l.name, l.className, err)

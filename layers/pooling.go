@@ -92,14 +92,14 @@ func buildPooling1D(spec *convert.Layer, isMax bool) (runtime.Layer, error) {
 
 // Call pools x: [batch, steps, features] (channels_last) or
 // [batch, features, steps] (channels_first).
-func (l *Pooling1D) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
+func (l *Pooling1D) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	_, x, err := stepsInput(call, l.ChannelsFirst)
 	if err != nil {
 		return nil, err
 	}
 	b, n, f := x.Shape[0], x.Shape[1], x.Shape[2]
 	outLen, padLeft := windows(n, l.PoolSize, l.Strides, l.Same)
-	out := runtime.NewTensor(b, outLen, f)
+	out := ctx.NewTensor(b, outLen, f)
 	for i := 0; i < b; i++ {
 		for o := 0; o < outLen; o++ {
 			start := o*l.Strides - padLeft
@@ -169,7 +169,7 @@ func buildGlobalPooling1D(spec *convert.Layer, isMax bool) (runtime.Layer, error
 
 // Call reduces the steps axis: [batch, steps, features] → [batch, features]
 // ([batch, 1, features] with keepdims).
-func (l *GlobalPooling1D) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
+func (l *GlobalPooling1D) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in, x, err := stepsInput(call, l.ChannelsFirst)
 	if err != nil {
 		return nil, err
@@ -182,7 +182,7 @@ func (l *GlobalPooling1D) Call(_ *runtime.Workspace, call *runtime.Call) ([]runt
 	if mask != nil && (mask.Len() != b*n || mask.Rank() != 2 || mask.Shape[0] != b) {
 		return nil, fmt.Errorf("mask shape %v: want [%d %d]", mask.Shape, b, n)
 	}
-	out := runtime.NewTensor(b, f)
+	out := ctx.NewTensor(b, f)
 	for i := 0; i < b; i++ {
 		dst := out.Data[i*f : (i+1)*f]
 		if l.Max {

@@ -60,7 +60,7 @@ func dataFormat(spec *convert.Layer) (bool, error) {
 }
 
 // Call flattens all axes but the batch axis.
-func (l *Flatten) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
+func (l *Flatten) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in, err := singleInput(call)
 	if err != nil {
 		return nil, err
@@ -121,7 +121,7 @@ func buildReshape(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 }
 
 // Call reshapes each sample.
-func (l *Reshape) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
+func (l *Reshape) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in, err := singleInput(call)
 	if err != nil {
 		return nil, err
@@ -181,7 +181,7 @@ func buildPermute(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 }
 
 // Call transposes x with the pattern (0, dims...).
-func (l *Permute) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
+func (l *Permute) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in, err := singleInput(call)
 	if err != nil {
 		return nil, err
@@ -214,7 +214,7 @@ func buildRepeatVector(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 }
 
 // Call repeats each sample N times along a new axis 1.
-func (l *RepeatVector) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
+func (l *RepeatVector) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	in, err := singleInput(call)
 	if err != nil {
 		return nil, err
@@ -227,7 +227,7 @@ func (l *RepeatVector) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime
 	if err := checkExpanded(b, l.N, f); err != nil {
 		return nil, err
 	}
-	out := runtime.NewTensor(b, l.N, f)
+	out := ctx.NewTensor(b, l.N, f)
 	for i := 0; i < b; i++ {
 		row := x.Data[i*f : (i+1)*f]
 		for t := 0; t < l.N; t++ {
@@ -292,7 +292,7 @@ func buildZeroPadding1D(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 }
 
 // Call pads the time axis with zeros.
-func (l *ZeroPadding1D) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
+func (l *ZeroPadding1D) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	x, err := sequenceInput(call)
 	if err != nil {
 		return nil, err
@@ -302,7 +302,7 @@ func (l *ZeroPadding1D) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtim
 	if err := checkExpanded(b, nt, f); err != nil {
 		return nil, err
 	}
-	out := runtime.NewTensor(b, nt, f)
+	out := ctx.NewTensor(b, nt, f)
 	for i := 0; i < b; i++ {
 		copy(out.Data[(i*nt+l.Padding[0])*f:], x.Data[i*t*f:(i+1)*t*f])
 	}
@@ -328,7 +328,7 @@ func buildCropping1D(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 }
 
 // Call crops the time axis.
-func (l *Cropping1D) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
+func (l *Cropping1D) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	x, err := sequenceInput(call)
 	if err != nil {
 		return nil, err
@@ -338,7 +338,7 @@ func (l *Cropping1D) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.V
 	if nt <= 0 {
 		return nil, fmt.Errorf("input shape %v: cropping %v leaves no steps", x.Shape, l.Cropping)
 	}
-	out := runtime.NewTensor(b, nt, f)
+	out := ctx.NewTensor(b, nt, f)
 	for i := 0; i < b; i++ {
 		copy(out.Data[i*nt*f:(i+1)*nt*f], x.Data[(i*t+l.Cropping[0])*f:])
 	}
@@ -367,7 +367,7 @@ func buildUpSampling1D(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
 }
 
 // Call repeats steps: out[:, t·size+k] = x[:, t].
-func (l *UpSampling1D) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
+func (l *UpSampling1D) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value, error) {
 	x, err := sequenceInput(call)
 	if err != nil {
 		return nil, err
@@ -377,7 +377,7 @@ func (l *UpSampling1D) Call(_ *runtime.Workspace, call *runtime.Call) ([]runtime
 	if err := checkExpanded(b, nt, f); err != nil {
 		return nil, err
 	}
-	out := runtime.NewTensor(b, nt, f)
+	out := ctx.NewTensor(b, nt, f)
 	for i := 0; i < b; i++ {
 		for s := 0; s < t; s++ {
 			src := x.Data[(i*t+s)*f : (i*t+s+1)*f]
@@ -406,14 +406,9 @@ func checkExpanded(shape ...int) error {
 	return nil
 }
 
-// shapeSize is the number of elements of shape.
-func shapeSize(shape []int) int {
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
-	return n
-}
+// shapeSize is the number of elements of shape; a shape whose size
+// overflows stops the graph run with a *runtime.SizeError.
+func shapeSize(shape []int) int { return runtime.MustSize(shape...) }
 
 // rowStrides returns row-major strides for shape.
 func rowStrides(shape []int) []int {

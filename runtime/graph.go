@@ -216,7 +216,12 @@ func (g *Graph) Run(ctx *Workspace, inputs []Value) ([]Value, error) {
 // RunObserved is Run that also calls observe, when not nil, after each node
 // with the node's index (as in Nodes) and its outputs, for tools that learn
 // every layer's output shape from a dummy run. observe must not keep outs.
-func (g *Graph) RunObserved(ctx *Workspace, inputs []Value, observe func(node int, outs []Value)) ([]Value, error) {
+//
+// A size that overflows or an allocation over the Workspace's memory
+// budget (SetMemoryBudget) stops the run with a *SizeError or
+// *MemoryError (errors.Is(err, ErrLimit)); the Workspace must then be
+// dropped.
+func (g *Graph) RunObserved(ctx *Workspace, inputs []Value, observe func(node int, outs []Value)) (outs []Value, err error) {
 	if len(inputs) != len(g.inputs) {
 		return nil, fmt.Errorf("model %q: got %d inputs, want %d", g.name, len(inputs), len(g.inputs))
 	}
@@ -228,6 +233,23 @@ func (g *Graph) RunObserved(ctx *Workspace, inputs []Value, observe func(node in
 			return nil, fmt.Errorf("model %q: input %d has no tensor", g.name, i)
 		}
 	}
+	// The limit panics of allocations that cannot return an error
+	// (Output, Scratch, NewTensor) become the run's error, naming the
+	// layer being run. Registered first, this runs after the cleanup
+	// below.
+	var cur *GraphNode
+	defer func() {
+		if r := recover(); r != nil {
+			lp, ok := r.(limitPanic)
+			if !ok {
+				panic(r)
+			}
+			outs, err = nil, lp.err
+			if cur != nil {
+				err = fmt.Errorf("layer %q (%s): %w", cur.Layer.Name(), cur.Layer.ClassName(), err)
+			}
+		}
+	}()
 	parent := ctx.node
 	if parent == nil {
 		// The outermost run: outputs reused from the last run must not
@@ -252,6 +274,7 @@ func (g *Graph) RunObserved(ctx *Workspace, inputs []Value, observe func(node in
 			return nil, err
 		}
 		n := &g.nodes[ni]
+		cur = n
 		call := &f.calls[ni]
 		for _, b := range f.binds[f.bindAt[ni]:f.bindAt[ni+1]] {
 			for vi, s := range b.slots {

@@ -68,15 +68,9 @@ func (s *nodeScope) get(owner any) *scopeOwner {
 // same memory.
 func (c *Workspace) Output(owner any, slot int, shape ...int) *Tensor {
 	if c == nil || c.node == nil || slot < 0 {
-		return NewTensor(shape...)
+		return c.NewTensor(shape...)
 	}
-	n := 1
-	for _, d := range shape {
-		if d < 0 {
-			panic("runtime: negative dimension")
-		}
-		n *= d
-	}
+	n := MustSize(shape...)
 	o := c.node.get(owner)
 	if slot >= len(o.bufs) {
 		o.bufs = append(o.bufs, make([]*outputBuf, slot+1-len(o.bufs))...)
@@ -99,6 +93,7 @@ func (c *Workspace) Output(owner any, slot int, shape ...int) *Tensor {
 		b.t.Data = b.t.Data[:n]
 		clear(b.t.Data)
 	} else {
+		c.charge(n)
 		b.t.Data = make([]float32, n)
 	}
 	if len(shape) <= maxOutputRank {

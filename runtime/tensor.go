@@ -12,20 +12,29 @@ import "fmt"
 //
 // Token ids travel as float32 too (exact up to 2^24), so one tensor type
 // serves every Keras input; boolean masks are tensors holding 0 and 1.
+//
+// A string tensor (the input of a model whose InputLayer has dtype
+// string, fed to TextVectorization, StringLookup or Hashing) holds its
+// elements in Strings, row-major like Data, and has no Data. Numeric
+// layers never see one: Predict checks each input's kind against the
+// model's input dtype.
 type Tensor struct {
 	Shape []int
 	Data  []float32
+	// Strings holds the elements of a string tensor; nil otherwise.
+	Strings []string
 }
 
-// NewTensor returns a zero tensor of the given shape.
+// IsString reports whether t is a string tensor.
+func (t *Tensor) IsString() bool { return t.Strings != nil }
+
+// NewTensor returns a zero tensor of the given shape. A negative
+// dimension, or a shape whose element count overflows (see ShapeSize),
+// panics with a value that Graph.Run recovers and returns as its
+// *SizeError (errors.Is(err, ErrLimit)); callers outside a graph run
+// check the shape with ShapeSize first.
 func NewTensor(shape ...int) *Tensor {
-	n := 1
-	for _, d := range shape {
-		if d < 0 {
-			panic("runtime: negative dimension")
-		}
-		n *= d
-	}
+	n := MustSize(shape...)
 	if len(shape) <= inlineRank {
 		// One allocation for the tensor and its shape: layers make an
 		// output tensor per call, and in a streaming step the
@@ -49,12 +58,9 @@ type tensorWithShape struct {
 // FromData wraps data as a tensor of the given shape. It returns an error
 // when the element count does not match the shape.
 func FromData(data []float32, shape ...int) (*Tensor, error) {
-	n := 1
-	for _, d := range shape {
-		if d < 0 {
-			return nil, fmt.Errorf("runtime: negative dimension in shape %v", shape)
-		}
-		n *= d
+	n, err := ShapeSize(shape)
+	if err != nil {
+		return nil, err
 	}
 	if n != len(data) {
 		return nil, fmt.Errorf("runtime: %d values do not fill shape %v (%d)", len(data), shape, n)
@@ -63,14 +69,23 @@ func FromData(data []float32, shape ...int) (*Tensor, error) {
 }
 
 // Len is the number of elements.
-func (t *Tensor) Len() int { return len(t.Data) }
+func (t *Tensor) Len() int {
+	if t.Strings != nil {
+		return len(t.Strings)
+	}
+	return len(t.Data)
+}
 
 // Rank is the number of dimensions.
 func (t *Tensor) Rank() int { return len(t.Shape) }
 
 // Clone returns a deep copy.
 func (t *Tensor) Clone() *Tensor {
-	return &Tensor{Shape: append([]int(nil), t.Shape...), Data: append([]float32(nil), t.Data...)}
+	c := &Tensor{Shape: append([]int(nil), t.Shape...), Data: append([]float32(nil), t.Data...)}
+	if t.Strings != nil {
+		c.Strings = append([]string{}, t.Strings...)
+	}
+	return c
 }
 
 // String describes the shape, for error messages.
@@ -83,9 +98,9 @@ func (t *Tensor) Rows() int {
 	if len(t.Shape) < 2 {
 		return 1
 	}
-	n := 1
-	for _, d := range t.Shape[:len(t.Shape)-1] {
-		n *= d
+	n, err := ShapeSize(t.Shape[:len(t.Shape)-1])
+	if err != nil {
+		return 0 // not a valid tensor: no row to give
 	}
 	return n
 }

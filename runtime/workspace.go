@@ -49,6 +49,10 @@ type Workspace struct {
 	ctx     context.Context
 	done    <-chan struct{}
 	threads int
+	// budget bounds the bytes a call may newly allocate through c
+	// (Output, Scratch, NewTensor); 0 means no bound. used counts them
+	// since the last SetMemoryBudget.
+	budget, used int64
 }
 
 // frameKey names a graph's frame: the graph and the outer node running it
@@ -136,6 +140,49 @@ func (c *Workspace) Threads() int {
 	return max(1, goruntime.GOMAXPROCS(0))
 }
 
+// SetMemoryBudget bounds the bytes that the calls run on c from now on
+// may newly allocate through it (Output, Scratch and NewTensor; buffers
+// reused from earlier calls cost nothing) and restarts the count. An
+// allocation that would go over the budget panics with a value that
+// Graph.Run recovers and returns as a *MemoryError (errors.Is(err,
+// ErrLimit)); the Workspace must then be dropped, as after any failed
+// run. bytes <= 0 means no bound. Callers set it before each call: the
+// count runs across calls until the next SetMemoryBudget.
+func (c *Workspace) SetMemoryBudget(bytes int64) {
+	c.budget = max(bytes, 0)
+	c.used = 0
+}
+
+// MemoryUsed is the number of bytes allocated through c since the last
+// SetMemoryBudget (or since c was made).
+func (c *Workspace) MemoryUsed() int64 {
+	if c == nil {
+		return 0
+	}
+	return c.used
+}
+
+// charge counts n float32 about to be allocated, and refuses them when
+// they would take the count over the budget.
+func (c *Workspace) charge(n int) {
+	if c == nil {
+		return
+	}
+	b := int64(n) * 4 // n <= MaxElements: no overflow
+	if c.budget > 0 && b > c.budget-c.used {
+		panic(limitPanic{&MemoryError{Need: c.used + b, Budget: c.budget}})
+	}
+	c.used += b
+}
+
+// NewTensor is runtime.NewTensor counted against c's memory budget (see
+// SetMemoryBudget): layers make the per-call tensors they do not take
+// from Output with it. A nil c makes a plain tensor.
+func (c *Workspace) NewTensor(shape ...int) *Tensor {
+	c.charge(MustSize(shape...))
+	return NewTensor(shape...)
+}
+
 // Streaming reports whether all recurrent layers carry state across calls.
 func (c *Workspace) Streaming() bool { return c.streaming }
 
@@ -170,7 +217,14 @@ func (c *Workspace) ResetStates() {
 // across calls so that steady-state calls allocate nothing. Its contents
 // are unspecified; a later call with the same key may return the same
 // memory, so results that outlive the call must not live in it.
+//
+// A negative or too large n, or one that takes the call over its memory
+// budget, panics with a value that Graph.Run returns as its error (see
+// SetMemoryBudget).
 func (c *Workspace) Scratch(owner any, slot, n int) []float32 {
+	if n < 0 || n > MaxElements {
+		panic(limitPanic{sizeError("scratch buffer", []int{n})})
+	}
 	if slot < 0 || slot >= maxFastSlot {
 		k := scratchKey{owner, slot}
 		if buf, ok := c.scratch[k]; ok && cap(buf) >= n {
@@ -179,6 +233,7 @@ func (c *Workspace) Scratch(owner any, slot, n int) []float32 {
 		if c.scratch == nil {
 			c.scratch = make(map[scratchKey][]float32)
 		}
+		c.charge(n)
 		buf := make([]float32, n)
 		c.scratch[k] = buf
 		return buf
@@ -201,6 +256,7 @@ func (c *Workspace) Scratch(owner any, slot, n int) []float32 {
 	if buf := o.bufs[slot]; cap(buf) >= n {
 		return buf[:n]
 	}
+	c.charge(n)
 	buf := make([]float32, n)
 	o.bufs[slot] = buf
 	return buf

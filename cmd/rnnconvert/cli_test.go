@@ -25,7 +25,7 @@ func TestVersion(t *testing.T) {
 // "help CMD") on stdout with exit 0, listing every flag it accepts with
 // its default, and examples.
 func TestCommandHelp(t *testing.T) {
-	for _, name := range []string{"inspect", "predict", "verify"} {
+	for _, name := range []string{"inspect", "predict", "verify", "serve"} {
 		for _, args := range [][]string{{name, "--help"}, {name, "-h"}, {"help", name}, {name, "MODEL", "--ids", "1", "--help"}} {
 			code, out, errs := runCmd(args...)
 			if code != 0 || errs != "" {
@@ -44,6 +44,9 @@ func TestCommandHelp(t *testing.T) {
 		"predict": {"--ids IDS", "--values VALUES", "--input FILE.npy", "--json", "--out DIR", "--name-outputs", "--calls int", "(default 1)", "--weights FILE"},
 		"verify":  {"--case DIR", "--expect FILE.npy", "--atol float", "(default 1e-05)", "--rtol float", "(default 0.0001)", "--ids IDS"},
 		"inspect": {"--json"},
+		"serve": {"--name NAME", "--addr HOST:PORT", "(default 127.0.0.1:8080)", "--grpc-addr HOST:PORT", "--model-repository DIR",
+			"--max-batch int", "(default 32)", "--batch-timeout duration", "(default 2ms)", "--max-body-bytes int", "--request-timeout duration",
+			"--tokenizer FILE", "--maxlen int", "--log-format string", "(default text)"},
 	} {
 		_, out, _ := runCmd(name, "--help")
 		for _, w := range want {

@@ -20,6 +20,8 @@ type modelFlags struct {
 	config, weights, kerasVersion string
 	// cmd is the command name, for hints that show a command line.
 	cmd string
+	// vocab is --vocabulary LAYER=FILE.
+	vocab vocabFlags
 }
 
 func (mf *modelFlags) register(fs *flag.FlagSet, cmd string) {
@@ -27,6 +29,7 @@ func (mf *modelFlags) register(fs *flag.FlagSet, cmd string) {
 	fs.StringVar(&mf.config, "config", "", "architecture `JSON` (model.to_json()), with --weights, instead of MODEL")
 	fs.StringVar(&mf.weights, "weights", "", "weights `FILE` for --config (.weights.h5 or legacy save_weights HDF5)")
 	fs.StringVar(&mf.kerasVersion, "keras-version", "", "Keras `VERSION` whose semantics apply (2.1.6, 3.16.0), for files that do not record it;\nthe default is the version the file records")
+	fs.Var(&mf.vocab, "vocabulary", vocabUsage)
 }
 
 // kerasVersionRE accepts the versions rnnkit knows: Keras 1 to 3, as
@@ -34,13 +37,17 @@ func (mf *modelFlags) register(fs *flag.FlagSet, cmd string) {
 var kerasVersionRE = regexp.MustCompile(`^[123](\.[0-9]+){0,2}([-+][0-9A-Za-z.+-]*)?$`)
 
 func (mf *modelFlags) options() ([]keras.Option, error) {
+	vopts, err := mf.vocab.options()
+	if err != nil {
+		return nil, err
+	}
 	if mf.kerasVersion == "" {
-		return nil, nil
+		return vopts, nil
 	}
 	if !kerasVersionRE.MatchString(mf.kerasVersion) {
 		return nil, errUsage("--keras-version %q: want a Keras version from 1 to 3 such as 1.2.2, 2.1.6 or 3.16.0", mf.kerasVersion)
 	}
-	return []keras.Option{keras.WithKerasVersion(mf.kerasVersion)}, nil
+	return append(vopts, keras.WithKerasVersion(mf.kerasVersion)), nil
 }
 
 // load loads the model from the positional MODEL or --config/--weights.
@@ -386,6 +393,7 @@ var predictCmd = command{
 		`MODEL --ids "3,7,1;4,0,0" [--json] [--out DIR [--name-outputs]]`,
 		`MODEL --values "0.5,1,2;3,4,5" ...`,
 		`MODEL --input x0.npy [--input x1.npy ...] [--calls K] ...`,
+		`MODEL (--texts X.json | --text S ...) [--vocabulary LAYER=FILE] [--out DIR]`,
 		`MODEL --tokenizer T (--texts X.json | --text S ...) [--maxlen N --padding pre|post --truncating pre|post] ...`,
 	},
 	summary: `Runs MODEL on the inputs and prints its outputs, or writes them as .npy files
@@ -399,11 +407,16 @@ A model with one token-id input also takes text: --tokenizer T (a Keras
 Tokenizer's to_json output, a word-index JSON or a pickle) with --texts X.json
 (a JSON list of strings) or --text S, tokenized (texts_to_sequences) and
 padded (pad_sequences with --maxlen, --padding, --truncating, --value; without
---maxlen the model's fixed input length, else the longest text).`,
+--maxlen the model's fixed input length, else the longest text). A model whose
+input takes strings (TextVectorization or StringLookup inside) runs on --texts
+or --text without a tokenizer; --vocabulary LAYER=FILE supplies a lookup
+layer's vocabulary that the file does not keep.`,
 	examples: []string{
 		`rnnconvert predict testdata/example/char_gru_generator/model.keras --ids "22,9,13;4,20,0" --json`,
 		`rnnconvert predict testdata/goldens-text/pipe_sentiment_lstm_en/model.keras --tokenizer testdata/goldens-text/pipe_sentiment_lstm_en/tokenizer.json --text "a masterpiece, truly great" --maxlen 12`,
 		"rnnconvert predict testdata/example/char_gru_generator/model.keras --input testdata/example/char_gru_generator/x0.npy --out /tmp/out --name-outputs",
+		"rnnconvert predict testdata/goldens-text/textvectorization/tv_default_len12_lstm/model.keras --text \"Great movie!\" --out /tmp/out",
+		"rnnconvert predict spam_model.h5 --vocabulary text_vectorization=vectorizer_vocab.pkl --texts texts.json --out /tmp/out",
 	},
 }
 
@@ -419,6 +432,8 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	named := fs.Bool("name-outputs", false, "with --out, name the files by output (<output>.npy; <output>_<call>.npy with --calls)")
 	asJSON := fs.Bool("json", false, `print the outputs as JSON: {"outputs": [{"name", "call", "shape", "values"}]};
 NaN and infinities print as the strings "NaN", "Infinity", "-Infinity"`)
+	var maxMem byteSize
+	fs.Var(&maxMem, "max-memory", "memory budget of each call, `SIZE` in bytes with an optional unit (512MiB, 2GB, 1073741824),\nor none: a call estimated to need more fails before it runs (default 1GiB)")
 	pos, code, done := predictCmd.parse(fs, args, stdout, stderr)
 	if done {
 		return code
@@ -430,6 +445,7 @@ NaN and infinities print as the strings "NaN", "Infinity", "-Infinity"`)
 	if err != nil {
 		return status(stderr, err)
 	}
+	m = withMemory(m, &maxMem)
 	var ys []*keras.Tensor
 	if tp.active() {
 		ys, err = tp.predict(m)
@@ -642,12 +658,15 @@ var verifyCmd = command{
 	synopsis: []string{
 		"MODEL --input x0.npy [--input ...] --expect y0.npy [--expect ...] [--calls K] [--atol A] [--rtol R]",
 		"--case DIR",
+		"MODEL",
 	},
 	summary: `Runs MODEL on the inputs and compares every output with the one Keras computed,
 |got - want| <= atol + rtol*|want|; exits with status 1 when one is out of
 tolerance. --case runs a reference case folder holding case.json (the golden
 cases of testdata/goldens, or the expected/ folder of a real-world artifact) in
-every format it ships.`,
+every format it ships. MODEL alone replays the self-check vectors that
+rnnconvert seal MODEL --case DIR stored beside it (MODEL.selfcheck.npz); the
+load checks MODEL.sha256 when it is there.`,
 	examples: []string{
 		"rnnconvert verify --case testdata/example/char_gru_generator",
 		"rnnconvert verify testdata/example/char_gru_generator/model.keras --input testdata/example/char_gru_generator/x0.npy --expect testdata/example/char_gru_generator/y0.npy",
@@ -681,6 +700,9 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	m, err := mf.load(pos)
 	if err != nil {
 		return status(stderr, err)
+	}
+	if len(cf.sources) == 0 && len(expects) == 0 {
+		return verifySelfCheck(m, &mf, pos, stdout, stderr)
 	}
 	ys, err := cf.runCalls(m)
 	if err != nil {

@@ -372,16 +372,21 @@ func (tp *textPredictFlags) register(fs *flag.FlagSet) {
 // active reports whether predict was given text input.
 func (tp *textPredictFlags) active() bool { return tp.tokenizer != "" || tp.texts.given() }
 
-// predict tokenizes, pads and predicts. Without --maxlen the model's fixed
+// predict turns the texts into the model's input and predicts: a model with
+// a string input takes them as they are; a token-id model needs the
+// tokenizer, and the ids are padded. Without --maxlen the model's fixed
 // input length applies, else the longest sequence (pad_sequences'
 // default). Usage errors are errUsage (status 2).
 func (tp *textPredictFlags) predict(m *keras.Model) ([]*keras.Tensor, error) {
-	if tp.tokenizer == "" {
-		return nil, errUsage("predict --texts needs --tokenizer T for a token-id model")
-	}
 	texts, err := tp.texts.read()
 	if err != nil {
 		return nil, err
+	}
+	if tp.tokenizer == "" {
+		if stringInput(m) < 0 {
+			return nil, errNotStrings
+		}
+		return predictStrings(m, texts)
 	}
 	ins := m.Inputs()
 	if len(ins) != 1 || len(ins[0].Shape) != 2 {

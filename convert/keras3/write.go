@@ -342,6 +342,9 @@ func (w *configWriter) layer(l *convert.Layer, withNodes bool) (map[string]any, 
 
 func (w *configWriter) plainLayer(l *convert.Layer) (map[string]any, error) {
 	def, ok := defaults[l.ClassName]
+	if !ok && (convert.IsLookupClass(l.ClassName) || l.ClassName == "Hashing") {
+		return nil, fmt.Errorf("keras3: layer %q: class %s: %w (preprocessing layers and their vocabularies are not written yet; the original file loads as it is)", l.Name, l.ClassName, ErrCannotWrite)
+	}
 	if !ok {
 		return nil, fmt.Errorf("keras3: layer %q: class %s: %w (Keras 3 has no such built-in class)", l.Name, l.ClassName, ErrCannotWrite)
 	}

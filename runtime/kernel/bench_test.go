@@ -146,3 +146,62 @@ func BenchmarkSigmoid(b *testing.B) {
 func BenchmarkTanh(b *testing.B) { benchActivation(b, Tanh, tanhGo, math.Tanh) }
 
 func BenchmarkExp(b *testing.B) { benchActivation(b, Exp, expGo, math.Exp) }
+
+// BenchmarkSets runs the workloads' kernel shapes on every kernel set this
+// machine has, side by side in one process (benchstat-friendly names:
+// Sets/<shape>/<set>), so that the sets compare under the same load.
+func BenchmarkSets(b *testing.B) {
+	type shape struct {
+		name    string
+		m, k, n int
+		packed  bool
+	}
+	shapes := []shape{
+		{"vecmat_h32", 1, 32, 128, false}, {"vecmat_h128", 1, 128, 512, false},
+		{"vecmat_h256", 1, 256, 1024, false}, {"vecmat_h512", 1, 512, 2048, false},
+		{"packed_m64_k256_n1024", 64, 256, 1024, true}, {"packed_m32_k128_n512", 32, 128, 512, true},
+		{"matmul_m6400_k128_n1024", 6400, 128, 1024, false}, {"matmul_m3200_k128_n512", 3200, 128, 512, false},
+	}
+	for _, sh := range shapes {
+		a, w, c := randVec(sh.m*sh.k), randVec(sh.k*sh.n), make([]float32, sh.m*sh.n)
+		for _, ks := range supportedSets() {
+			if ks.isa == isaGo && sh.m > 64 {
+				continue
+			}
+			pm := packMatrixWith(ks, sh.k, sh.n, w, sh.n)
+			b.Run(sh.name+"/"+ks.name, func(b *testing.B) {
+				for b.Loop() {
+					switch {
+					case sh.m == 1:
+						vecMatWith(ks, c, a, w, sh.k, sh.n, false)
+					case sh.packed:
+						MatMulPacked(sh.m, a, sh.k, pm, c, sh.n, false)
+					default:
+						matMulWith(ks, sh.m, sh.n, sh.k, a, sh.k, w, sh.n, c, sh.n, false)
+					}
+				}
+				reportFlops(b, float64(2*sh.m*sh.k*sh.n))
+			})
+		}
+	}
+	src := randVec(1024)
+	for i := range src {
+		src[i] *= 4
+	}
+	dst := make([]float32, len(src))
+	for _, act := range []struct {
+		name string
+		f    func(ks *kernelSet, dst, src []float32)
+	}{{"sigmoid", sigmoid}, {"tanh", tanh}, {"exp", exp}} {
+		for _, n := range []int{32, 1024} {
+			for _, ks := range supportedSets() {
+				b.Run(fmt.Sprintf("%s_%d/%s", act.name, n, ks.name), func(b *testing.B) {
+					for b.Loop() {
+						act.f(ks, dst[:n], src[:n])
+					}
+					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/value")
+				})
+			}
+		}
+	}
+}

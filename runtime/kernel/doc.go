@@ -3,10 +3,18 @@
 // elementwise float32 activations.
 //
 // Every kernel has a portable Go implementation (generic.go) whose doc
-// comment gives the loop it computes. On amd64 with AVX2 and FMA the hot
-// kernels run assembly fast paths (kernel_amd64.s), chosen once at start-up
-// from CPUID; building with -tags noasm forces the Go implementations. The
-// tests check every implementation against plain float64 reference loops.
+// comment gives the loop it computes. On amd64 the hot kernels run
+// assembly: an AVX-512 set (F/BW/DQ/VL: a 6×32 zmm GEMM micro-kernel, zmm
+// matrix-vector products and activations; kernel_avx512_amd64.s) or an
+// AVX2 + FMA set (6×16 ymm; kernel_amd64.s). The set is chosen once, when
+// the package initialises, from the CPU's features (golang.org/x/sys/cpu)
+// and the RNNKIT_KERNEL environment variable (EnvKernel), which can force a
+// lower set (avx2 or generic) on a machine that has a higher one; Name
+// reports the choice. Matrices packed by PackMatrix are laid out for the set
+// in use. Building with -tags noasm keeps the Go implementations only. The
+// tests run every set the machine has against plain float64 reference
+// loops, and check that the AVX-512 and AVX2 sets give the same bits: they
+// perform the same fused multiply-adds in the same order.
 //
 // Keras' numpy backend is the reference the layers must reproduce, and
 // recurrent models amplify last-bit differences, so the kernels follow

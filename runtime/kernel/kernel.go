@@ -44,6 +44,11 @@ func fits(l, rows, ld, cols int) bool {
 // with float32 products summed in an unspecified order. c must not overlap a
 // or b. It panics when a slice is too short for the sizes given.
 func MatMul(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+	matMulWith(active, m, n, k, a, lda, b, ldb, c, ldc, accumulate)
+}
+
+// matMulWith is MatMul on the kernels ks.
+func matMulWith(ks *kernelSet, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
 	if m < 0 || n < 0 || k < 0 {
 		panic(errNegative)
 	}
@@ -56,7 +61,7 @@ func MatMul(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32
 	if !fits(len(b), k, ldb, n) {
 		panic(errShortB)
 	}
-	matMul(m, n, k, a, lda, b, ldb, c, ldc, accumulate)
+	matMul(ks, m, n, k, a, lda, b, ldb, c, ldc, accumulate)
 }
 
 // matMulArgs checks a and c for MatMul and MatMulPacked, whose dimensions
@@ -98,6 +103,11 @@ func matMulArgs(m, n, k int, a []float32, lda int, c []float32, ldc int, accumul
 // with float32 products summed in an unspecified order. y must not overlap
 // x or w. It panics when a slice is too short.
 func VecMat(y, x, w []float32, k, n int, accumulate bool) {
+	vecMatWith(active, y, x, w, k, n, accumulate)
+}
+
+// vecMatWith is VecMat on the kernels ks.
+func vecMatWith(ks *kernelSet, y, x, w []float32, k, n int, accumulate bool) {
 	if k < 0 || n < 0 {
 		panic(errNegative)
 	}
@@ -119,8 +129,48 @@ func VecMat(y, x, w []float32, k, n int, accumulate bool) {
 		}
 		return
 	}
-	vecMat(y[:n], x[:k], w[:k*n], k, n, accumulate)
+	vecMat(ks, y[:n], x[:k], w[:k*n], k, n, accumulate)
 }
+
+// VecMatAlternating is VecMat (accumulate false) for a loop that streams
+// the same large w call after call, such as a recurrent step: it computes
+// the output columns in two halves, the second half first when fromEnd is
+// set. A caller that flips fromEnd every call starts each call on the half
+// of w it read last, which is still in cache, where a cyclic scan of a w
+// larger than the cache would miss everywhere. Each output is summed over
+// k in order as VecMat sums it, so the results are VecMat's bit for bit.
+func VecMatAlternating(y, x, w []float32, k, n int, fromEnd bool) {
+	if k < 0 || n < 0 {
+		panic(errNegative)
+	}
+	if len(y) < n {
+		panic(errShortY)
+	}
+	if len(x) < k {
+		panic(errShortX)
+	}
+	if !fits(len(w), k, n, n) {
+		panic(errShortW)
+	}
+	if k*n < alternateMin || active.isa == isaGo {
+		vecMatWith(active, y, x, w, k, n, false)
+		return
+	}
+	h := n / 2 &^ 15
+	halves := [2][2]int{{0, h}, {h, n}}
+	if fromEnd {
+		halves[0], halves[1] = halves[1], halves[0]
+	}
+	for _, c := range halves {
+		yc := y[c[0]:c[1]]
+		clear(yc)
+		vecMatAsm(active, yc, x[:k], w[c[0]:], k, c[1]-c[0], n)
+	}
+}
+
+// alternateMin is the k·n from which VecMatAlternating splits: 512 KiB of
+// weights, half a Zen 4/5 L2.
+const alternateMin = 1 << 17
 
 // AddBias adds bias to every row of x, which holds whole rows of
 // len(bias) values:
@@ -136,7 +186,7 @@ func AddBias(x []float32, bias []float32) {
 		panic(errBias)
 	}
 	for off := 0; off < len(x); off += len(bias) {
-		add(x[off:off+len(bias)], x[off:off+len(bias)], bias)
+		add(active, x[off:off+len(bias)], x[off:off+len(bias)], bias)
 	}
 }
 
@@ -146,7 +196,7 @@ func Sigmoid(dst, src []float32) {
 	if len(dst) < len(src) {
 		panic(errShortDst)
 	}
-	sigmoid(dst[:len(src)], src)
+	sigmoid(active, dst[:len(src)], src)
 }
 
 // Tanh sets dst[i] = tanh(src[i]) for i < len(src), numpy's float32 tanh
@@ -155,7 +205,7 @@ func Tanh(dst, src []float32) {
 	if len(dst) < len(src) {
 		panic(errShortDst)
 	}
-	tanh(dst[:len(src)], src)
+	tanh(active, dst[:len(src)], src)
 }
 
 // Exp sets dst[i] = exp(src[i]) for i < len(src), numpy's float32 exp bit
@@ -164,7 +214,7 @@ func Exp(dst, src []float32) {
 	if len(dst) < len(src) {
 		panic(errShortDst)
 	}
-	exp(dst[:len(src)], src)
+	exp(active, dst[:len(src)], src)
 }
 
 // HardSigmoidKeras3 sets dst[i] = clip(src[i]/6 + 0.5, 0, 1), Keras 3's
@@ -226,7 +276,7 @@ func Dot(a, b []float32) float32 {
 	if len(b) < len(a) {
 		panic(errShortB)
 	}
-	return dot(a, b[:len(a)])
+	return dot(active, a, b[:len(a)])
 }
 
 // Axpy sets y[i] += alpha*x[i] for i < len(x).
@@ -234,7 +284,7 @@ func Axpy(alpha float32, x, y []float32) {
 	if len(y) < len(x) {
 		panic(errShortY)
 	}
-	axpy(alpha, x, y[:len(x)])
+	axpy(active, alpha, x, y[:len(x)])
 }
 
 // Mul sets dst[i] = a[i]*b[i] for i < len(a). dst may alias a or b.
@@ -245,7 +295,7 @@ func Mul(dst, a, b []float32) {
 	if len(dst) < len(a) {
 		panic(errShortDst)
 	}
-	mul(dst[:len(a)], a, b[:len(a)])
+	mul(active, dst[:len(a)], a, b[:len(a)])
 }
 
 // Add sets dst[i] = a[i]+b[i] for i < len(a). dst may alias a or b.
@@ -256,7 +306,7 @@ func Add(dst, a, b []float32) {
 	if len(dst) < len(a) {
 		panic(errShortDst)
 	}
-	add(dst[:len(a)], a, b[:len(a)])
+	add(active, dst[:len(a)], a, b[:len(a)])
 }
 
 // PackedMatrix is the b operand of MatMul laid out once for the fast
@@ -265,6 +315,8 @@ func Add(dst, a, b []float32) {
 // (about a seventh of the time of a 64×256·256×1024 step).
 type PackedMatrix struct {
 	k, n int
+	// ks is the kernel set the panels are laid out for.
+	ks *kernelSet
 	// b is the caller's row-major matrix (leading dimension ldb), used
 	// for few rows and when there is no packed kernel.
 	b   []float32
@@ -277,6 +329,11 @@ type PackedMatrix struct {
 // MatMulPacked. The result refers to b, which must not change afterwards.
 // It panics when b is too short.
 func PackMatrix(k, n int, b []float32, ldb int) *PackedMatrix {
+	return packMatrixWith(active, k, n, b, ldb)
+}
+
+// packMatrixWith is PackMatrix for the kernels ks.
+func packMatrixWith(ks *kernelSet, k, n int, b []float32, ldb int) *PackedMatrix {
 	if k < 0 || n < 0 {
 		panic(errNegative)
 	}
@@ -286,9 +343,9 @@ func PackMatrix(k, n int, b []float32, ldb int) *PackedMatrix {
 	if !fits(len(b), k, ldb, n) {
 		panic(errShortB)
 	}
-	p := &PackedMatrix{k: k, n: n, b: b, ldb: ldb}
+	p := &PackedMatrix{k: k, n: n, ks: ks, b: b, ldb: ldb}
 	if k > 0 && n > 0 {
-		p.panels = packPanels(k, n, b, ldb)
+		p.panels = packPanels(ks, k, n, b, ldb)
 	}
 	return p
 }
@@ -315,4 +372,104 @@ func MatMulPacked(m int, a []float32, lda int, b *PackedMatrix, c []float32, ldc
 		return
 	}
 	matMulPacked(m, a, lda, b, c, ldc, accumulate)
+}
+
+// LSTMGates finishes the LSTM step of one sequence of u units after its
+// matrix products, in one pass over the gates where the CPU allows (the
+// fused streaming step), computing as Keras' numpy backend does, every
+// operation rounded on its own:
+//
+//	z := (xp + rec) + bias     // 4u values, gates i, f, o, g
+//	i, f, o := sigmoid(z[:u]), sigmoid(z[u:2u]), sigmoid(z[2u:3u])
+//	g := tanh(z[3u:])
+//	cNew = f*cOld + i*g        // each product rounded, then the sum
+//	hNew = o*tanh(cNew)
+//
+// with Sigmoid's and Tanh's bits. xp, rec and bias hold 4u values, cOld,
+// cNew and hNew u; xp is overwritten (scratch); cNew and hNew must not
+// overlap the others. Its results are the separate kernels' bit for bit.
+func LSTMGates(u int, xp, rec, bias, cOld, cNew, hNew []float32) {
+	lstmGatesWith(active, u, xp, rec, bias, cOld, cNew, hNew)
+}
+
+func lstmGatesWith(ks *kernelSet, u int, xp, rec, bias, cOld, cNew, hNew []float32) {
+	if u < 0 {
+		panic(errNegative)
+	}
+	if len(xp) < 4*u || len(rec) < 4*u || len(bias) < 4*u {
+		panic(errShortX)
+	}
+	if len(cOld) < u || len(cNew) < u || len(hNew) < u {
+		panic(errShortDst)
+	}
+	if u == 0 {
+		return
+	}
+	lstmGates(ks, u, xp[:4*u], rec[:4*u], bias[:4*u], cOld[:u], cNew[:u], hNew[:u])
+}
+
+// lstmGatesGo is LSTMGates with the separate kernels of ks.
+func lstmGatesGo(ks *kernelSet, u int, xp, rec, bias, cOld, cNew, hNew []float32) {
+	add(ks, xp, xp, rec)
+	add(ks, xp, xp, bias)
+	sigmoid(ks, xp[:3*u], xp[:3*u])
+	tanh(ks, xp[3*u:], xp[3*u:])
+	ig, fg, og, gg := xp[:u], xp[u:2*u], xp[2*u:3*u], xp[3*u:]
+	mul(ks, cNew, fg, cOld)
+	mul(ks, ig, ig, gg)
+	add(ks, cNew, cNew, ig)
+	tanh(ks, hNew, cNew)
+	mul(ks, hNew, og, hNew)
+}
+
+// GRUGates finishes the step of a reset_after GRU (Keras 3's default) for
+// one sequence of u units after its matrix product, in one pass where the
+// CPU allows, as Keras' numpy backend computes it, every operation rounded
+// on its own:
+//
+//	a := rec + recBias          // 3u values, gates z, r, h
+//	z := sigmoid(xp[:u] + a[:u])
+//	r := sigmoid(xp[u:2u] + a[u:2u])
+//	hh := tanh(xp[2u:] + r*a[2u:])
+//	hNew = z*hOld + (1-z)*hh    // each product rounded, then the sum
+//
+// with Sigmoid's and Tanh's bits. xp, rec and recBias hold 3u values,
+// hOld and hNew u; xp and rec are overwritten (scratch); hNew must not
+// overlap the others. Its results are the separate kernels' bit for bit.
+func GRUGates(u int, xp, rec, recBias, hOld, hNew []float32) {
+	gruGatesWith(active, u, xp, rec, recBias, hOld, hNew)
+}
+
+func gruGatesWith(ks *kernelSet, u int, xp, rec, recBias, hOld, hNew []float32) {
+	if u < 0 {
+		panic(errNegative)
+	}
+	if len(xp) < 3*u || len(rec) < 3*u || len(recBias) < 3*u {
+		panic(errShortX)
+	}
+	if len(hOld) < u || len(hNew) < u {
+		panic(errShortDst)
+	}
+	if u == 0 {
+		return
+	}
+	gruGates(ks, u, xp[:3*u], rec[:3*u], recBias[:3*u], hOld[:u], hNew[:u])
+}
+
+// gruGatesGo is GRUGates with the separate kernels of ks.
+func gruGatesGo(ks *kernelSet, u int, xp, rec, recBias, hOld, hNew []float32) {
+	add(ks, rec, rec, recBias)
+	add(ks, xp[:2*u], xp[:2*u], rec[:2*u])
+	sigmoid(ks, xp[:2*u], xp[:2*u])
+	z, r, hh, rh := xp[:u], xp[u:2*u], xp[2*u:], rec[2*u:]
+	mul(ks, rh, r, rh)
+	add(ks, hh, hh, rh)
+	tanh(ks, hh, hh)
+	zc := rec[:u] // free again
+	for j, v := range z {
+		zc[j] = 1 - v
+	}
+	mul(ks, zc, zc, hh)
+	mul(ks, hNew, z, hOld)
+	add(ks, hNew, hNew, zc)
 }

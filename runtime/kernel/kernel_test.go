@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/big"
 	"math/rand/v2"
+	"os"
 	"testing"
 )
 
@@ -24,15 +25,63 @@ type impl struct {
 	add     func(dst, a, b []float32)
 }
 
-var impls = []impl{
+var impls = append([]impl{
 	{"api", MatMul, VecMat, Exp, Tanh, Sigmoid, Dot, Axpy, Mul, Add},
 	{"go", matMulGo,
 		func(y, x, w []float32, k, n int, acc bool) { vecMatGo(y, x, w, n, k, n, acc) },
 		expGo, tanhGo, sigmoidGo, dotGo, axpyGo, mulGo, addGo},
+}, setImpls()...)
+
+// setImpls is every kernel set this machine runs (whatever EnvKernel
+// chose for the exported functions), through the checked entry points.
+func setImpls() []impl {
+	var out []impl
+	for _, ks := range supportedSets() {
+		out = append(out, impl{
+			name: "set-" + ks.name,
+			matMul: func(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+				matMulWith(ks, m, n, k, a, lda, b, ldb, c, ldc, accumulate)
+			},
+			vecMat:  func(y, x, w []float32, k, n int, acc bool) { vecMatWith(ks, y, x, w, k, n, acc) },
+			exp:     func(dst, src []float32) { exp(ks, dst[:len(src)], src) },
+			tanh:    func(dst, src []float32) { tanh(ks, dst[:len(src)], src) },
+			sigmoid: func(dst, src []float32) { sigmoid(ks, dst[:len(src)], src) },
+			dot:     func(a, b []float32) float32 { return dot(ks, a, b[:len(a)]) },
+			axpy:    func(alpha float32, x, y []float32) { axpy(ks, alpha, x, y[:len(x)]) },
+			mul:     func(dst, a, b []float32) { mul(ks, dst[:len(a)], a, b[:len(a)]) },
+			add:     func(dst, a, b []float32) { add(ks, dst[:len(a)], a, b[:len(a)]) },
+		})
+	}
+	return out
 }
 
 func TestAccelerated(t *testing.T) {
-	t.Logf("assembly fast paths in use: %v", Accelerated())
+	var names []string
+	for _, ks := range supportedSets() {
+		names = append(names, ks.name)
+	}
+	t.Logf("kernel set in use: %s (accelerated %v); this machine runs %v", Name(), Accelerated(), names)
+}
+
+func TestChooseKernels(t *testing.T) {
+	all := []*kernelSet{setGo, setAVX2, setAVX512}
+	cases := []struct {
+		env  string
+		sets []*kernelSet
+		want *kernelSet
+	}{
+		{"", all, setAVX512}, {"avx512", all, setAVX512}, {"AVX2", all, setAVX2}, {" generic ", all, setGo},
+		{"noasm", all, setGo}, {"bogus", all, setAVX512}, {"avx512", all[:2], setAVX2}, {"avx2", all[:1], setGo},
+		{"", all[:2], setAVX2},
+	}
+	for _, c := range cases {
+		if got := chooseKernels(c.env, c.sets); got != c.want {
+			t.Errorf("chooseKernels(%q, %d sets) = %s, want %s", c.env, len(c.sets), got.name, c.want.name)
+		}
+	}
+	if want := chooseKernels(os.Getenv(EnvKernel), supportedSets()); active != want || Name() != want.name {
+		t.Errorf("active set %s, want %s for %s=%q", Name(), want.name, EnvKernel, os.Getenv(EnvKernel))
+	}
 }
 
 func TestMatMul(t *testing.T) {
@@ -57,6 +106,14 @@ func TestMatMul(t *testing.T) {
 		{"packed", func(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
 			MatMulPacked(m, a, lda, PackMatrix(k, n, b, ldb), c, ldc, accumulate)
 		}},
+	}
+	for _, ks := range supportedSets() {
+		fs = append(fs, struct {
+			name string
+			f    matMulFunc
+		}{"packed-" + ks.name, func(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+			MatMulPacked(m, a, lda, packMatrixWith(ks, k, n, b, ldb), c, ldc, accumulate)
+		}})
 	}
 	for _, im := range impls {
 		fs = append(fs, struct {
@@ -523,16 +580,18 @@ func TestVectorMatchesGo(t *testing.T) {
 	}
 	xs = append(xs, make([]float32, (8-len(xs)%8)%8)...)
 	got := make([]float32, len(xs))
-	for _, f := range []struct {
-		name string
-		vec  func(dst, src []float32)
-		one  func(float32) float32
-	}{{"tanh", Tanh, tanh32}, {"exp", Exp, exp32}, {"sigmoid", Sigmoid, sigmoid32}} {
-		f.vec(got, xs)
-		for i, x := range xs {
-			want := f.one(x)
-			if math.Float32bits(got[i]) != math.Float32bits(want) && !(x != x && got[i] != got[i]) {
-				t.Fatalf("%s(%v) = %v (%#x), Go gives %v (%#x)", f.name, x, got[i], math.Float32bits(got[i]), want, math.Float32bits(want))
+	for _, im := range impls {
+		for _, f := range []struct {
+			name string
+			vec  func(dst, src []float32)
+			one  func(float32) float32
+		}{{"tanh", im.tanh, tanh32}, {"exp", im.exp, exp32}, {"sigmoid", im.sigmoid, sigmoid32}} {
+			f.vec(got, xs)
+			for i, x := range xs {
+				want := f.one(x)
+				if math.Float32bits(got[i]) != math.Float32bits(want) && !(x != x && got[i] != got[i]) {
+					t.Fatalf("%s %s(%v) = %v (%#x), Go gives %v (%#x)", im.name, f.name, x, got[i], math.Float32bits(got[i]), want, math.Float32bits(want))
+				}
 			}
 		}
 	}
@@ -595,6 +654,157 @@ func TestMatMulPackedSameBits(t *testing.T) {
 					t.Fatalf("m=%d n=%d k=%d: c[%d] = %v packed, %v unpacked", m, n, k, i, got[i], want[i])
 				}
 			}
+		}
+	}
+}
+
+// TestSetsSameBits checks that every assembly set gives the bits of the
+// AVX2 set (the same fused multiply-adds in the same order, only wider) for
+// MatMul, MatMulPacked and VecMat, across the blocking and edge sizes:
+// forcing a set (EnvKernel) never changes a model's results.
+func TestSetsSameBits(t *testing.T) {
+	var asm []*kernelSet
+	for _, ks := range supportedSets() {
+		if ks.isa != isaGo {
+			asm = append(asm, ks)
+		}
+	}
+	if len(asm) < 2 {
+		t.Skipf("this machine runs %d assembly kernel sets", len(asm))
+	}
+	r := rand.New(rand.NewPCG(17, 18))
+	type size struct{ m, n, k int }
+	sizes := []size{{1, 128, 32}, {1, 512, 128}, {1, 2048, 512}, {1, 70, 9}, {1, 200, 300}, {3, 100, 40},
+		{7, 1024, 256}, {12, 33, 17}, {32, 1024, 256}, {64, 1024, 256}, {64, 768, 256}, {97, 100, 261},
+		{200, 1030, 300}, {640, 512, 128}, {6, 1100, 20}, {13, 1024, 513}}
+	for _, sz := range sizes {
+		a, b := make([]float32, sz.m*sz.k), make([]float32, sz.k*sz.n)
+		randSlice(r, a)
+		randSlice(r, b)
+		var ref [3][]float32
+		for si, ks := range asm {
+			var got [3][]float32
+			for i := range got {
+				got[i] = make([]float32, sz.m*sz.n)
+				randSlice(rand.New(rand.NewPCG(1, 2)), got[i])
+			}
+			acc := sz.m%2 == 1
+			matMulWith(ks, sz.m, sz.n, sz.k, a, sz.k, b, sz.n, got[0], sz.n, acc)
+			MatMulPacked(sz.m, a, sz.k, packMatrixWith(ks, sz.k, sz.n, b, sz.n), got[1], sz.n, acc)
+			vecMatWith(ks, got[2][:sz.n], a[:sz.k], b, sz.k, sz.n, acc)
+			if si == 0 {
+				ref = got
+				continue
+			}
+			for v, name := range []string{"MatMul", "MatMulPacked", "VecMat"} {
+				for i := range got[v] {
+					if math.Float32bits(got[v][i]) != math.Float32bits(ref[v][i]) {
+						t.Fatalf("%s %v: %s gives %v at %d, %s %v", name, sz, ks.name, got[v][i], i, asm[0].name, ref[v][i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestLSTMGates checks the fused LSTM gate pass of every kernel set
+// against the separate Go kernels bit for bit, for unit counts on and off
+// the 16-lane width, with large pre-activations (saturating gates) and
+// specials among the inputs, and that it writes only cNew and hNew.
+func TestLSTMGates(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	for _, ks := range supportedSets() {
+		for _, u := range []int{1, 7, 16, 32, 40, 128, 256} {
+			xp, rec, bias := make([]float32, 4*u), make([]float32, 4*u), make([]float32, 4*u)
+			cOld := make([]float32, u)
+			for i := range xp {
+				xp[i] = float32(r.NormFloat64() * 6)
+				rec[i] = float32(r.NormFloat64() * 3)
+				bias[i] = float32(r.NormFloat64())
+			}
+			for i := range cOld {
+				cOld[i] = float32(r.NormFloat64() * 4)
+			}
+			xp[0], rec[u] = float32(math.Inf(1)), float32(math.NaN())
+			if u > 3 {
+				xp[3*u+1], cOld[2] = -100, float32(math.Copysign(0, -1))
+			}
+			wantX := append([]float32(nil), xp...)
+			wantC, wantH := make([]float32, u), make([]float32, u)
+			lstmGatesGo(setGo, u, wantX, rec, bias, cOld, wantC, wantH)
+			cNew, hbuf := guarded(u, 2)
+			hNew, _ := guarded(u, 1)
+			got := append([]float32(nil), xp...)
+			lstmGatesWith(ks, u, got, rec, bias, cOld, cNew, hNew)
+			name := fmt.Sprintf("%s u=%d", ks.name, u)
+			for i := range wantC {
+				if math.Float32bits(cNew[i]) != math.Float32bits(wantC[i]) && !(cNew[i] != cNew[i] && wantC[i] != wantC[i]) {
+					t.Fatalf("%s: cNew[%d] = %v, want %v", name, i, cNew[i], wantC[i])
+				}
+				if math.Float32bits(hNew[i]) != math.Float32bits(wantH[i]) && !(hNew[i] != hNew[i] && wantH[i] != wantH[i]) {
+					t.Fatalf("%s: hNew[%d] = %v, want %v", name, i, hNew[i], wantH[i])
+				}
+			}
+			checkGuards(t, name+" cNew", hbuf, 2, u)
+		}
+	}
+}
+
+// TestGRUGates is TestLSTMGates for the fused reset_after GRU pass.
+func TestGRUGates(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, ks := range supportedSets() {
+		for _, u := range []int{1, 9, 16, 32, 48, 256} {
+			xp, rec, rb := make([]float32, 3*u), make([]float32, 3*u), make([]float32, 3*u)
+			hOld := make([]float32, u)
+			for i := range xp {
+				xp[i] = float32(r.NormFloat64() * 6)
+				rec[i] = float32(r.NormFloat64() * 3)
+				rb[i] = float32(r.NormFloat64())
+			}
+			for i := range hOld {
+				hOld[i] = float32(r.NormFloat64())
+			}
+			xp[0], rec[2*u] = float32(math.Inf(-1)), 1e30
+			if u > 3 {
+				xp[u+2], hOld[3] = 90, float32(math.Copysign(0, -1))
+			}
+			wx, wr, want := append([]float32(nil), xp...), append([]float32(nil), rec...), make([]float32, u)
+			gruGatesGo(setGo, u, wx, wr, rb, hOld, want)
+			hNew, hbuf := guarded(u, 3)
+			gx, gr := append([]float32(nil), xp...), append([]float32(nil), rec...)
+			gruGatesWith(ks, u, gx, gr, rb, hOld, hNew)
+			for i := range want {
+				if math.Float32bits(hNew[i]) != math.Float32bits(want[i]) && !(hNew[i] != hNew[i] && want[i] != want[i]) {
+					t.Fatalf("%s u=%d: hNew[%d] = %v, want %v", ks.name, u, i, hNew[i], want[i])
+				}
+			}
+			checkGuards(t, fmt.Sprintf("%s u=%d hNew", ks.name, u), hbuf, 3, u)
+		}
+	}
+}
+
+// TestVecMatAlternating checks that both column orders give VecMat's bits
+// on every set, above and below the size where the halves split.
+func TestVecMatAlternating(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	for _, sz := range [][2]int{{256, 1024}, {256, 768}, {300, 500}, {512, 2048}, {32, 128}, {257, 513}} {
+		k, n := sz[0], sz[1]
+		x, w := make([]float32, k), make([]float32, k*n)
+		randSlice(r, x)
+		randSlice(r, w)
+		want := make([]float32, n)
+		VecMat(want, x, w, k, n, false)
+		for _, fromEnd := range []bool{false, true} {
+			y, ybuf := guarded(n, 2)
+			randSlice(r, y)
+			VecMatAlternating(y, x, w, k, n, fromEnd)
+			for j := range y {
+				if math.Float32bits(y[j]) != math.Float32bits(want[j]) {
+					t.Fatalf("k=%d n=%d fromEnd=%v: y[%d] = %v, VecMat %v", k, n, fromEnd, j, y[j], want[j])
+				}
+			}
+			checkGuards(t, "VecMatAlternating y", ybuf, 2, n)
 		}
 	}
 }
