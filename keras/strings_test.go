@@ -100,3 +100,23 @@ func TestWithVocabulary(t *testing.T) {
 		})
 	}
 }
+
+// TestStringMemoryBudget: a text far longer than the memory budget allows
+// (every token becomes an embedded step) is refused before the run, by an
+// estimate that counts a string's code points as its tokens; a review
+// passes.
+func TestStringMemoryBudget(t *testing.T) {
+	m, err := keras.Load("../testdata/goldens-text/textvectorization/tv_ragged_mask_gru/model.keras", keras.WithMemoryBudget(8<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, _ := keras.FromStrings([]string{strings.Repeat("the movie was great ", 50)})
+	if _, err := m.Predict(ok); err != nil {
+		t.Fatalf("a review: %v", err)
+	}
+	huge, _ := keras.FromStrings([]string{strings.Repeat("great ", 2_000_000)})
+	_, err = m.Predict(huge)
+	if !errors.Is(err, keras.ErrLimit) {
+		t.Fatalf("12 MB of text under an 8 MiB budget: %v, want ErrLimit", err)
+	}
+}
