@@ -1,6 +1,7 @@
 package keras_test
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -118,5 +119,33 @@ func TestStringMemoryBudget(t *testing.T) {
 	_, err = m.Predict(huge)
 	if !errors.Is(err, keras.ErrLimit) {
 		t.Fatalf("12 MB of text under an 8 MiB budget: %v, want ErrLimit", err)
+	}
+}
+
+// TestStringModelPaths: PredictInto and a Session give Predict's outputs
+// for a string model.
+func TestStringModelPaths(t *testing.T) {
+	m, err := keras.Load(filepath.Join(tvCase, "model.keras"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := keras.FromStrings([]string{"The movie was GREAT, truly great!", "never again"})
+	want, err := m.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs := []*keras.Tensor{keras.NewTensor(2, 3)}
+	if err := m.PredictInto(context.Background(), outs, x); err != nil {
+		t.Fatal(err)
+	}
+	s := m.NewSession()
+	got, err := s.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range want[0].Data {
+		if outs[0].Data[i] != w || got[0].Data[i] != w {
+			t.Fatalf("output %d: PredictInto %v, Session %v, Predict %v", i, outs[0].Data[i], got[0].Data[i], w)
+		}
 	}
 }
