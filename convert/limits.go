@@ -41,9 +41,15 @@ type Limits struct {
 	// above the largest vocabularies). The weights present must agree
 	// with them too.
 	Units int64
+	// Inflated bounds the size of a deflated .keras member once inflated
+	// (default: 4 times the archive's size plus 256 MiB; Keras itself
+	// stores members uncompressed), so that a zip bomb fails before its
+	// output fills memory.
+	Inflated int64
 }
 
-// DefaultLimits returns the limits that apply to zero fields.
+// DefaultLimits returns the limits that apply to zero fields. Inflated
+// is 0 there: it depends on the archive's size.
 func DefaultLimits() Limits {
 	return Limits{
 		ConfigBytes: 64 << 20,
@@ -57,6 +63,9 @@ func DefaultLimits() Limits {
 	}
 }
 
+// noLimit is a resolved field's value for "no limit".
+const noLimit = 1<<63 - 1
+
 // resolved returns l with zero fields set to the defaults and negative
 // ones to "no limit".
 func (l Limits) resolved() Limits {
@@ -66,7 +75,7 @@ func (l Limits) resolved() Limits {
 		case v == 0:
 			return def
 		case v < 0:
-			return 1<<63 - 1
+			return noLimit
 		}
 		return v
 	}
@@ -80,6 +89,7 @@ func (l Limits) resolved() Limits {
 		Layers:      pick(l.Layers, d.Layers),
 		Nodes:       pick(l.Nodes, d.Nodes),
 		Units:       pick64(l.Units, d.Units),
+		Inflated:    pick64(l.Inflated, d.Inflated),
 	}
 }
 
@@ -107,7 +117,7 @@ func (p *parser) checkLayerLimits(l *Layer, path string) error {
 	lim := p.lim
 	for _, k := range sizeKeys {
 		f, ok := l.Config[k].(float64)
-		if ok && (f > float64(lim.Units) || f < -float64(lim.Units)) {
+		if ok && lim.Units != noLimit && (f > float64(lim.Units) || f < -float64(lim.Units)) {
 			return p.limitErr(path, fmt.Sprintf("option %q:", k), clipNumber(f), "Units", lim.Units)
 		}
 	}
@@ -126,7 +136,7 @@ func (p *parser) checkShape(v any, path, key string, depth int) error {
 	lim := p.lim
 	switch x := v.(type) {
 	case float64:
-		if x > float64(lim.Dim) || x < -float64(lim.Dim) {
+		if lim.Dim != noLimit && (x > float64(lim.Dim) || x < -float64(lim.Dim)) {
 			return p.limitErr(path, fmt.Sprintf("option %q: dimension", key), clipNumber(x), "Dim", lim.Dim)
 		}
 	case []any:

@@ -276,7 +276,11 @@ func ReadKerasZip(r io.ReaderAt, size int64, name string, opts ...ParseOptions) 
 		}
 		return nil, &Error{File: name, Kind: ErrFormat, Msg: fmt.Sprintf("no model.weights.h5 in the archive (%s)", memberList(zr))}
 	}
-	wr, wsize, err := zr.open(wf, maxZipMember)
+	wlimit, field := uint64(maxZipMember), " bytes"
+	if wf.method != zipMethodStore {
+		wlimit, field = inflateLimit(opt.Limits, size), " (Limits.Inflated)"
+	}
+	wr, wsize, err := zr.openNamed(wf, wlimit, field)
 	if err != nil {
 		return nil, err
 	}
@@ -292,6 +296,18 @@ func ReadKerasZip(r io.ReaderAt, size int64, name string, opts ...ParseOptions) 
 		return nil, err
 	}
 	return m, nil
+}
+
+// inflateLimit is the bound on a deflated member of an archive of size
+// bytes: Limits.Inflated, by default 4 × size + 256 MiB.
+func inflateLimit(l Limits, size int64) uint64 {
+	switch {
+	case l.Inflated < 0:
+		return maxZipMember
+	case l.Inflated > 0:
+		return uint64(l.Inflated)
+	}
+	return min(uint64(maxZipMember), 4*uint64(max(size, 0))+256<<20)
 }
 
 // memberList names an archive's first members, for errors.

@@ -16,7 +16,7 @@ import (
 
 // rezip copies a .keras archive, with every member deflated, minus the
 // members drop names, plus extra members.
-func rezip(t *testing.T, src string, drop map[string]bool, extra map[string]string) []byte {
+func rezip(t testing.TB, src string, drop map[string]bool, extra map[string]string) []byte {
 	t.Helper()
 	zr, err := zip.OpenReader(src)
 	if err != nil {

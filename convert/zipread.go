@@ -283,7 +283,12 @@ func (a *zipArchive) dataOffset(m *zipEntry) (int64, error) {
 // check it), the inflated bytes for a deflated one. limit bounds the
 // uncompressed size.
 func (a *zipArchive) open(m *zipEntry, limit uint64) (io.ReaderAt, int64, error) {
-	if err := a.precheck(m, limit); err != nil {
+	return a.openNamed(m, limit, "")
+}
+
+// openNamed is open naming the Limits field that set limit.
+func (a *zipArchive) openNamed(m *zipEntry, limit uint64, field string) (io.ReaderAt, int64, error) {
+	if err := a.precheckNamed(m, limit, field); err != nil {
 		return nil, 0, err
 	}
 	off, err := a.dataOffset(m)
@@ -410,6 +415,9 @@ func (a *zipArchive) precheck(m *zipEntry, limit uint64) error {
 func (a *zipArchive) precheckNamed(m *zipEntry, limit uint64, field string) error {
 	if m.flags&zipFlagEncrypted != 0 {
 		return &Error{File: a.file, Path: "zip: " + m.central(), Kind: ErrUnsupported, Msg: "unsupported: encrypted member"}
+	}
+	if m.method == zipMethodDeflate && m.usize/zipDeflateMaxRate > m.csize+1 {
+		return a.errAt(m.central(), -1, "size %d from %d compressed bytes: more than deflate can expand (a zip bomb?)", m.usize, m.csize)
 	}
 	if m.usize > limit {
 		return &Error{File: a.file, Path: "zip: " + m.central(), Kind: ErrLimit,

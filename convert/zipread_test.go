@@ -174,3 +174,19 @@ func TestKerasZipEveryByteFlip(t *testing.T) {
 		b[off] ^= 0x04
 	}
 }
+
+// TestKerasZipInflateLimit: a deflated member larger than
+// Limits.Inflated fails with ErrLimit before it is inflated.
+func TestKerasZipInflateLimit(t *testing.T) {
+	deflated := rezip(t, committedKeras, nil, nil)
+	_, err := ReadKerasZip(bytes.NewReader(deflated), int64(len(deflated)), "d.keras", ParseOptions{Limits: Limits{Inflated: 1000}})
+	if !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), "exceeds the limit of 1000 (Limits.Inflated)") {
+		t.Errorf("got %v", err)
+	}
+	if _, err := ReadKerasZip(bytes.NewReader(deflated), int64(len(deflated)), "d.keras", ParseOptions{Limits: Limits{Inflated: -1}}); err != nil {
+		t.Errorf("no limit: %v", err)
+	}
+	if got := inflateLimit(Limits{}, 1<<20); got != 4<<20+256<<20 {
+		t.Errorf("default limit for 1 MiB: %d", got)
+	}
+}

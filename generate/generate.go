@@ -269,17 +269,13 @@ func (s *Stream) choose(p []float32) (int, error) {
 		cand[i] = i
 	}
 	if o.TopK > 0 || (o.TopP > 0 && o.TopP < 1) {
-		slices.SortStableFunc(cand, func(a, b int) int {
-			switch {
-			case w[a] > w[b]:
-				return -1
-			case w[a] < w[b]:
-				return 1
-			}
-			return 0
-		})
+		// The candidates by decreasing weight, ties by increasing id (the
+		// order a stable sort gives): the K best by a bounded heap, all of
+		// them by sorting when only top-p applies.
 		if o.TopK > 0 && o.TopK < len(cand) {
-			cand = cand[:o.TopK]
+			cand = topK(cand, w, o.TopK)
+		} else {
+			slices.SortFunc(cand, func(a, b int) int { return byWeight(w, a, b) })
 		}
 		if o.TopP > 0 && o.TopP < 1 {
 			total := 0.0
@@ -308,6 +304,53 @@ func (s *Stream) choose(p []float32) (int, error) {
 		}
 	}
 	return cand[len(cand)-1], nil
+}
+
+// byWeight orders ids by decreasing weight, then increasing id.
+func byWeight(w []float64, a, b int) int {
+	switch {
+	case w[a] > w[b]:
+		return -1
+	case w[a] < w[b]:
+		return 1
+	}
+	return a - b
+}
+
+// topK moves the k best ids of cand (by byWeight) to cand[:k], sorted, and
+// returns cand[:k]: a heap of the k best so far, worst at the root, so the
+// cost is O(n log k) instead of sorting all n. cand holds 0..n-1 in order.
+func topK(cand []int, w []float64, k int) []int {
+	h := cand[:k] // ids 0..k-1, made a heap below
+	worse := func(a, b int) bool { return byWeight(w, a, b) > 0 }
+	down := func(i int) {
+		for {
+			l := 2*i + 1
+			if l >= k {
+				return
+			}
+			j := l
+			if r := l + 1; r < k && worse(h[r], h[l]) {
+				j = r
+			}
+			if !worse(h[j], h[i]) {
+				return
+			}
+			h[i], h[j] = h[j], h[i]
+			i = j
+		}
+	}
+	for i := k/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	for id := k; id < len(cand); id++ {
+		if byWeight(w, id, h[0]) < 0 {
+			h[0] = id
+			down(0)
+		}
+	}
+	slices.SortFunc(h, func(a, b int) int { return byWeight(w, a, b) })
+	return h
 }
 
 // Result is a finished generation.

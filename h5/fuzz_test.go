@@ -9,7 +9,7 @@ import (
 
 // FuzzOpen opens arbitrary bytes as HDF5 and walks and reads everything: it
 // must never panic, hang or allocate without bound. Seeds: the fixtures
-// of testdata/h5 up to 32 KiB plus a small file from the test writer.
+// of testdata/h5 up to 8 KiB plus a small file from the test writer.
 func FuzzOpen(f *testing.F) {
 	paths, _ := filepath.Glob(filepath.Join(fixtureDir, "*.h5"))
 	for _, p := range paths {
@@ -19,7 +19,7 @@ func FuzzOpen(f *testing.F) {
 		}
 		// Large inputs make the fuzzer crawl (mutation and minimization
 		// are per byte); the seed_* files cover the same structures small.
-		if len(b) <= 32<<10 {
+		if len(b) <= 8<<10 {
 			f.Add(b)
 		}
 	}

@@ -2,6 +2,7 @@ package keras_test
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -12,20 +13,19 @@ import (
 // FuzzLoad feeds arbitrary bytes through the whole loading stack (format
 // detection, HDF5 or zip, config parsing, weights, layer building) and runs
 // what loads on trial inputs: no input may panic or hang. Seeds are the
-// example model in every format.
+// tiny model of testdata/fuzzseed in every format (a few KB each: larger
+// seeds make each mutation and minimization slow) and the example
+// model's architecture JSON.
 func FuzzLoad(f *testing.F) {
-	for _, name := range []string{"model.h5", "model.keras", "model.weights.h5", "model.json"} {
-		data, err := os.ReadFile(exampleDir + name)
+	for _, name := range []string{"tiny.h5", "tiny.keras", "tiny.weights.h5", "tiny.json"} {
+		data, err := os.ReadFile(filepath.Join(fuzzSeedDir, name))
 		if err != nil {
 			f.Fatal(err)
 		}
 		f.Add(data)
 	}
-	// Richer graphs: functional with shared layers, nested models, masks.
-	for _, c := range []string{"shared_lstm_siamese/model.keras", "nested_sequential_in_functional/model.h5", "bidi_lstm_mask_seq/model.keras", "seq2seq_gru/model.keras"} {
-		if data, err := os.ReadFile("../testdata/goldens/" + c); err == nil {
-			f.Add(data)
-		}
+	if data, err := os.ReadFile(exampleDir + "model.json"); err == nil {
+		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		done := make(chan struct{})

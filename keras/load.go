@@ -47,11 +47,35 @@ func load(p string, opts []Option) (*Model, error) {
 		return nil, fmt.Errorf("keras: %w", err)
 	}
 	o := collectOptions(opts)
+	ifs, iname := integrityRoot(p)
+	if err := checkIntegrity(ifs, iname, p, o); err != nil {
+		return nil, err
+	}
 	desc, err := readPath(p, fi.IsDir(), o)
 	if err != nil {
 		return nil, err
 	}
-	return build(desc, o)
+	m, err := build(desc, o)
+	if err == nil && o.integrity.selfCheck {
+		err = selfCheckOnLoad(m, ifs, iname, p)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// integrityRoot returns the folder holding path p, as an fs.FS, and p's
+// name in it: where p's sidecars (MODEL.sha256, MODEL.selfcheck.npz) are.
+func integrityRoot(p string) (fs.FS, string) {
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	dir, base := filepath.Split(filepath.Clean(p))
+	if base == "" {
+		return os.DirFS(dir), "."
+	}
+	return os.DirFS(dir), base
 }
 
 // readPath reads the model description of a file or directory.
@@ -69,12 +93,21 @@ func readPath(p string, isDir bool, o *options) (*convert.Model, error) {
 // LoadFS is Load reading from fsys; name is a path in fsys (fs.ValidPath).
 func LoadFS(fsys fs.FS, name string, opts ...Option) (*Model, error) {
 	o := collectOptions(opts)
+	if err := checkIntegrity(fsys, name, name, o); err != nil {
+		return nil, modelError(name, err)
+	}
 	desc, err := readFS(fsys, name, name, o)
 	if err != nil {
 		return nil, modelError(name, err)
 	}
 	m, err := build(desc, o)
-	return m, modelError(name, err)
+	if err == nil && o.integrity.selfCheck {
+		err = selfCheckOnLoad(m, fsys, name, name)
+	}
+	if err != nil {
+		return nil, modelError(name, err)
+	}
+	return m, nil
 }
 
 // LoadConfigAndWeights builds a model from an architecture JSON file
@@ -96,6 +129,9 @@ func loadConfigAndWeights(configPath, weightsPath string, opts []Option) (*Model
 		wdir = "."
 	}
 	o := collectOptions(opts)
+	if err := checkPairIntegrity(os.DirFS(cdir), cbase, configPath, os.DirFS(wdir), wbase, weightsPath, o); err != nil {
+		return nil, err
+	}
 	cfg, err := readAllFS(os.DirFS(cdir), cbase, configPath, maxJSONSize)
 	if err != nil {
 		return nil, err
@@ -104,7 +140,26 @@ func loadConfigAndWeights(configPath, weightsPath string, opts []Option) (*Model
 	if err != nil {
 		return nil, err
 	}
-	return build(desc, o)
+	m, err := build(desc, o)
+	if err == nil && o.integrity.selfCheck {
+		err = selfCheckOnLoad(m, os.DirFS(wdir), wbase, weightsPath)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// checkPairIntegrity checks the manifests of an architecture JSON and its
+// weights file; WithSHA256, which names one file, does not apply.
+func checkPairIntegrity(cfs fs.FS, cname, cdisplay string, wfs fs.FS, wname, wdisplay string, o *options) error {
+	if o.integrity.sha256 != "" {
+		return fmt.Errorf("keras: %s + %s: WithSHA256 takes the digest of one model file: seal the two files with SealSHA256 (rnnconvert seal) instead: %w", cdisplay, wdisplay, ErrConfig)
+	}
+	if err := checkIntegrity(cfs, cname, cdisplay, o); err != nil {
+		return err
+	}
+	return checkIntegrity(wfs, wname, wdisplay, o)
 }
 
 // LoadConfigAndWeightsFS is LoadConfigAndWeights reading both files from
@@ -116,6 +171,9 @@ func LoadConfigAndWeightsFS(fsys fs.FS, configName, weightsName string, opts ...
 
 func loadConfigAndWeightsFS(fsys fs.FS, configName, weightsName string, opts []Option) (*Model, error) {
 	o := collectOptions(opts)
+	if err := checkPairIntegrity(fsys, configName, configName, fsys, weightsName, weightsName, o); err != nil {
+		return nil, err
+	}
 	cfg, err := readAllFS(fsys, configName, configName, maxJSONSize)
 	if err != nil {
 		return nil, err
@@ -124,7 +182,14 @@ func loadConfigAndWeightsFS(fsys fs.FS, configName, weightsName string, opts []O
 	if err != nil {
 		return nil, err
 	}
-	return build(desc, o)
+	m, err := build(desc, o)
+	if err == nil && o.integrity.selfCheck {
+		err = selfCheckOnLoad(m, fsys, weightsName, weightsName)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 func readConfigAndWeights(cfg []byte, cfgDisplay string, fsys fs.FS, wname, wdisplay string, o *options) (*convert.Model, error) {
@@ -401,7 +466,10 @@ func readJSON(fsys fs.FS, name, display string, r io.Reader, size int64, o *opti
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
-		return nil, fmt.Errorf("keras: %s: not a Keras model: invalid JSON: %v: %w", display, err, ErrFormat)
+		e := convert.JSONDecodeError(display, "", data, err)
+		e.Reader = "keras"
+		e.Msg = "not a Keras model: " + e.Msg
+		return nil, e
 	}
 	_, topo := top["modelTopology"]
 	_, manifest := top["weightsManifest"]

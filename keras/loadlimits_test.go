@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"testing"
 	"time"
@@ -191,5 +192,66 @@ func TestLoadErrorLengthBounded(t *testing.T) {
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("took %v", d)
+	}
+}
+
+// TestLoadErrorLocations: JSON, zip and SavedModel errors at the API
+// say where: file, offset, line:column, structure, directory.
+func TestLoadErrorLocations(t *testing.T) {
+	dir := t.TempDir()
+	brokenCfg := filepath.Join(dir, "cfg.keras")
+	rewriteKeras(t, lstmSeqKeras, brokenCfg, nil, []byte("{\"class_name\": \"Sequential\",\n  \"config\": {\"layers\": [}}"))
+	badJSON := filepath.Join(dir, "model.json")
+	os.WriteFile(badJSON, []byte("{\n\"modelTopology\": {}, \"weightsManifest\": [1,]}"), 0o644)
+	zipData, _ := os.ReadFile(lstmSeqKeras)
+	truncated := filepath.Join(dir, "trunc.keras")
+	os.WriteFile(truncated, zipData[:len(zipData)-40], 0o644)
+	files := map[string]string{}
+	for _, f := range []string{"saved_model.pb", "variables/variables.index"} {
+		files["sm/"+f] = filepath.Join("../testdata/savedmodel/lstm_dense_tf24", f)
+	}
+	smDir := copyTo(t, files)
+	idx := filepath.Join(smDir, "sm", "variables", "variables.index")
+	b, _ := os.ReadFile(idx)
+	os.WriteFile(idx, b[:len(b)/2], 0o644)
+	for _, tc := range []struct {
+		name string
+		path string
+		kind error
+		want []string
+	}{
+		{"config.json", brokenCfg, keras.ErrFormat, []string{"cfg.keras", "config.json", "invalid JSON at byte 53 (line 2, column 25): invalid character '}' looking for beginning of value"}},
+		{"json file", badJSON, keras.ErrFormat, []string{"model.json", "invalid JSON at byte 45 (line 2, column 44)", "invalid character ']'"}},
+		{"zip", truncated, keras.ErrFormat, []string{"trunc.keras", "zip: end of central directory", "no end of central directory record"}},
+		{"savedmodel", filepath.Join(smDir, "sm"), keras.ErrFormat, []string{"sm/variables/variables.index"}},
+	} {
+		_, err := keras.Load(tc.path)
+		if !errors.Is(err, tc.kind) {
+			t.Errorf("%s: got %v, want %v", tc.name, err, tc.kind)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %v: want %q in it", tc.name, err, w)
+			}
+		}
+	}
+}
+
+// TestConfigSizeAgainstWeights: a size under the limits that the weights
+// present contradict fails with ErrWeights before anything is allocated
+// from it.
+func TestConfigSizeAgainstWeights(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "units.keras")
+	rewriteKeras(t, lstmSeqKeras, p, func(c map[string]any) { layerConfig(c, 1)["units"] = 50_000_000 }, nil)
+	var before, after goruntime.MemStats
+	goruntime.ReadMemStats(&before)
+	_, err := keras.Load(p)
+	goruntime.ReadMemStats(&after)
+	if !errors.Is(err, keras.ErrWeights) || !strings.Contains(err.Error(), "200000000") {
+		t.Fatalf("got %v, want ErrWeights naming the 4*units columns", err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 64<<20 {
+		t.Errorf("allocated %d bytes", n)
 	}
 }

@@ -13,9 +13,9 @@ import (
 // DefaultMemoryBudget is the memory budget of a call when neither
 // WithMemoryBudget nor CallOptions.MaxMemory sets one: 1 GiB, well below
 // the address space of a small container or a process run under a 4 GiB
-// limit, and far above what ordinary calls need (a batch of 32 sequences
-// of 1,000 steps through a 256-unit bidirectional LSTM takes about
-// 200 MiB).
+// limit, and far above what ordinary calls need (the golden Embedding +
+// bidirectional LSTM classifier takes about 10 MiB for 32 sequences of
+// 1,000 steps).
 const DefaultMemoryBudget int64 = 1 << 30
 
 // WithMemoryBudget bounds the memory one call of the model may allocate
@@ -58,8 +58,13 @@ func (o CallOptions) memoryBudget() int64 {
 // included, 6 to 12 times on zeros); each call then costs a few
 // multiplications.
 
-// memTrialStep is the spacing of the trial values of T.
-const memTrialStep = 48
+// memTrialStep is the spacing of the trial values of T; models with
+// three or more open dimensions use memTrialStepND, to keep the trial
+// inputs small.
+const (
+	memTrialStep   = 48
+	memTrialStepND = 12
+)
 
 // memMaxDegree bounds the degree of the fitted polynomials: an input with
 // more open dimensions than this (a 4-D volume of open size) is estimated
@@ -69,6 +74,20 @@ const memMaxDegree = 4
 // memTrialBudget bounds each trial run.
 const memTrialBudget int64 = 256 << 20
 
+// checkTrialShape refuses a trial input larger than a trial may take:
+// the fixed dimensions come from the file, which may ask for anything.
+func checkTrialShape(input string, shape []int) error {
+	n, err := runtime.ShapeSize(shape)
+	if err != nil {
+		return fmt.Errorf("trial input %q: %w", input, err)
+	}
+	if need := 4 * int64(n); need > memTrialBudget/4 {
+		return fmt.Errorf("trial input %q of shape %v: %w", input, shape,
+			&runtime.MemoryError{Need: need, Budget: memTrialBudget / 4, Detail: "the trial runs' bound on an input"})
+	}
+	return nil
+}
+
 // memFit is the result of the trial runs: y(B, T) <= f(T) + B·g(T).
 type memFit struct {
 	// f and g hold the values at T = memTrialStep·(k+1) and their forward
@@ -77,8 +96,8 @@ type memFit struct {
 	// fmax and gmax are the largest trial values, the bound for T at or
 	// below the largest trial T.
 	fmax, gmax float64
-	// points is the number of trial values of T.
-	points int
+	// points is the number of trial values of T and step their spacing.
+	points, step int
 	// batch is the fixed batch size of a stateful model (the trials run
 	// at it only; g is then 0), 0 when the batch is open.
 	batch int
@@ -107,7 +126,9 @@ func (m *model) memTrials() (*memFit, error) {
 		n := 0
 		for j, d := range spec.Shape {
 			switch {
-			case j == 0 && d >= 0:
+			case j == 0 && d >= 0 && m.stateful:
+				// Only a stateful model's batch binds; a stateless
+				// one runs any batch, whatever its InputLayer says.
 				batch = d
 			case j > 0 && d < 0:
 				n++
@@ -128,13 +149,16 @@ func (m *model) memTrials() (*memFit, error) {
 			shape := make([]int, len(spec.Shape))
 			for j, d := range spec.Shape {
 				switch {
-				case d >= 0:
-					shape[j] = d
 				case j == 0:
 					shape[j] = b
+				case d >= 0:
+					shape[j] = d
 				default:
 					shape[j] = t
 				}
+			}
+			if err := checkTrialShape(spec.Name, shape); err != nil {
+				return 0, err
 			}
 			inputs[i] = runtime.Value{T: runtime.NewTensor(shape...)}
 		}
@@ -155,11 +179,15 @@ func (m *model) memTrials() (*memFit, error) {
 		}
 		return float64(used), nil
 	}
-	fit := &memFit{batch: batch, points: points}
+	step := memTrialStep
+	if open >= 3 {
+		step = memTrialStepND
+	}
+	fit := &memFit{batch: batch, points: points, step: step}
 	y1 := make([]float64, points)
 	y2 := make([]float64, points)
 	for k := range points {
-		t := memTrialStep * (k + 1)
+		t := step * (k + 1)
 		var err error
 		if batch > 0 {
 			if y1[k], err = run(batch, t); err != nil {
@@ -225,10 +253,9 @@ func differences(y []float64) ([]float64, float64) {
 }
 
 // eval bounds the polynomial of forward differences d (points spaced by
-// memTrialStep from memTrialStep) at t, with top the bound at or below
-// the trial points.
-func eval(d []float64, top float64, t, points int) float64 {
-	s := float64(t-memTrialStep) / memTrialStep // t in units of the spacing from the first point
+// step from step) at t, with top the bound at or below the trial points.
+func eval(d []float64, top float64, t, points, step int) float64 {
+	s := float64(t-step) / float64(step) // t in units of the spacing from the first point
 	if s <= float64(points-1) {
 		return top
 	}
@@ -254,6 +281,7 @@ const (
 // when that is within the budget, else the trials' bound (the width
 // bound again when the trials fail).
 func (m *Model) estimateMemory(inputs []runtime.Value) (bytes float64, b, t int) {
+	cells := 1.0 // the largest product of an input's open non-batch dimensions
 	for i, v := range inputs {
 		if len(v.T.Shape) > 0 {
 			b = max(b, v.T.Shape[0])
@@ -267,13 +295,19 @@ func (m *Model) estimateMemory(inputs []runtime.Value) (bytes float64, b, t int)
 		if i < len(m.inputs) {
 			spec = m.inputs[i].Shape
 		}
+		c := 1.0
 		for j := 1; j < len(v.T.Shape); j++ {
 			if spec == nil || j >= len(spec) || spec[j] < 0 {
 				t = max(t, v.T.Shape[j])
+				// A zero dimension empties the input but not what a
+				// layer sizes from the others ([B, T, 0] still has T
+				// steps): count it as 1.
+				c *= float64(max(v.T.Shape[j], 1))
 			}
 		}
+		cells = max(cells, c)
 	}
-	wb := m.widthBound(inputs, b, t)
+	wb := m.widthBound(inputs, b, t, cells)
 	if budget := m.call.memoryBudget(); budget <= 0 || wb <= float64(budget) {
 		return wb, b, t
 	}
@@ -281,9 +315,9 @@ func (m *Model) estimateMemory(inputs []runtime.Value) (bytes float64, b, t int)
 	if err != nil {
 		return wb, b, t
 	}
-	y := eval(fit.f, fit.fmax, t, fit.points)
+	y := eval(fit.f, fit.fmax, t, fit.points, fit.step)
 	if fit.batch == 0 {
-		y += float64(b) * eval(fit.g, fit.gmax, t, fit.points)
+		y += float64(b) * eval(fit.g, fit.gmax, t, fit.points, fit.step)
 	}
 	return y*memMarginFactor + memMarginBytes, b, t
 }
@@ -291,11 +325,12 @@ func (m *Model) estimateMemory(inputs []runtime.Value) (bytes float64, b, t int)
 // widthBound is a quick estimate that spares most calls the trial runs:
 // every layer may make outputs and scratch as wide as the widest weight
 // or input row, 8 times over (an LSTM's four gates for both directions of
-// a Bidirectional), for every batch row and time step, and every
+// a Bidirectional), for every batch row and time step (every position of
+// an input with several open dimensions: cells), and every
 // attention layer a [batch, T, T] score tensor per head (8 heads).
 // Calls under the budget by this bound run without trials; above it, the
 // trials decide, and when they fail this bound does.
-func (m *Model) widthBound(inputs []runtime.Value, b, t int) float64 {
+func (m *Model) widthBound(inputs []runtime.Value, b, t int, cells float64) float64 {
 	w := m.widths()
 	width := w.width
 	for _, v := range inputs {
@@ -304,7 +339,7 @@ func (m *Model) widthBound(inputs []runtime.Value, b, t int) float64 {
 		}
 	}
 	B, T := float64(max(b, 1)), float64(max(t, 1))
-	return 4*(B*T*width*8*w.layers+B*T*T*8*w.attention)*memMarginFactor + memMarginBytes
+	return 4*(B*max(cells, 1)*width*8*w.layers+B*T*T*8*w.attention)*memMarginFactor + memMarginBytes
 }
 
 // modelWidths is what widthBound needs of the model.

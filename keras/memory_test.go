@@ -2,9 +2,12 @@ package keras
 
 import (
 	"errors"
+	"os"
 	goruntime "runtime"
 	"strings"
 	"testing"
+	"testing/fstest"
+	"time"
 
 	"github.com/rnnkit/rnnkit/runtime"
 )
@@ -51,7 +54,9 @@ func TestHostileCalls(t *testing.T) {
 			var before, after goruntime.MemStats
 			goruntime.GC()
 			goruntime.ReadMemStats(&before)
+			start := time.Now()
 			_, err = m.Predict(in)
+			took := time.Since(start)
 			goruntime.ReadMemStats(&after)
 			if tc.want == "" && err == nil {
 				return
@@ -65,6 +70,10 @@ func TestHostileCalls(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %q does not say %q", err, tc.want)
 			}
+			if took > 5*time.Second {
+				t.Errorf("refusing the call took %v", took)
+			}
+			t.Logf("refused in %v: %v", took, err)
 			if len(err.Error()) > 400 {
 				t.Errorf("error message of %d bytes", len(err.Error()))
 			}
@@ -117,12 +126,12 @@ func TestMemoryEstimateBounds(t *testing.T) {
 				t.Fatal(err)
 			}
 			used := float64(ws.MemoryUsed())
-			est := eval(fit.f, fit.fmax, bt[1], fit.points) + float64(bt[0])*eval(fit.g, fit.gmax, bt[1], fit.points)
+			est := eval(fit.f, fit.fmax, bt[1], fit.points, fit.step) + float64(bt[0])*eval(fit.g, fit.gmax, bt[1], fit.points, fit.step)
 			full, _, _ := m.estimateMemory(vals)
 			if est < used || full < used {
 				t.Errorf("%s %v: estimate %.0f (trials) %.0f (used) < %.0f used", name, bt, est, full, used)
 			}
-			if bt[1] > memTrialStep*fit.points && est > 1.6*used+2e5 {
+			if bt[1] > fit.step*fit.points && est > 1.6*used+2e5 {
 				t.Errorf("%s %v: trials' estimate %.0f far above the %.0f used", name, bt, est, used)
 			}
 		}
@@ -180,5 +189,89 @@ func TestMemoryBudgetOptions(t *testing.T) {
 	s := v.NewSession()
 	if _, err := s.Predict(x); !errors.Is(err, ErrLimit) {
 		t.Errorf("session of that view: %v, want ErrLimit", err)
+	}
+}
+
+// TestTrialRunsBounded checks that the trial runs (Outputs, Summary, the
+// memory estimate) of a model whose file fixes a huge dimension fail
+// cleanly instead of allocating what the file asks for.
+func TestTrialRunsBounded(t *testing.T) {
+	dir := "../testdata/goldens/lstm_seq/"
+	cfg, err := os.ReadFile(dir + "model.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	weights, err := os.ReadFile(dir + "model.weights.h5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded := 0
+	for _, dims := range []string{"[null, 1000000000, 5]", "[4000000, 1000, 5]", "[null, 2147483647, 5]"} {
+		hostile := strings.Replace(string(cfg), `"batch_shape": [null, null, 5]`, `"batch_shape": `+dims, 1)
+		if hostile == string(cfg) {
+			t.Fatal("lstm_seq's model.json changed: no batch_shape to replace")
+		}
+		fsys := fstest.MapFS{"model.json": {Data: []byte(hostile)}, "model.weights.h5": {Data: weights}}
+		var before, after goruntime.MemStats
+		goruntime.ReadMemStats(&before)
+		m, err := LoadConfigAndWeightsFS(fsys, "model.json", "model.weights.h5")
+		if err != nil {
+			continue // a load limit refused it: fine too
+		}
+		loaded++
+		if out := m.Outputs(); out[0].Shape != nil {
+			t.Errorf("%s: output shape %v from trials that should have been refused", dims, out[0].Shape)
+		}
+		_ = m.Summary()
+		x := NewTensor(1, 3, 5)
+		if _, err := m.Predict(x); err == nil {
+			t.Errorf("%s: Predict on [1, 3, 5] succeeded", dims)
+		}
+		goruntime.ReadMemStats(&after)
+		if d := after.TotalAlloc - before.TotalAlloc; d > 64<<20 {
+			t.Errorf("%s: load and trials allocated %d bytes", dims, d)
+		}
+	}
+	if loaded == 0 {
+		t.Fatal("no hostile model loaded: the test checks nothing")
+	}
+}
+
+// TestMemoryEstimateFixedBatch checks the estimate of a stateless model
+// whose InputLayer fixes the batch: Keras 3 runs it on any batch, and so
+// must the estimate scale with the batch given.
+func TestMemoryEstimateFixedBatch(t *testing.T) {
+	dir := "../testdata/goldens/lstm_seq/"
+	cfg, err := os.ReadFile(dir + "model.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	weights, err := os.ReadFile(dir + "model.weights.h5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed := strings.Replace(string(cfg), `"batch_shape": [null, null, 5]`, `"batch_shape": [2, null, 5]`, 1)
+	if fixed == string(cfg) {
+		t.Fatal("lstm_seq's model.json changed: no batch_shape to replace")
+	}
+	m, err := LoadConfigAndWeightsFS(fstest.MapFS{"model.json": {Data: []byte(fixed)}, "model.weights.h5": {Data: weights}}, "model.json", "model.weights.h5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.memoryFit(); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []int{1, 2, 64} {
+		in := []runtime.Value{{T: NewTensor(b, 500, 5)}}
+		ws := runtime.NewWorkspace(false)
+		if _, err := m.graph.Run(ws, in); err != nil {
+			t.Fatal(err)
+		}
+		// The trials' own bound, without the width bound's shortcut.
+		fit, _ := m.memoryFit()
+		est := eval(fit.f, fit.fmax, 500, fit.points, fit.step) + float64(b)*eval(fit.g, fit.gmax, 500, fit.points, fit.step)
+		if used := ws.MemoryUsed(); est < float64(used) {
+			t.Errorf("batch %d: estimate %.0f below the %d bytes used", b, est, used)
+		}
 	}
 }

@@ -87,10 +87,16 @@ func (m *Model) trialShapes() (*shapeInfo, error) {
 					shape[j] = size.other
 				}
 			}
+			if err := checkTrialShape(spec.Name, shape); err != nil {
+				return nil, err
+			}
 			inputs[i] = runtime.Value{T: runtime.NewTensor(shape...)}
 		}
 		si := &shapeInfo{nodes: make([][][]int, len(m.nodes))}
 		ctx := runtime.NewWorkspace(false)
+		// A file's fixed dimensions may ask for anything: the trials
+		// stay small or fail.
+		ctx.SetMemoryBudget(memTrialBudget)
 		outs, err := m.graph.RunObserved(ctx, inputs, func(node int, outs []runtime.Value) {
 			if node < 0 || node >= len(si.nodes) {
 				return

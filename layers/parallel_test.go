@@ -17,11 +17,10 @@ import (
 // the batch does not divide evenly, and a mask is given. Run with -race.
 func TestParallelSameBits(t *testing.T) {
 	type tc struct {
-		cell       cellCfg
-		batch, T   int
-		seq, back  bool
-		masked     bool
-		layerExtra convert.Config
+		cell      cellCfg
+		batch, T  int
+		seq, back bool
+		masked    bool
 	}
 	cases := []tc{
 		{cell: cellCfg{class: "LSTM", units: 300, dim: 270, act: "tanh", ract: "sigmoid", useBias: true}, batch: 37, T: 3, seq: true, masked: true},
@@ -108,5 +107,58 @@ func TestSmallWorkOneGoroutine(t *testing.T) {
 		if got := p.chunks(); got != c.want {
 			t.Errorf("units %d, batch %d, %d steps: %d chunks, want %d", c.l.Units(), c.b, c.t, got, c.want)
 		}
+	}
+}
+
+// TestBidirectionalParallelSameBits runs a Bidirectional over a small
+// batch (its directions then run at the same time when the thread budget
+// allows) with 1, 2 and 8 threads, returning sequences and states, with a
+// mask, and requires the same bits every time. Run with -race.
+func TestBidirectionalParallelSameBits(t *testing.T) {
+	for _, class := range []string{"LSTM", "GRU"} {
+		t.Run(class, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(81, 82))
+			const batch, tt, d, u = 3, 40, 64, 128
+			cfg := convert.Config{"return_sequences": true, "return_state": true}
+			fwd := xRNNSpec(rng, class, "fwd", d, u, cfg)
+			bcfg := convert.Config{"go_backwards": true}
+			for k, v := range cfg {
+				bcfg[k] = v
+			}
+			bwd := xRNNSpec(rng, class, "bwd", d, u, bcfg)
+			l := xBuildSpec(t, "3.16.0", &convert.Layer{Name: "bidi", ClassName: "Bidirectional", Config: convert.Config{"layer": fwd, "backward_layer": bwd}})
+			x, _ := xTensor(rng, batch, tt, d)
+			mask := runtime.NewTensor(batch, tt)
+			for i := range mask.Data {
+				if i%tt < tt-3*(i/tt) {
+					mask.Data[i] = 1
+				}
+			}
+			call := &runtime.Call{Args: []runtime.Arg{{Values: []runtime.Value{{T: x}}}},
+				Kwargs: map[string]runtime.Arg{"mask": {Values: []runtime.Value{{T: mask}}}}}
+			var want [][]float32
+			for _, threads := range []int{1, 2, 8, 1} {
+				ctx := runtime.NewWorkspace(false)
+				ctx.SetThreads(threads)
+				for range 2 {
+					out, err := l.Call(ctx, call)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if want == nil {
+						for _, v := range out {
+							want = append(want, append([]float32(nil), v.T.Data...))
+						}
+						if len(want) != 1+2*len(l.(*Bidirectional).Forward.(*RNN).StateSizes()) {
+							t.Fatalf("%d outputs", len(want))
+						}
+						continue
+					}
+					for i, v := range out {
+						sameBits(t, fmt.Sprintf("%d threads output %d", threads, i), v.T.Data, want[i])
+					}
+				}
+			}
+		})
 	}
 }

@@ -87,6 +87,13 @@ type rnnCell struct {
 	// tanh and sigmoid activations (numpy's, which LSTMGates computes) and
 	// a bias.
 	fusedLSTM bool
+	// fusedGRU says a reset_after GRU step with a bias and tanh/sigmoid
+	// runs as one recurrent product over the whole [units, 3*units] kernel
+	// (recPackedFull; each column summed as in the split products) and
+	// kernel.GRUGates.
+	fusedGRU      bool
+	recurrentFull []float32
+	recPackedFull *kernel.PackedMatrix
 }
 
 // numStates is how many state tensors the cell carries: LSTM h and c,
@@ -190,6 +197,11 @@ func buildCell(spec *convert.Layer, kind cellKind) (*rnnCell, error) {
 		}
 		c.inBias = b.Data[:g]
 		c.recBias = b.Data[g:]
+		if actName == "tanh" && ractName == "sigmoid" {
+			c.fusedGRU = true
+			c.recurrentFull = rk.Data
+			c.recPackedFull = kernel.PackMatrix(u, g, rk.Data, g)
+		}
 		return c, nil
 	}
 	if err := checkWeightShape(spec, b, g); err != nil {
@@ -443,6 +455,65 @@ func (l *RNN) NewOutput(batch, time int) *runtime.Tensor {
 // scratch buffers exist, RunInto allocates nothing: the steady state of a
 // streaming loop.
 func (l *RNN) RunInto(ctx *runtime.Workspace, x *runtime.Tensor, opt RNNOptions, out *runtime.Tensor, final []*runtime.Tensor) error {
+	var j rnnJob
+	if err := l.planInto(ctx, x, opt, out, final, &j); err != nil {
+		return err
+	}
+	return j.exec()
+}
+
+// rnnJob is a RunInto planned on the Workspace's goroutine (states and
+// scratch resolved); exec then touches the Workspace only to poll for
+// cancellation, so that two jobs can run at once: a Bidirectional's two
+// directions.
+type rnnJob struct {
+	// passes are the cells' passes in order (n of them; more when there
+	// are over two cells).
+	arr  [2]cellPass
+	more []cellPass
+	n    int
+	// keep and stored: a kept state to update from final after the run.
+	keep   bool
+	stored []*runtime.Tensor
+	final  []*runtime.Tensor
+}
+
+func (j *rnnJob) pass(i int) *cellPass {
+	if j.more != nil {
+		return &j.more[i]
+	}
+	return &j.arr[i]
+}
+
+// exec runs the planned passes.
+func (j *rnnJob) exec() error {
+	for i := range j.n {
+		if err := j.pass(i).run(); err != nil {
+			return err
+		}
+	}
+	if j.keep && j.final != nil {
+		for i := range j.final {
+			copy(j.stored[i].Data, j.final[i].Data)
+		}
+	}
+	return nil
+}
+
+// flops is the work of the job's first pass, and whether that pass runs
+// on one goroutine.
+func (j *rnnJob) flops() (flops int, single bool) {
+	if j.n == 0 {
+		return 0, true
+	}
+	p := j.pass(0)
+	G := p.c.gates * p.c.units
+	return 2 * p.b * p.t * G * (p.c.inputDim + p.c.units), p.nchunks <= 1
+}
+
+// planInto checks RunInto's arguments, resolves the states and plans the
+// passes into j.
+func (l *RNN) planInto(ctx *runtime.Workspace, x *runtime.Tensor, opt RNNOptions, out *runtime.Tensor, final []*runtime.Tensor, j *rnnJob) error {
 	if x == nil || x.Rank() != 3 {
 		return fmt.Errorf("layer %q: input %v: want [batch, time, features]", l.name, x)
 	}
@@ -516,14 +587,8 @@ func (l *RNN) RunInto(ctx *runtime.Workspace, x *runtime.Tensor, opt RNNOptions,
 			dst = append(dst, ctx.Scratch(&l.scratchStates, i, B*s))
 		}
 	}
-	if err := l.run(ctx, x.Data, B, T, mask, init, opt.ZeroOutputForMask, out.Data, dst); err != nil {
-		return err
-	}
-	if keep && final != nil {
-		for i := range final {
-			copy(stored[i].Data, final[i].Data)
-		}
-	}
+	l.plan(ctx, x.Data, B, T, mask, init, opt.ZeroOutputForMask, out.Data, dst, j)
+	j.keep, j.stored, j.final = keep, stored, final
 	return nil
 }
 
@@ -594,6 +659,27 @@ func (l *RNN) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runtime.Value,
 // initial states (nil for none) and the explicit mask argument if
 // explicit, else the input's own mask applies (see Call).
 func (l *RNN) callTensors(ctx *runtime.Workspace, x runtime.Value, init []*runtime.Tensor, explicitMask *runtime.Tensor, explicit bool) ([]runtime.Value, error) {
+	var c rnnCall
+	if err := l.planCall(ctx, x, init, explicitMask, explicit, &c); err != nil {
+		return nil, err
+	}
+	if err := c.job.exec(); err != nil {
+		return nil, err
+	}
+	return c.results(ctx), nil
+}
+
+// rnnCall is a planned Call: the job and where its results go.
+type rnnCall struct {
+	l      *RNN
+	job    rnnJob
+	out    *runtime.Tensor
+	states []*runtime.Tensor
+	mask   *runtime.Tensor
+}
+
+// planCall resolves callTensors' outputs and plans its job into c.
+func (l *RNN) planCall(ctx *runtime.Workspace, x runtime.Value, init []*runtime.Tensor, explicitMask *runtime.Tensor, explicit bool, c *rnnCall) error {
 	mask := x.Mask
 	if init != nil && l.kerasMajor >= 3 {
 		mask = nil
@@ -602,7 +688,7 @@ func (l *RNN) callTensors(ctx *runtime.Workspace, x runtime.Value, init []*runti
 		mask = explicitMask
 	}
 	if x.T.Rank() != 3 {
-		return nil, fmt.Errorf("layer %q: input %v: want [batch, time, features]", l.name, x.T)
+		return fmt.Errorf("layer %q: input %v: want [batch, time, features]", l.name, x.T)
 	}
 	opt := RNNOptions{Mask: mask, InitialState: init, ZeroOutputForMask: l.ZeroOutputForMask}
 	// The output and the returned states live in ctx's reusable outputs
@@ -622,15 +708,20 @@ func (l *RNN) callTensors(ctx *runtime.Workspace, x runtime.Value, init []*runti
 			states[i] = ctx.Output(l, 1+i, B, s)
 		}
 	}
-	if err := l.RunInto(ctx, x.T, opt, out, states); err != nil {
-		return nil, err
-	}
-	res := ctx.Values(l, 0, 1+len(states))
-	res[0].T = out
-	for i, s := range states {
+	c.l, c.out, c.states, c.mask = l, out, states, mask
+	return l.planInto(ctx, x.T, opt, out, states, &c.job)
+}
+
+// results returns the outputs of an executed call, in ctx's reusable
+// values.
+func (c *rnnCall) results(ctx *runtime.Workspace) []runtime.Value {
+	l := c.l
+	res := ctx.Values(l, 0, 1+len(c.states))
+	res[0].T = c.out
+	for i, s := range c.states {
 		res[1+i].T = s
 	}
-	if l.ReturnSequences && mask != nil && l.kerasMajor < 3 {
+	if l.ReturnSequences && c.mask != nil && l.kerasMajor < 3 {
 		// Keras 1/2: the output mask is the input mask when returning
 		// sequences (not reversed by go_backwards: compute_mask returns
 		// it as is). Models written by Keras 3 carry every mask they use
@@ -638,9 +729,9 @@ func (l *RNN) callTensors(ctx *runtime.Workspace, x runtime.Value, init []*runti
 		// RNN's mask on implicitly: the goldens global_avg_pool1d_after_
 		// lstm_mask and stacked_masked_lstm_gru (Sequential models) match
 		// Keras 3.16 only when the layer after the RNN sees no mask.
-		res[0].Mask = mask
+		res[0].Mask = c.mask
 	}
-	return res, nil
+	return res
 }
 
 // Scratch slots of a cell's run, under the cell's pointer.
@@ -649,11 +740,16 @@ const (
 	slotSeq         // this cell's output sequence when it feeds a stacked cell
 )
 
-// run runs every cell over the sequence and writes the last cell's output
-// to out ([B, T, U] in processing order, or [B, U]) and each cell's final
-// states to final. init is nil for zero initial states. It stops with the
-// context's error (ctx.Err) once the call's context is done.
-func (l *RNN) run(ctx *runtime.Workspace, x []float32, B, T int, mask []float32, init []*runtime.Tensor, zeroOut bool, out []float32, final [][]float32) error {
+// plan plans into j the passes of every cell over the sequence, which
+// write the last cell's output to out ([B, T, U] in processing order, or
+// [B, U]) and each cell's final states to final. init is nil for zero
+// initial states. The passes stop with the context's error (ctx.Err) once
+// the call's context is done.
+func (l *RNN) plan(ctx *runtime.Workspace, x []float32, B, T int, mask []float32, init []*runtime.Tensor, zeroOut bool, out []float32, final [][]float32, j *rnnJob) {
+	j.n = len(l.cells)
+	if j.n > len(j.arr) {
+		j.more = make([]cellPass, j.n)
+	}
 	si := 0
 	for ci, c := range l.cells {
 		last := ci == len(l.cells)-1
@@ -687,12 +783,10 @@ func (l *RNN) run(ctx *runtime.Workspace, x []float32, B, T int, mask []float32,
 			// in the same direction, so keep them in input order.
 			p.outSeq = ctx.Scratch(c, slotSeq, B*T*c.units)
 		}
-		if err := p.run(); err != nil {
-			return err
-		}
+		p.prepare()
+		*j.pass(ci) = p
 		x = p.outSeq
 	}
-	return nil
 }
 
 // cellPass is one run of a cell over a sequence.
@@ -712,6 +806,21 @@ type cellPass struct {
 	zeroOut        bool
 	outSeq         []float32 // [b, t, units] or nil
 	outLast        []float32 // [b, units] or nil
+	// nchunks and buf, set by prepare: how many goroutines the batch
+	// splits over, and the scratch of all of them.
+	nchunks int
+	buf     []float32
+}
+
+// prepare takes the pass's scratch from the Workspace for the split that
+// chunks chooses.
+func (p *cellPass) prepare() {
+	p.nchunks = p.chunks()
+	total := 0
+	for i := range p.nchunks {
+		total += p.scratchLen((i+1)*p.b/p.nchunks - i*p.b/p.nchunks)
+	}
+	p.buf = p.ctx.Scratch(p.c, slotProj, total)
 }
 
 // cancelEvery is how many time steps a cell runs between two polls of the
@@ -780,20 +889,18 @@ func (p *cellPass) slice(b0, b1 int) cellPass {
 	return q
 }
 
-// run runs the cell over the sequence, split over goroutines as chunks
-// says. It returns the context's error when the call's context is done,
+// run runs the cell over the sequence, split over goroutines as prepare
+// planned (on the Workspace's goroutine; run prepares when it was not). It returns the context's error when the call's context is done,
 // polled every cancelEvery steps; the final states are then not written.
 func (p *cellPass) run() error {
-	n := p.chunks()
+	if p.buf == nil {
+		p.prepare()
+	}
+	n, buf := p.nchunks, p.buf
 	if n == 1 {
-		return p.runOn(p.ctx.Scratch(p.c, slotProj, p.scratchLen(p.b)))
+		return p.runOn(buf)
 	}
 	B := p.b
-	total := 0
-	for i := range n {
-		total += p.scratchLen((i+1)*B/n - i*B/n)
-	}
-	buf := p.ctx.Scratch(p.c, slotProj, total)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	off := 0
@@ -898,7 +1005,7 @@ func (p *cellPass) runOn(buf []float32) error {
 			}
 		case lstmCell:
 			// Keras: z = (x·K + h·R) + b.
-			recurrentInto(rec, h, c.recurrent, c.recPacked, B, U, G)
+			recurrentStep(rec, h, c.recurrent, c.recPacked, B, U, G, s)
 			for b := range B {
 				row := step[b*G : b*G+G]
 				if c.fusedLSTM {
@@ -924,6 +1031,15 @@ func (p *cellPass) runOn(buf []float32) error {
 				kernel.Mul(hNew, og, hNew)
 			}
 		case gruCell:
+			if c.fusedGRU {
+				// The same operations: h·R for all three gates at once,
+				// then the gate math in one pass.
+				recurrentStep(rec, h, c.recurrentFull, c.recPackedFull, B, U, G, s)
+				for b := range B {
+					kernel.GRUGates(U, step[b*G:(b+1)*G], rec[b*G:(b+1)*G], c.recBias, h[b*U:(b+1)*U], hn[b*U:(b+1)*U])
+				}
+				break
+			}
 			// z and r: (x·K + b) + (h·R + rb); rb only with reset_after.
 			recurrentInto(rec, h, c.recurrent, c.recPacked, B, U, 2*U)
 			if c.resetAfter {
@@ -1033,8 +1149,16 @@ func (p *cellPass) runOn(buf []float32) error {
 // OpenBLAS' sgemm kernels under numpy do. One sequence uses the streaming
 // matrix-vector kernel, a batch the copy of w packed at build time.
 func recurrentInto(dst, h, w []float32, packed *kernel.PackedMatrix, B, U, n int) {
+	recurrentStep(dst, h, w, packed, B, U, n, 0)
+}
+
+// recurrentStep is recurrentInto for time step s of a loop: one sequence
+// streams w in halves whose order alternates with s, so that each step
+// starts on the half the previous one read last, still in cache (the
+// same sums, see kernel.VecMatAlternating).
+func recurrentStep(dst, h, w []float32, packed *kernel.PackedMatrix, B, U, n, s int) {
 	if B == 1 {
-		kernel.VecMat(dst[:n], h[:U], w, U, n, false)
+		kernel.VecMatAlternating(dst[:n], h[:U], w, U, n, s%2 == 1)
 		return
 	}
 	kernel.MatMulPacked(B, h, U, packed, dst, n, false)

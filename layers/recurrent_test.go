@@ -955,6 +955,11 @@ func numpyStep(c cellCfg, w []convert.Weight, x, h, cs []float32, B int) (hNew, 
 // product of the gate math rounded on its own. Chaotic recurrent models
 // amplify any last-bit difference (realworld 31 drifted by 1.9e-4).
 func TestRNNNumpyOrder(t *testing.T) {
+	if !kernel.Accelerated() {
+		// The Go matrix products (noasm, RNNKIT_KERNEL=generic) sum in
+		// another order; their results stay within tolerance (TestRNN*).
+		t.Skipf("kernel set %s does not sum in numpy's (OpenBLAS') order", kernel.Name())
+	}
 	rng := rand.New(rand.NewPCG(5, 6))
 	cells := []cellCfg{
 		{class: "SimpleRNN", units: 20, dim: 9, act: "tanh", useBias: true},

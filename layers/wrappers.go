@@ -130,6 +130,70 @@ func buildBidirectional(spec *convert.Layer, env *Env) (runtime.Layer, error) {
 	return l, nil
 }
 
+// directions runs the forward and the backward layer. Two RNNs whose
+// passes each stay on one goroutine (a small batch) run at the same time
+// when the thread budget allows and each has enough work (minChunkFlops):
+// the directions are independent, so the results are the same bits as one
+// after the other.
+func (l *Bidirectional) directions(ctx *runtime.Workspace, call *runtime.Call, in runtime.Value, fwdStates, bwdStates []runtime.Value) (fo, bo []runtime.Value, err error) {
+	fr, fok := l.Forward.(*RNN)
+	br, bok := l.Backward.(*RNN)
+	m, hasMask := call.Kwarg("mask")
+	direct := fok && bok && in.T != nil && (!hasMask || m.IsTensor() && len(m.Values) > 0)
+	if !direct || in.T.Rank() != 3 || in.T.Shape[0] >= 2*minChunkBatch || ctx.Threads() < 2 {
+		if fo, err = direction(ctx, l.Forward, call, in, fwdStates); err != nil {
+			return nil, nil, fmt.Errorf("forward layer %q: %w", l.Forward.Name(), err)
+		}
+		if bo, err = direction(ctx, l.Backward, call, in, bwdStates); err != nil {
+			return nil, nil, fmt.Errorf("backward layer %q: %w", l.Backward.Name(), err)
+		}
+		return fo, bo, nil
+	}
+	var mask *runtime.Tensor
+	if hasMask {
+		mask = m.Values[0].T
+	}
+	var fc, bc rnnCall
+	if err := fr.planCall(ctx, in, stateTensors(fwdStates), mask, hasMask, &fc); err != nil {
+		return nil, nil, fmt.Errorf("forward layer %q: %w", l.Forward.Name(), err)
+	}
+	if err := br.planCall(ctx, in, stateTensors(bwdStates), mask, hasMask, &bc); err != nil {
+		return nil, nil, fmt.Errorf("backward layer %q: %w", l.Backward.Name(), err)
+	}
+	ff, fs := fc.job.flops()
+	bf, bs := bc.job.flops()
+	var ferr, berr error
+	if fs && bs && min(ff, bf) >= minChunkFlops {
+		bj := new(rnnJob)
+		*bj = bc.job
+		done := make(chan error, 1)
+		go func() { done <- bj.exec() }()
+		ferr = fc.job.exec()
+		berr = <-done
+	} else {
+		ferr = fc.job.exec()
+		if ferr == nil {
+			berr = bc.job.exec()
+		}
+	}
+	if ferr != nil {
+		return nil, nil, fmt.Errorf("forward layer %q: %w", l.Forward.Name(), ferr)
+	}
+	if berr != nil {
+		return nil, nil, fmt.Errorf("backward layer %q: %w", l.Backward.Name(), berr)
+	}
+	return fc.results(ctx), bc.results(ctx), nil
+}
+
+// stateTensors returns the tensors of states, nil for none.
+func stateTensors(states []runtime.Value) []*runtime.Tensor {
+	var init []*runtime.Tensor
+	for _, v := range states {
+		init = append(init, v.T)
+	}
+	return init
+}
+
 // direction runs one wrapped layer of a Bidirectional on the call Keras'
 // Bidirectional makes: the same sequence (with its mask), the explicit mask
 // if any, its half of the initial states. An RNN gets those arguments
@@ -137,15 +201,11 @@ func buildBidirectional(spec *convert.Layer, env *Env) (runtime.Layer, error) {
 func direction(ctx *runtime.Workspace, r runtime.Layer, call *runtime.Call, in runtime.Value, states []runtime.Value) ([]runtime.Value, error) {
 	m, hasMask := call.Kwarg("mask")
 	if rnn, ok := r.(*RNN); ok && in.T != nil && (!hasMask || m.IsTensor() && len(m.Values) > 0) {
-		var init []*runtime.Tensor
-		for _, v := range states {
-			init = append(init, v.T)
-		}
 		var mask *runtime.Tensor
 		if hasMask {
 			mask = m.Values[0].T
 		}
-		return rnn.callTensors(ctx, in, init, mask, hasMask)
+		return rnn.callTensors(ctx, in, stateTensors(states), mask, hasMask)
 	}
 	c := &runtime.Call{Args: []runtime.Arg{{Values: []runtime.Value{in}}}, Kwargs: map[string]runtime.Arg{}}
 	if hasMask {
@@ -183,13 +243,9 @@ func (l *Bidirectional) Call(ctx *runtime.Workspace, call *runtime.Call) ([]runt
 		half := len(init.Values) / 2
 		fwdStates, bwdStates = init.Values[:half], init.Values[half:]
 	}
-	fo, err := direction(ctx, l.Forward, call, in, fwdStates)
+	fo, bo, err := l.directions(ctx, call, in, fwdStates, bwdStates)
 	if err != nil {
-		return nil, fmt.Errorf("forward layer %q: %w", l.Forward.Name(), err)
-	}
-	bo, err := direction(ctx, l.Backward, call, in, bwdStates)
-	if err != nil {
-		return nil, fmt.Errorf("backward layer %q: %w", l.Backward.Name(), err)
+		return nil, err
 	}
 	if len(fo) < 1 || len(bo) != len(fo) || fo[0].T == nil || bo[0].T == nil {
 		return nil, fmt.Errorf("forward and backward layers returned %d and %d outputs", len(fo), len(bo))

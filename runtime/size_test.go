@@ -29,6 +29,12 @@ func TestShapeSize(t *testing.T) {
 			t.Errorf("ShapeSize(%v): %v is not ErrLimit and ErrInput", tc.shape, err)
 		}
 	}
+	if n, err := MulSize(1<<20, 1<<20, 1<<16); err != nil || n != 1<<56 {
+		t.Errorf("MulSize(2^20, 2^20, 2^16) = %d, %v", n, err)
+	}
+	if _, err := MulSize(1<<20, 1<<20, 1<<17); err == nil {
+		t.Error("MulSize(2^20, 2^20, 2^17) did not overflow")
+	}
 	if _, err := FromData(nil, 1<<32, 1<<32); !errors.Is(err, ErrLimit) {
 		t.Errorf("FromData on an overflowing shape: %v", err)
 	}

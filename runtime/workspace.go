@@ -183,17 +183,6 @@ func (c *Workspace) NewTensor(shape ...int) *Tensor {
 	return NewTensor(shape...)
 }
 
-// Floats returns a new zeroed []float32 of n elements counted against c's
-// memory budget, for per-call buffers that are not tensors. A nil c
-// makes a plain slice.
-func (c *Workspace) Floats(n int) []float32 {
-	if n < 0 || n > MaxElements {
-		panic(limitPanic{sizeError("buffer", []int{n})})
-	}
-	c.charge(n)
-	return make([]float32, n)
-}
-
 // Streaming reports whether all recurrent layers carry state across calls.
 func (c *Workspace) Streaming() bool { return c.streaming }
 

@@ -289,6 +289,22 @@ func joinInputs(g []*job, pad *padInfo) ([]*keras.Tensor, error) {
 			}
 		}
 		shape[0] = total
+		if g[0].xs[i].IsString() {
+			// String inputs join without padding (their shapes match).
+			var strs []string
+			for _, j := range g {
+				if !j.xs[i].IsString() {
+					return nil, errShape
+				}
+				strs = append(strs, j.xs[i].Strings...)
+			}
+			t, err := keras.FromStrings(strs, shape...)
+			if err != nil {
+				return nil, errShape
+			}
+			out[i] = t
+			continue
+		}
 		t := keras.NewTensor(shape...)
 		if pad != nil && pad.value != 0 {
 			for k := range t.Data {

@@ -178,10 +178,9 @@ func decodeData(raw json.RawMessage, t *reqTensor) error {
 // decodeNumbers reads flat or nested numbers; ints demands integers that
 // a float32 holds exactly.
 func decodeNumbers(raw json.RawMessage, t *reqTensor, ints bool) error {
-	var flat []float64
-	if err := json.Unmarshal(raw, &flat); err == nil {
-		t.nums = make([]float32, 0, len(flat))
-		for _, x := range flat {
+	if nums, ok := scanNumbers(raw); ok {
+		t.nums = make([]float32, 0, len(nums))
+		for _, x := range nums {
 			if err := appendNumber(t, x, ints); err != nil {
 				return err
 			}
@@ -442,4 +441,119 @@ func jsonShape(v any, depth int) ([]int, error) {
 		}
 	}
 	return append([]int{len(a)}, inner...), nil
+}
+
+// scanNumbers reads nested arrays of JSON numbers, flattened, without
+// reflection: the fast path for large tensors. It reports false for
+// anything else (strings, objects, malformed text), which the general
+// decoder then reads or rejects with its message.
+func scanNumbers(b []byte) ([]float64, bool) {
+	out := make([]float64, 0, len(b)/4)
+	depth := 0
+	// expect: 'v' a value or ']' (after '['), ',' or ']' (after a value).
+	expect := byte('v')
+	i := 0
+	skip := func() {
+		for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+			i++
+		}
+	}
+	skip()
+	if i >= len(b) || b[i] != '[' {
+		return nil, false
+	}
+	for {
+		skip()
+		if i >= len(b) {
+			return nil, false
+		}
+		c := b[i]
+		switch {
+		case c == '[':
+			if expect != 'v' || depth >= maxDepth {
+				return nil, false
+			}
+			depth++
+			i++
+			expect = '['
+		case c == ']':
+			if expect == 'v' && b[i-1] == ',' {
+				return nil, false
+			}
+			if expect != ',' && expect != '[' {
+				return nil, false
+			}
+			depth--
+			i++
+			expect = ','
+			if depth == 0 {
+				skip()
+				return out, i == len(b)
+			}
+		case c == ',':
+			if expect != ',' {
+				return nil, false
+			}
+			i++
+			expect = 'v'
+		case c == '-' || (c >= '0' && c <= '9'):
+			if expect != 'v' && expect != '[' {
+				return nil, false
+			}
+			j := i
+			for j < len(b) && (b[j] >= '0' && b[j] <= '9' || b[j] == '-' || b[j] == '+' || b[j] == '.' || b[j] == 'e' || b[j] == 'E') {
+				j++
+			}
+			if !jsonNumber(b[i:j]) {
+				return nil, false
+			}
+			x, err := strconv.ParseFloat(string(b[i:j]), 64)
+			if err != nil {
+				return nil, false
+			}
+			out = append(out, x)
+			i = j
+			expect = ','
+		default:
+			return nil, false
+		}
+	}
+}
+
+// jsonNumber reports whether s follows JSON's number grammar:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func jsonNumber(s []byte) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if i < len(s) && s[i] == '0' {
+		i++
+	} else if digits() == 0 {
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
 }

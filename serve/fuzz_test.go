@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 )
@@ -80,6 +81,38 @@ func FuzzDecodeTF(f *testing.F) {
 		}
 		for _, rt := range r.named {
 			check(rt)
+		}
+	})
+}
+
+// FuzzScanNumbers checks the fast number scanner against encoding/json:
+// whatever it accepts, encoding/json reads as the same numbers.
+func FuzzScanNumbers(f *testing.F) {
+	for _, s := range []string{`[1,2,3]`, `[[1.5e3,-0.25],[0,7]]`, `[]`, `[[],[]]`, `[1,]`, `[01]`, `[1e]`, `[-]`, ` [ 1 , 2 ] `, `[1][2]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, ok := scanNumbers(b)
+		if !ok {
+			return
+		}
+		var v any
+		if err := json.Unmarshal(b, &v); err != nil {
+			t.Fatalf("scanner accepted %q, encoding/json: %v", b, err)
+		}
+		var want []float64
+		flatten(v, 0, func(e any) error {
+			x, _ := e.(float64)
+			want = append(want, x)
+			return nil
+		})
+		if len(got) != len(want) {
+			t.Fatalf("%q: %d numbers, encoding/json %d", b, len(got), len(want))
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%q: number %d is %v, encoding/json %v", b, i, got[i], want[i])
+			}
 		}
 	})
 }

@@ -166,6 +166,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 
 // observe records a request in the metrics (and logs failures).
 func (s *Server) observe(model, protocol string, code int, start time.Time, err error) {
+	s.answered.Add(1)
 	s.metrics.requests.WithLabelValues(model, protocol, strconv.Itoa(code)).Inc()
 	s.metrics.duration.WithLabelValues(model, protocol).Observe(time.Since(start).Seconds())
 	if err != nil {

@@ -369,6 +369,21 @@ func (md *model) prepare(ts []reqTensor) ([]*keras.Tensor, int, error) {
 func (md *model) inputTensor(in inputInfo, t *reqTensor) (*keras.Tensor, error) {
 	sp := in.spec
 	dt := t.datatype
+	if sp.DType == "string" {
+		// A string input (TextVectorization, StringLookup, Hashing)
+		// takes the texts themselves.
+		if dt != "BYTES" {
+			return nil, badRequest("datatype %s does not fit input %q: it takes BYTES (strings)", dt, sp.Name)
+		}
+		if err := checkShape(sp, t.shape); err != nil {
+			return nil, err
+		}
+		x, err := keras.FromStrings(t.strs, t.shape...)
+		if err != nil {
+			return nil, badRequest("%w", err)
+		}
+		return x, nil
+	}
 	if dt == "BYTES" {
 		if in.tok == nil {
 			return nil, badRequest("datatype BYTES (text) needs a tokenizer configured for the model; input %q takes %s", sp.Name, in.datatype)

@@ -139,7 +139,13 @@ type Server struct {
 
 	// notReady makes the readiness probes fail (set when shutting down).
 	notReady atomic.Bool
+	// answered counts the inference requests answered.
+	answered atomic.Int64
 }
+
+// Answered returns how many inference requests (any protocol, any
+// outcome) the server has answered.
+func (s *Server) Answered() int64 { return s.answered.Load() }
 
 // modelSet is the versions of one model name.
 type modelSet struct {

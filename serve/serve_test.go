@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/rnnkit/rnnkit/keras"
+	"github.com/rnnkit/rnnkit/text"
 )
 
 const goldens = "../testdata/goldens"
@@ -546,4 +548,118 @@ func TestDeadlineAndQueueFull(t *testing.T) {
 	if codes[503] == 0 || codes[200] == 0 || codes[200]+codes[503] != 12 {
 		t.Errorf("answers by code %v: want some 200 and some 503, nothing else", codes)
 	}
+}
+
+// TestStringInput serves a model whose input is a string feeding
+// TextVectorization: BYTES go to it directly, over v2 and TF Serving,
+// batched, and reproduce Keras.
+func TestStringInput(t *testing.T) {
+	dir := "../testdata/goldens-text/textvectorization/tv_default_len12_lstm"
+	m, err := keras.Load(filepath.Join(dir, "model.keras"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := keras.ReadNPYFile(filepath.Join(dir, "y0.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "texts.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	if err := json.Unmarshal(b, &texts); err != nil {
+		t.Fatal(err)
+	}
+	_, hs := newTestServer(t, Config{BatchTimeout: 10 * time.Millisecond}, map[string]*keras.Model{"tv": m})
+	_, meta := do(t, "GET", hs.URL+"/v2/models/tv", "")
+	if in := meta["inputs"].([]any)[0].(map[string]any); in["datatype"] != "BYTES" {
+		t.Errorf("string input metadata %v", in)
+	}
+	body, _ := json.Marshal(map[string]any{"inputs": []map[string]any{{"name": "input_layer", "shape": []int{len(texts)}, "datatype": "BYTES", "data": texts}}})
+	code, v := do(t, "POST", hs.URL+"/v2/models/tv/infer", string(body))
+	if code != 200 {
+		t.Fatalf("%d %v", code, v)
+	}
+	closeTo(t, "v2 BYTES", flat(v["outputs"].([]any)[0].(map[string]any)["data"]), y)
+	body, _ = json.Marshal(map[string]any{"instances": texts})
+	code, v = do(t, "POST", hs.URL+"/v1/models/tv:predict", string(body))
+	if code != 200 {
+		t.Fatalf("tf: %d %v", code, v)
+	}
+	closeTo(t, "tf strings", flat(v["predictions"]), y)
+	// One text per request, concurrently: joined into batches.
+	rows := y.Shape[0]
+	n := len(y.Data) / rows
+	var wg sync.WaitGroup
+	for r := 0; r < rows; r++ {
+		wg.Add(1)
+		go func(r int) {
+			defer wg.Done()
+			body, _ := json.Marshal(map[string]any{"inputs": []map[string]any{{"name": "input_layer", "shape": []int{1}, "datatype": "BYTES", "data": texts[r : r+1]}}})
+			code, v := do(t, "POST", hs.URL+"/v2/models/tv/infer", string(body))
+			if code != 200 {
+				t.Errorf("row %d: %d %v", r, code, v)
+				return
+			}
+			want, _ := keras.FromFloat32(y.Data[r*n:(r+1)*n], 1, n)
+			closeTo(t, fmt.Sprintf("row %d", r), flat(v["outputs"].([]any)[0].(map[string]any)["data"]), want)
+		}(r)
+	}
+	wg.Wait()
+	body = []byte(`{"inputs":[{"name":"input_layer","shape":[1],"datatype":"FP32","data":[1]}]}`)
+	if code, _ := do(t, "POST", hs.URL+"/v2/models/tv/infer", string(body)); code != 400 {
+		t.Errorf("numbers to a string input: %d, want 400", code)
+	}
+}
+
+// TestTokenizerBytes serves a token-id model with a Keras Tokenizer
+// configured: BYTES texts become the padded ids Keras' pipeline feeds
+// (Tokenizer, pad_sequences pre-padding, post-truncating), and the
+// answers reproduce Keras.
+func TestTokenizerBytes(t *testing.T) {
+	dir := "../testdata/goldens-text-extra/x_pipe_simplernn_oov_pre"
+	m, err := keras.Load(filepath.Join(dir, "model.keras"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := text.LoadTokenizer(filepath.Join(dir, "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := keras.ReadNPYFile(filepath.Join(dir, "y0.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "texts.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	if err := json.Unmarshal(b, &texts); err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{Logger: discard})
+	if err := s.AddModel("tok", "", m, ModelOptions{Tokenizer: tok, MaxLen: 7, Padding: "pre", Truncating: "post"}); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s.Handler())
+	defer hs.Close()
+	defer s.Close(context.Background())
+	_, meta := do(t, "GET", hs.URL+"/v2/models/tok", "")
+	if in := meta["inputs"].([]any)[0].(map[string]any); in["datatype"] != "BYTES" || fmt.Sprint(in["shape"]) != "[-1]" {
+		t.Errorf("tokenized input metadata %v", in)
+	}
+	body, _ := json.Marshal(map[string]any{"inputs": []map[string]any{{"name": m.Inputs()[0].Name, "shape": []int{len(texts)}, "datatype": "BYTES", "data": texts}}})
+	code, v := do(t, "POST", hs.URL+"/v2/models/tok/infer", string(body))
+	if code != 200 {
+		t.Fatalf("%d %v", code, v)
+	}
+	closeTo(t, "v2 texts", flat(v["outputs"].([]any)[0].(map[string]any)["data"]), y)
+	body, _ = json.Marshal(map[string]any{"instances": texts})
+	code, v = do(t, "POST", hs.URL+"/v1/models/tok:predict", string(body))
+	if code != 200 {
+		t.Fatalf("tf: %d %v", code, v)
+	}
+	closeTo(t, "tf texts", flat(v["predictions"]), y)
 }

@@ -139,6 +139,7 @@ func fromWordIndex(wi map[string]int, order []string) (*Tokenizer, error) {
 			}
 		}
 	}
+	t.buildFast()
 	return t, nil
 }
 

@@ -65,6 +65,14 @@ type Tokenizer struct {
 	asciiFilter [utf8.RuneSelf]bool
 	filter      map[rune]bool
 	splitRune   rune // the separator when Split is one code point, else -1
+
+	// derived from cfg and the word index by buildFast (fast.go): the
+	// ASCII scanner (nil without one), and index_word as a slice (byID[id]
+	// for ids < len(byID), hasID[id] telling an entry from a missing id;
+	// nil when the ids are sparse)
+	fast  *fastPath
+	byID  []string
+	hasID []bool
 }
 
 // NewTokenizer returns an unfitted Tokenizer with the given arguments.
@@ -103,6 +111,7 @@ func (t *Tokenizer) prepare() error {
 	if r, n := utf8.DecodeRuneInString(t.cfg.Split); n > 0 && n == len(t.cfg.Split) && r != utf8.RuneError {
 		t.splitRune = r
 	}
+	t.buildFast()
 	return nil
 }
 
@@ -122,10 +131,7 @@ func (t *Tokenizer) ID(word string) (int, bool) {
 }
 
 // Word returns the word of an id (Keras' index_word[id]).
-func (t *Tokenizer) Word(id int) (string, bool) {
-	w, ok := t.indexWord[id]
-	return w, ok
-}
+func (t *Tokenizer) Word(id int) (string, bool) { return t.word(id) }
 
 // WordIndex returns a copy of the word index.
 func (t *Tokenizer) WordIndex() map[string]int {
@@ -272,6 +278,11 @@ func (t *Tokenizer) AppendSequence(dst []int, text string, buf *[]byte) ([]int, 
 	}
 	numWords := t.cfg.NumWords
 	oov, hasOOV := t.oovIndex()
+	if t.fast != nil && (hasOOV || t.cfg.OOVToken == nil) {
+		if out, ok := t.appendSequenceFast(dst, text, buf, oov, hasOOV); ok {
+			return out, nil
+		}
+	}
 	err := t.splitWords(text, buf, func(w string) error {
 		i, ok := t.wordIndex[w]
 		switch {
@@ -293,14 +304,23 @@ func (t *Tokenizer) AppendSequence(dst []int, text string, buf *[]byte) ([]int, 
 // TextsToSequences converts each text to its token ids, exactly as Keras'
 // Tokenizer.texts_to_sequences.
 func (t *Tokenizer) TextsToSequences(texts []string) ([][]int, error) {
+	// The ids go to chunks of 64K ints, each sequence a slice of one with
+	// its capacity capped (appending to one never touches another): a few
+	// allocations for the whole batch instead of one or more per text.
+	const chunk = 1 << 16
 	out := make([][]int, len(texts))
+	var ids []int
 	var buf []byte
 	for i, s := range texts {
-		seq, err := t.AppendSequence(make([]int, 0, 16), s, &buf)
-		if err != nil {
+		if cap(ids)-len(ids) < chunk/16 {
+			ids = make([]int, 0, chunk)
+		}
+		n := len(ids)
+		var err error
+		if ids, err = t.AppendSequence(ids, s, &buf); err != nil {
 			return nil, fmt.Errorf("text %d: %w", i, err)
 		}
-		out[i] = seq
+		out[i] = ids[n:len(ids):len(ids)]
 	}
 	return out, nil
 }
@@ -332,8 +352,9 @@ func (t *Tokenizer) SequencesToTextsLenient(seqs [][]int) ([]string, error) {
 
 func (t *Tokenizer) sequencesToTexts(seqs [][]int, lenient bool) ([]string, error) {
 	out := make([]string, len(seqs))
+	var buf []byte
 	for i, seq := range seqs {
-		s, err := t.sequenceToText(seq, " ", lenient)
+		s, err := t.sequenceToText(seq, " ", lenient, &buf)
 		if err != nil {
 			var u *UnknownIDError
 			if errors.As(err, &u) {
@@ -350,11 +371,24 @@ func (t *Tokenizer) sequencesToTexts(seqs [][]int, lenient bool) ([]string, erro
 // SequenceToText is SequencesToTexts for one sequence, with the separator
 // given (" " is Keras'; generation joins character-level output with "").
 func (t *Tokenizer) SequenceToText(seq []int, sep string) (string, error) {
-	return t.sequenceToText(seq, sep, false)
+	return t.sequenceToText(seq, sep, false, new([]byte))
 }
 
-func (t *Tokenizer) sequenceToText(seq []int, sep string, lenient bool) (string, error) {
-	var b strings.Builder
+// word is index_word[id], through the dense slice when there is one.
+func (t *Tokenizer) word(id int) (string, bool) {
+	if t.hasID != nil {
+		if id >= 0 && id < len(t.hasID) && t.hasID[id] {
+			return t.byID[id], true
+		}
+		return "", false
+	}
+	w, ok := t.indexWord[id]
+	return w, ok
+}
+
+func (t *Tokenizer) sequenceToText(seq []int, sep string, lenient bool, buf *[]byte) (string, error) {
+	b := (*buf)[:0]
+	defer func() { *buf = b }()
 	first := true
 	numWords := t.cfg.NumWords
 	// oovWord is index_word[word_index.get(oov_token)].
@@ -363,14 +397,14 @@ func (t *Tokenizer) sequenceToText(seq []int, sep string, lenient bool) (string,
 		if !hasOOV {
 			return "", false, nil
 		}
-		w, ok := t.indexWord[oov]
+		w, ok := t.word(oov)
 		if !ok {
 			return "", false, fmt.Errorf("%w: the OOV id %d is not in index_word (Keras: KeyError)", ErrUnknownID, oov)
 		}
 		return w, true, nil
 	}
 	for j, id := range seq {
-		w, ok := t.indexWord[id]
+		w, ok := t.word(id)
 		switch {
 		case ok && numWords > 0 && id >= numWords:
 			// Keras: the OOV token if it is in the word index, else dropped.
@@ -395,12 +429,12 @@ func (t *Tokenizer) sequenceToText(seq []int, sep string, lenient bool) (string,
 			}
 		}
 		if !first {
-			b.WriteString(sep)
+			b = append(b, sep...)
 		}
-		b.WriteString(w)
+		b = append(b, w...)
 		first = false
 	}
-	return b.String(), nil
+	return string(b), nil
 }
 
 // Matrix modes of TextsToMatrix, Keras' names.
@@ -530,6 +564,7 @@ func (t *Tokenizer) FitOnTexts(texts []string) error {
 	for w, c := range t.wordDocs {
 		t.indexDocs[t.wordIndex[w]] = c
 	}
+	t.buildFast()
 	return nil
 }
 

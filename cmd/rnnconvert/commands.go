@@ -393,7 +393,8 @@ var predictCmd = command{
 		`MODEL --ids "3,7,1;4,0,0" [--json] [--out DIR [--name-outputs]]`,
 		`MODEL --values "0.5,1,2;3,4,5" ...`,
 		`MODEL --input x0.npy [--input x1.npy ...] [--calls K] ...`,
-		`MODEL --texts X.json --out DIR [--vocabulary LAYER=FILE]`,
+		`MODEL (--texts X.json | --text S ...) [--vocabulary LAYER=FILE] [--out DIR]`,
+		`MODEL --tokenizer T (--texts X.json | --text S ...) [--maxlen N --padding pre|post --truncating pre|post] ...`,
 	},
 	summary: `Runs MODEL on the inputs and prints its outputs, or writes them as .npy files
 with --out. Give one input flag per model input, in the model's input order
@@ -401,13 +402,18 @@ with --out. Give one input flag per model input, in the model's input order
 inline float inputs, --input for .npy files. With --calls K the inputs are K
 calls in a row on one session. Bad inputs (a token id outside the vocabulary, a
 wrong shape) fail with exit status 1 and a message naming the input.
-A model whose input takes strings (TextVectorization or StringLookup inside)
-runs on --texts X.json (a JSON list of strings) or --text S (repeatable) and
-writes y0.npy, ... to --out DIR; a token-id model needs --tokenizer T to turn
-the texts into ids. --vocabulary supplies a lookup layer's vocabulary that the
-file does not keep.`,
+
+A model with one token-id input also takes text: --tokenizer T (a Keras
+Tokenizer's to_json output, a word-index JSON or a pickle) with --texts X.json
+(a JSON list of strings) or --text S, tokenized (texts_to_sequences) and
+padded (pad_sequences with --maxlen, --padding, --truncating, --value; without
+--maxlen the model's fixed input length, else the longest text). A model whose
+input takes strings (TextVectorization or StringLookup inside) runs on --texts
+or --text without a tokenizer; --vocabulary LAYER=FILE supplies a lookup
+layer's vocabulary that the file does not keep.`,
 	examples: []string{
 		`rnnconvert predict testdata/example/char_gru_generator/model.keras --ids "22,9,13;4,20,0" --json`,
+		`rnnconvert predict testdata/goldens-text/pipe_sentiment_lstm_en/model.keras --tokenizer testdata/goldens-text/pipe_sentiment_lstm_en/tokenizer.json --text "a masterpiece, truly great" --maxlen 12`,
 		"rnnconvert predict testdata/example/char_gru_generator/model.keras --input testdata/example/char_gru_generator/x0.npy --out /tmp/out --name-outputs",
 		"rnnconvert predict testdata/goldens-text/textvectorization/tv_default_len12_lstm/model.keras --text \"Great movie!\" --out /tmp/out",
 		"rnnconvert predict spam_model.h5 --vocabulary text_vectorization=vectorizer_vocab.pkl --texts texts.json --out /tmp/out",
@@ -440,10 +446,12 @@ NaN and infinities print as the strings "NaN", "Infinity", "-Infinity"`)
 		return status(stderr, err)
 	}
 	m = withMemory(m, &maxMem)
+	var ys []*keras.Tensor
 	if tp.active() {
-		return tp.predict(m, *out, stdout, stderr)
+		ys, err = tp.predict(m)
+	} else {
+		ys, err = cf.runCalls(m)
 	}
-	ys, err := cf.runCalls(m)
 	if err != nil {
 		return status(stderr, err)
 	}
@@ -650,12 +658,15 @@ var verifyCmd = command{
 	synopsis: []string{
 		"MODEL --input x0.npy [--input ...] --expect y0.npy [--expect ...] [--calls K] [--atol A] [--rtol R]",
 		"--case DIR",
+		"MODEL",
 	},
 	summary: `Runs MODEL on the inputs and compares every output with the one Keras computed,
 |got - want| <= atol + rtol*|want|; exits with status 1 when one is out of
 tolerance. --case runs a reference case folder holding case.json (the golden
 cases of testdata/goldens, or the expected/ folder of a real-world artifact) in
-every format it ships.`,
+every format it ships. MODEL alone replays the self-check vectors that
+rnnconvert seal MODEL --case DIR stored beside it (MODEL.selfcheck.npz); the
+load checks MODEL.sha256 when it is there.`,
 	examples: []string{
 		"rnnconvert verify --case testdata/example/char_gru_generator",
 		"rnnconvert verify testdata/example/char_gru_generator/model.keras --input testdata/example/char_gru_generator/x0.npy --expect testdata/example/char_gru_generator/y0.npy",
@@ -689,6 +700,9 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	m, err := mf.load(pos)
 	if err != nil {
 		return status(stderr, err)
+	}
+	if len(cf.sources) == 0 && len(expects) == 0 {
+		return verifySelfCheck(m, &mf, pos, stdout, stderr)
 	}
 	ys, err := cf.runCalls(m)
 	if err != nil {

@@ -7,6 +7,8 @@
 //	rnnconvert predict MODEL (--ids "3,7,1;4,0,0" | --values "0.5,1;2,3" | --input x0.npy) [--json] [--out DIR]
 //	rnnconvert verify MODEL --input x0.npy ... --expect y0.npy ... [--calls K] [--atol A] [--rtol R]
 //	rnnconvert verify --case DIR
+//	rnnconvert verify MODEL            (replays MODEL.selfcheck.npz)
+//	rnnconvert seal MODEL [--case DIR]
 //	rnnconvert h5 FILE [--json] [--data]
 //	rnnconvert serve MODEL [--name N] [--addr HOST:PORT] [--grpc-addr HOST:PORT]
 //	rnnconvert --version
@@ -40,6 +42,7 @@ commands:
   predict MODEL --ids "3,7,1;4,0,0" [--json]  run MODEL on inline token ids, inline --values or --input .npy files
   verify MODEL --input x.npy --expect y.npy   compare MODEL's outputs with Keras' (or --case DIR)
   h5 FILE [--json] [--data]                   list an HDF5 file's groups, datasets and attributes
+  seal MODEL [--case DIR]                     write MODEL.sha256 (checked at load) and self-check vectors
   convert IN -o OUT.keras                     write any model rnnkit reads as a Keras 3 .keras file, verified
     (convert IN alone writes <stem of IN>.keras in the working directory)
   tokenize --tokenizer T --texts X.json       Keras Tokenizer: texts to id sequences (or --matrix)
@@ -79,6 +82,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runTextCommand(cmd, rest, stdout, stderr)
 	case "convert":
 		return runConvert(rest, false, stdout, stderr)
+	case "seal":
+		return runSeal(rest, stdout, stderr)
 	case "translate":
 		return runTranslate(rest, stdout, stderr)
 	case "serve":

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -25,7 +26,7 @@ var serveCmd = command{
 		"MODEL [--name N] [--addr HOST:PORT] [--grpc-addr HOST:PORT] [flags]",
 		"--model-repository DIR [--addr HOST:PORT] [--grpc-addr HOST:PORT] [flags]",
 	},
-	summary: `Serves MODEL over KServe's Open Inference Protocol v2 (REST under /v2, and
+	summary: `Serves MODEL (a model file, or a folder holding one) over KServe's Open Inference Protocol v2 (REST under /v2, and
 gRPC inference.GRPCInferenceService with --grpc-addr) and TensorFlow Serving's
 REST API (/v1/models/NAME, :predict), with /metrics for Prometheus and
 /v2/health/live and /v2/health/ready as Kubernetes probes. Concurrent requests
@@ -36,7 +37,7 @@ SIGTERM or SIGINT stops accepting requests, finishes those accepted, and exits 0
 	examples: []string{
 		"rnnconvert serve testdata/goldens/emb_lstm_mask_post_last/model.keras --name m --addr 127.0.0.1:8080",
 		"rnnconvert serve --model-repository /models --addr :8080 --grpc-addr :8081 --log-format json",
-		"rnnconvert serve testdata/goldens-text/MODEL.keras --tokenizer tokenizer.json --maxlen 100",
+		"rnnconvert serve testdata/goldens-text-extra/x_pipe_simplernn_oov_pre/model.keras --tokenizer testdata/goldens-text-extra/x_pipe_simplernn_oov_pre/tokenizer.json --maxlen 7 --truncating post",
 	},
 }
 
@@ -132,7 +133,19 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		}
 		go repo.Watch(ctx, f.poll)
 	} else {
-		m, err := mf.load(pos)
+		var m *keras.Model
+		var err error
+		if fi, serr := os.Stat(firstOr(pos)); serr == nil && fi.IsDir() && len(pos) == 1 && mf.config == "" {
+			// A folder (KServe's /mnt/models): a SavedModel or TF.js
+			// model, or the one model file it holds.
+			opts, oerr := mf.options()
+			if oerr != nil {
+				return status(stderr, oerr)
+			}
+			m, err = serve.LoadModelDir(pos[0], opts...)
+		} else {
+			m, err = mf.load(pos)
+		}
 		if err != nil {
 			return status(stderr, err)
 		}
@@ -192,6 +205,13 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		log.Error("shutdown", "error", err.Error())
 		code = 1
 	}
-	log.Info("stopped")
+	log.Info("stopped", "answered", srv.Answered())
 	return code
+}
+
+func firstOr(pos []string) string {
+	if len(pos) == 0 {
+		return ""
+	}
+	return pos[0]
 }

@@ -3,9 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/rnnkit/rnnkit/keras"
@@ -54,15 +51,11 @@ func stringInput(m *keras.Model) int {
 	return -1
 }
 
-// predictStrings runs a model whose one input takes strings on texts and
-// writes y0.npy, y1.npy, ... to out.
-func predictStrings(m *keras.Model, texts []string, out string, stdout, stderr io.Writer) int {
+// predictStrings runs a model whose one input takes strings on texts.
+func predictStrings(m *keras.Model, texts []string) ([]*keras.Tensor, error) {
 	ins := m.Inputs()
 	if len(ins) != 1 {
-		return fail(stderr, fmt.Errorf("predict --texts: the model has %d inputs; --texts feeds a model with one string input", len(ins)))
-	}
-	if out == "" {
-		return usageError(stderr, "predict --texts needs --out DIR")
+		return nil, fmt.Errorf("predict --texts: the model has %d inputs; --texts feeds a model with one string input", len(ins))
 	}
 	shape := []int{len(texts)}
 	if len(ins[0].Shape) == 2 && ins[0].Shape[1] == 1 {
@@ -70,26 +63,9 @@ func predictStrings(m *keras.Model, texts []string, out string, stdout, stderr i
 	}
 	x, err := keras.FromStrings(texts, shape...)
 	if err != nil {
-		return fail(stderr, err)
+		return nil, err
 	}
-	ys, err := m.Predict(x)
-	if err != nil {
-		return fail(stderr, err)
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return fail(stderr, err)
-	}
-	for i, y := range ys {
-		if y.IsString() {
-			return fail(stderr, fmt.Errorf("output %d holds strings, which .npy output does not take", i))
-		}
-		path := filepath.Join(out, fmt.Sprintf("y%d.npy", i))
-		if err := keras.WriteNPYFile(path, y); err != nil {
-			return fail(stderr, err)
-		}
-		fmt.Fprintf(stdout, "%s %v\n", path, y.Shape)
-	}
-	return 0
+	return m.Predict(x)
 }
 
 // errNotStrings is returned by predict --texts without --tokenizer for a

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"math"
 	"path/filepath"
 	"strings"
@@ -63,7 +64,6 @@ func TestCLIPredictStringsErrors(t *testing.T) {
 		msg  string
 	}{
 		{"token-id model", []string{"predict", tokenModel, "--text", "hello", "--out", t.TempDir()}, 1, "give --tokenizer T"},
-		{"no out", []string{"predict", filepath.Join(textGoldens, "textvectorization", "tv_lower_only", "model.keras"), "--text", "hi"}, 2, "--out"},
 		{"bad vocabulary flag", []string{"predict", tokenModel, "--vocabulary", "nofile", "--text", "x"}, 2, "LAYER=FILE"},
 		{"unknown vocabulary layer", []string{"predict", filepath.Join(textGoldens, "textvectorization", "tv_lower_only", "model.keras"),
 			"--vocabulary", "nosuch=" + filepath.Join(textGoldens, "textvectorization", "tv_lower_only", "texts.json"), "--text", "x", "--out", t.TempDir()}, 1, `WithVocabulary("nosuch")`},
@@ -75,6 +75,24 @@ func TestCLIPredictStringsErrors(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q: want exit %d and %q", code, stderr.String(), c.code, c.msg)
 			}
 		})
+	}
+}
+
+// TestCLIPredictStringsPrints: without --out the outputs of a string-input
+// model print as JSON with --json, like every other input form's.
+func TestCLIPredictStringsPrints(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	model := filepath.Join(textGoldens, "textvectorization", "tv_lower_only", "model.keras")
+	if code := run([]string{"predict", model, "--text", "hi there", "--text", "x", "--json"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var got struct {
+		Outputs []struct {
+			Shape []int `json:"shape"`
+		} `json:"outputs"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil || len(got.Outputs) != 1 || len(got.Outputs[0].Shape) == 0 || got.Outputs[0].Shape[0] != 2 {
+		t.Fatalf("stdout %s (%v): want one output of batch 2", stdout.String(), err)
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 
 	"github.com/rnnkit/rnnkit/keras"
@@ -373,31 +372,33 @@ func (tp *textPredictFlags) register(fs *flag.FlagSet) {
 // active reports whether predict was given text input.
 func (tp *textPredictFlags) active() bool { return tp.tokenizer != "" || tp.texts.given() }
 
-// predict tokenizes, pads, predicts and writes y0.npy, y1.npy, ... to out.
-// Without --maxlen the model's fixed input length applies, else the
-// longest sequence (pad_sequences' default).
-func (tp *textPredictFlags) predict(m *keras.Model, out string, stdout, stderr io.Writer) int {
+// predict turns the texts into the model's input and predicts: a model with
+// a string input takes them as they are; a token-id model needs the
+// tokenizer, and the ids are padded. Without --maxlen the model's fixed
+// input length applies, else the longest sequence (pad_sequences'
+// default). Usage errors are errUsage (status 2).
+func (tp *textPredictFlags) predict(m *keras.Model) ([]*keras.Tensor, error) {
 	texts, err := tp.texts.read()
 	if err != nil {
-		return status(stderr, err)
+		return nil, err
 	}
 	if tp.tokenizer == "" {
 		if stringInput(m) < 0 {
-			return fail(stderr, errNotStrings)
+			return nil, errNotStrings
 		}
-		return predictStrings(m, texts, out, stdout, stderr)
+		return predictStrings(m, texts)
 	}
 	ins := m.Inputs()
 	if len(ins) != 1 || len(ins[0].Shape) != 2 {
-		return fail(stderr, fmt.Errorf("predict --tokenizer: the model has %d inputs, want one (batch, time) token-id input", len(ins)))
+		return nil, fmt.Errorf("predict --tokenizer: the model has %d inputs, want one (batch, time) token-id input", len(ins))
 	}
 	tok, err := text.LoadTokenizer(tp.tokenizer)
 	if err != nil {
-		return fail(stderr, err)
+		return nil, err
 	}
 	seqs, err := tok.TextsToSequences(texts)
 	if err != nil {
-		return fail(stderr, err)
+		return nil, err
 	}
 	opts := tp.pad.options()
 	if opts.MaxLen == nil && ins[0].Shape[1] > 0 {
@@ -405,30 +406,20 @@ func (tp *textPredictFlags) predict(m *keras.Model, out string, stdout, stderr i
 	}
 	p, err := text.PadSequences(seqs, opts)
 	if err != nil {
-		return fail(stderr, err)
+		return nil, err
 	}
 	x, err := runtime.FromData(p.Float32s(), p.Rows, p.Cols)
 	if err != nil {
-		return fail(stderr, err)
+		return nil, err
 	}
 	ys, err := m.Predict(x)
 	if err != nil {
 		if errors.Is(err, keras.ErrInput) {
-			return fail(stderr, fmt.Errorf("padded ids of shape %v: %w", x.Shape, err))
+			return nil, fmt.Errorf("padded ids of shape %v: %w", x.Shape, err)
 		}
-		return fail(stderr, err)
+		return nil, err
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return fail(stderr, err)
-	}
-	for i, y := range ys {
-		path := filepath.Join(out, fmt.Sprintf("y%d.npy", i))
-		if err := keras.WriteNPYFile(path, y); err != nil {
-			return fail(stderr, err)
-		}
-		fmt.Fprintf(stdout, "%s %v\n", path, y.Shape)
-	}
-	return 0
+	return ys, nil
 }
 
 // runTextCommand dispatches the text commands (one case line in run).

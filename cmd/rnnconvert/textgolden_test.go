@@ -292,6 +292,38 @@ func contractPipeline(t *testing.T, dir string, c contractCase) {
 			if r := keras.Compare(got, want, 1e-5, 1e-4); !r.OK() {
 				t.Errorf("y0: %s", &r)
 			}
+			// Without --out, --json prints the same numbers.
+			var js struct {
+				Outputs []struct {
+					Shape  []int `json:"shape"`
+					Values any   `json:"values"`
+				} `json:"outputs"`
+			}
+			decodeOut(t, mustRun(t, append([]string{"predict", filepath.Join(dir, mf), "--tokenizer", tok, "--texts", texts, "--json"}, flagArgs(c.PadArgs)...)...), &js)
+			if len(js.Outputs) != 1 || fmt.Sprint(js.Outputs[0].Shape) != fmt.Sprint(want.Shape) {
+				t.Fatalf("--json outputs %+v, want one of shape %v", js.Outputs, want.Shape)
+			}
+			var flat []float64
+			var walk func(v any)
+			walk = func(v any) {
+				switch v := v.(type) {
+				case []any:
+					for _, e := range v {
+						walk(e)
+					}
+				case float64:
+					flat = append(flat, v)
+				}
+			}
+			walk(js.Outputs[0].Values)
+			for i, v := range flat {
+				if w := float64(want.Data[i]); math.Abs(v-w) > 1e-5+1e-4*math.Abs(w) {
+					t.Fatalf("--json value %d = %v, Keras %v", i, v, w)
+				}
+			}
+			if len(flat) != len(want.Data) {
+				t.Fatalf("--json: %d values, want %d", len(flat), len(want.Data))
+			}
 		})
 	}
 }

@@ -91,6 +91,7 @@ type Entry struct {
 type Bundle struct {
 	fsys      fs.FS
 	prefix    string
+	display   string // prefix as errors show it; "" means prefix
 	index     string
 	numShards int
 	bigEndian bool
@@ -109,12 +110,24 @@ type shard struct {
 // prefix+".data-…" in fsys, e.g. "model/variables/variables". It reads and
 // checks the whole index; data shards are opened when first read.
 func OpenBundle(fsys fs.FS, prefix string) (*Bundle, error) {
+	return openBundleAs(fsys, prefix, prefix)
+}
+
+// openBundleAs is OpenBundle naming the bundle's files display+".index"
+// and display+".data-…" in errors (the SavedModel directory as the caller
+// gave it, not the path inside fsys).
+func openBundleAs(fsys fs.FS, prefix, display string) (*Bundle, error) {
 	indexName := prefix + ".index"
 	data, err := fs.ReadFile(fsys, indexName)
 	if err != nil {
-		return nil, fmt.Errorf("savedmodel: reading bundle index: %w", err)
+		return nil, fmt.Errorf("savedmodel: %s.index: reading bundle index: %w", display, err)
 	}
-	return parseBundle(fsys, prefix, indexName, data)
+	b, err := parseBundle(fsys, prefix, display+".index", data)
+	if err != nil {
+		return nil, err
+	}
+	b.display = display
+	return b, nil
 }
 
 func parseBundle(fsys fs.FS, prefix, indexName string, data []byte) (*Bundle, error) {
@@ -239,21 +252,30 @@ func (b *Bundle) shardName(id int) string {
 	return fmt.Sprintf("%s.data-%05d-of-%05d", b.prefix, id, b.numShards)
 }
 
+// shownShardName is shard id's name in errors.
+func (b *Bundle) shownShardName(id int) string {
+	if b.display == "" {
+		return b.shardName(id)
+	}
+	return fmt.Sprintf("%s.data-%05d-of-%05d", b.display, id, b.numShards)
+}
+
 func (b *Bundle) openShard(id int) (*shard, error) {
 	if s, ok := b.shards[id]; ok {
 		return s, nil
 	}
 	name := b.shardName(id)
+	shown := b.shownShardName(id)
 	f, err := b.fsys.Open(name)
 	if err != nil {
-		return nil, fmt.Errorf("savedmodel: opening bundle data shard: %w", err)
+		return nil, fmt.Errorf("savedmodel: %s: opening bundle data shard: %w", shown, err)
 	}
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("savedmodel: %s: %w", name, err)
+		return nil, fmt.Errorf("savedmodel: %s: %w", shown, err)
 	}
-	s := &shard{name: name, f: f, size: st.Size()}
+	s := &shard{name: shown, f: f, size: st.Size()}
 	b.shards[id] = s
 	return s, nil
 }
@@ -278,7 +300,7 @@ func (b *Bundle) ReadRaw(key string) ([]byte, error) {
 		return raw, nil
 	}
 	if got := crc32.Checksum(raw, castagnoli); got != e.CRC32C {
-		return nil, formatErr(b.shardName(e.Shard), key, e.Offset, "tensor checksum 0x%08x, index says 0x%08x", got, e.CRC32C)
+		return nil, formatErr(b.shownShardName(e.Shard), key, e.Offset, "tensor checksum 0x%08x, index says 0x%08x", got, e.CRC32C)
 	}
 	return raw, nil
 }
@@ -388,7 +410,7 @@ func (b *Bundle) ReadStrings(key string) ([][]byte, error) {
 // The entry CRC32C covers the lengths as uint32, the length checksum and
 // the bytes.
 func (b *Bundle) decodeStrings(e *Entry, raw []byte) ([][]byte, error) {
-	file := b.shardName(e.Shard)
+	file := b.shownShardName(e.Shard)
 	count, ok := numElements(e.Shape)
 	if !ok || count > int64(len(raw)) {
 		return nil, formatErr(file, e.Key, e.Offset, "string tensor of shape %v in %d bytes", e.Shape, len(raw))

@@ -90,7 +90,7 @@ func TestReadErrors(t *testing.T) {
 		}, convert.ErrFormat, "does not start at root"},
 		{"metadata not json", func(f map[string][]byte) {
 			f[metaFile] = kerasMetadataProto([]metadataNodeSpec{{0, "root", "_tf_keras_sequential", "{oops"}})
-		}, convert.ErrFormat, "metadata is not JSON"},
+		}, convert.ErrFormat, "root: metadata: invalid JSON at byte 1 (line 1, column 2): invalid character 'o'"},
 		{"layer missing from metadata", func(f map[string][]byte) {
 			f[metaFile] = kerasMetadataProto([]metadataNodeSpec{{0, "root", "_tf_keras_sequential", fixtureRootMetadata("2.8.0")}})
 		}, convert.ErrFormat, "no Keras object for layer \"lstm\" (LSTM)"},
@@ -120,6 +120,10 @@ func TestReadErrors(t *testing.T) {
 			}
 			if !errors.Is(err, tc.kind) || !strings.Contains(err.Error(), tc.msg) {
 				t.Fatalf("got %v, want %v containing %q", err, tc.kind, tc.msg)
+			}
+			// Every error names the SavedModel directory.
+			if !strings.Contains(err.Error(), "model_dir") {
+				t.Errorf("%v: does not name the SavedModel directory model_dir", err)
 			}
 		})
 	}

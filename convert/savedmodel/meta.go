@@ -1,6 +1,8 @@
 package savedmodel
 
 import (
+	"github.com/rnnkit/rnnkit/convert"
+
 	"encoding/json"
 	"strings"
 
@@ -73,7 +75,9 @@ func (n *kerasNode) decode(file string) error {
 		ClassName string `json:"class_name"`
 	}
 	if err := json.Unmarshal(n.metadata, &m); err != nil {
-		return formatErr(file, n.path, -1, "metadata is not JSON: %v", err)
+		e := convert.JSONDecodeError(file, n.path+": metadata", n.metadata, err)
+		e.Reader = "savedmodel"
+		return e
 	}
 	n.name, n.className = m.Name, m.ClassName
 	return nil

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/rnnkit/rnnkit/convert"
 )
@@ -40,11 +41,48 @@ func ReadDir(dirPath string, opt convert.ParseOptions) (*convert.Model, error) {
 // layer gets its weights in Keras order (layer.weights), found by following
 // the checkpoint's object graph from the layer's node path in the Keras
 // metadata to its "variables" list; each variable's CRC32C is checked.
+//
+// Every error names the SavedModel directory (opt.File, else dir) and,
+// for an error inside one of its files, that file under it
+// ("models/sm/variables/variables.index").
 func Read(fsys fs.FS, dir string, opt convert.ParseOptions) (*convert.Model, error) {
 	file := opt.File
 	if file == "" {
 		file = dir
 	}
+	m, err := read(fsys, dir, file, opt)
+	if err != nil {
+		return nil, locate(err, file, dir)
+	}
+	return m, nil
+}
+
+// locate makes err name the SavedModel directory file: a *convert.Error
+// about one of its files (named relative to fsys, under dir) gets the
+// file's path under file; other errors are prefixed with file.
+func locate(err error, file, dir string) error {
+	var ce *convert.Error
+	if errors.As(err, &ce) {
+		switch {
+		case ce.File == "":
+			ce.File = file
+		case ce.File == file || strings.HasPrefix(ce.File, file+"/") || strings.HasPrefix(ce.File, file+string(filepath.Separator)):
+		default:
+			rel := ce.File
+			if dir != "." && dir != "" {
+				rel = strings.TrimPrefix(strings.TrimPrefix(rel, dir), "/")
+			}
+			ce.File = filepath.Join(file, filepath.FromSlash(rel))
+		}
+		return err
+	}
+	if strings.Contains(err.Error(), file) {
+		return err
+	}
+	return fmt.Errorf("savedmodel: %s: %w", file, err)
+}
+
+func read(fsys fs.FS, dir, file string, opt convert.ParseOptions) (*convert.Model, error) {
 	nodes, err := readKerasNodes(fsys, dir, file)
 	if err != nil {
 		return nil, err
@@ -65,7 +103,9 @@ func Read(fsys fs.FS, dir string, opt convert.ParseOptions) (*convert.Model, err
 		ModelConfig  json.RawMessage `json:"model_config"`
 	}
 	if err := json.Unmarshal(root.metadata, &info); err != nil {
-		return nil, formatErr(file, "root", -1, "Keras metadata is not JSON: %v", err)
+		e := convert.JSONDecodeError(file, "root: Keras metadata", root.metadata, err)
+		e.Reader = "savedmodel"
+		return nil, e
 	}
 	if len(info.ModelConfig) == 0 || string(info.ModelConfig) == "null" {
 		return nil, unsupportedErr(file, "root", fmt.Sprintf("Keras object %s (%s) has no model_config: only models saved with model.save are readable", root.className, root.identifier))
@@ -79,7 +119,7 @@ func Read(fsys fs.FS, dir string, opt convert.ParseOptions) (*convert.Model, err
 	if err != nil {
 		return nil, err
 	}
-	b, err := OpenBundle(fsys, path.Join(dir, "variables", "variables"))
+	b, err := openBundleAs(fsys, path.Join(dir, "variables", "variables"), filepath.Join(file, "variables", "variables"))
 	if err != nil {
 		if _, serr := fs.Stat(fsys, path.Join(dir, "variables")); errors.Is(serr, fs.ErrNotExist) {
 			return nil, &convert.Error{File: file, Path: "variables", Kind: convert.ErrWeights,

@@ -39,7 +39,7 @@ func TestReadErrors(t *testing.T) {
 		kind error
 		msg  string
 	}{
-		{"not json", func(f map[string][]byte) { f["model.json"] = []byte("{") }, convert.ErrFormat, "model.json is not valid JSON"},
+		{"not json", func(f map[string][]byte) { f["model.json"] = []byte("{") }, convert.ErrFormat, "model.json: invalid JSON at byte 1 (line 1, column 2): unexpected end of JSON input"},
 		{"graph model", replaceJSON(`"format": "layers-model"`, `"format": "graph-model"`), convert.ErrUnsupported, `"graph-model" model`},
 		{"no topology", func(f map[string][]byte) { f["model.json"] = []byte(`{"weightsManifest": []}`) }, convert.ErrFormat, "modelTopology: missing"},
 		{"empty topology", func(f map[string][]byte) { f["model.json"] = []byte(`{"modelTopology": {}}`) }, convert.ErrFormat, "neither model_config nor class_name"},

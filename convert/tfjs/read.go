@@ -102,7 +102,9 @@ func Read(fsys fs.FS, modelJSON string, opt convert.ParseOptions) (*convert.Mode
 	}
 	var mf modelFile
 	if err := json.Unmarshal(data, &mf); err != nil {
-		return nil, formatErr(file, "", -1, "model.json is not valid JSON: %v", err)
+		e := convert.JSONDecodeError(file, "", data, err)
+		e.Reader = "tfjs"
+		return nil, e
 	}
 	if mf.Format != "" && mf.Format != "layers-model" {
 		return nil, unsupportedErr(file, "format", fmt.Sprintf("%q model (only layers-model files hold a Keras config)", mf.Format))
@@ -112,7 +114,9 @@ func Read(fsys fs.FS, modelJSON string, opt convert.ParseOptions) (*convert.Mode
 	}
 	var topo topologyInfo
 	if err := json.Unmarshal(mf.ModelTopology, &topo); err != nil {
-		return nil, formatErr(file, "modelTopology", -1, "not a JSON object: %v", err)
+		e := convert.JSONDecodeError(file, "modelTopology", mf.ModelTopology, err)
+		e.Reader = "tfjs"
+		return nil, e
 	}
 	if len(topo.ModelConfig) == 0 && topo.ClassName == "" {
 		return nil, formatErr(file, "modelTopology", -1, "has neither model_config nor class_name")

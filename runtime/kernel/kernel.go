@@ -132,6 +132,46 @@ func vecMatWith(ks *kernelSet, y, x, w []float32, k, n int, accumulate bool) {
 	vecMat(ks, y[:n], x[:k], w[:k*n], k, n, accumulate)
 }
 
+// VecMatAlternating is VecMat (accumulate false) for a loop that streams
+// the same large w call after call, such as a recurrent step: it computes
+// the output columns in two halves, the second half first when fromEnd is
+// set. A caller that flips fromEnd every call starts each call on the half
+// of w it read last, which is still in cache, where a cyclic scan of a w
+// larger than the cache would miss everywhere. Each output is summed over
+// k in order as VecMat sums it, so the results are VecMat's bit for bit.
+func VecMatAlternating(y, x, w []float32, k, n int, fromEnd bool) {
+	if k < 0 || n < 0 {
+		panic(errNegative)
+	}
+	if len(y) < n {
+		panic(errShortY)
+	}
+	if len(x) < k {
+		panic(errShortX)
+	}
+	if !fits(len(w), k, n, n) {
+		panic(errShortW)
+	}
+	if k*n < alternateMin || active.isa == isaGo {
+		vecMatWith(active, y, x, w, k, n, false)
+		return
+	}
+	h := n / 2 &^ 15
+	halves := [2][2]int{{0, h}, {h, n}}
+	if fromEnd {
+		halves[0], halves[1] = halves[1], halves[0]
+	}
+	for _, c := range halves {
+		yc := y[c[0]:c[1]]
+		clear(yc)
+		vecMatAsm(active, yc, x[:k], w[c[0]:], k, c[1]-c[0], n)
+	}
+}
+
+// alternateMin is the k·n from which VecMatAlternating splits: 512 KiB of
+// weights, half a Zen 4/5 L2.
+const alternateMin = 1 << 17
+
 // AddBias adds bias to every row of x, which holds whole rows of
 // len(bias) values:
 //
@@ -380,4 +420,56 @@ func lstmGatesGo(ks *kernelSet, u int, xp, rec, bias, cOld, cNew, hNew []float32
 	add(ks, cNew, cNew, ig)
 	tanh(ks, hNew, cNew)
 	mul(ks, hNew, og, hNew)
+}
+
+// GRUGates finishes the step of a reset_after GRU (Keras 3's default) for
+// one sequence of u units after its matrix product, in one pass where the
+// CPU allows, as Keras' numpy backend computes it, every operation rounded
+// on its own:
+//
+//	a := rec + recBias          // 3u values, gates z, r, h
+//	z := sigmoid(xp[:u] + a[:u])
+//	r := sigmoid(xp[u:2u] + a[u:2u])
+//	hh := tanh(xp[2u:] + r*a[2u:])
+//	hNew = z*hOld + (1-z)*hh    // each product rounded, then the sum
+//
+// with Sigmoid's and Tanh's bits. xp, rec and recBias hold 3u values,
+// hOld and hNew u; xp and rec are overwritten (scratch); hNew must not
+// overlap the others. Its results are the separate kernels' bit for bit.
+func GRUGates(u int, xp, rec, recBias, hOld, hNew []float32) {
+	gruGatesWith(active, u, xp, rec, recBias, hOld, hNew)
+}
+
+func gruGatesWith(ks *kernelSet, u int, xp, rec, recBias, hOld, hNew []float32) {
+	if u < 0 {
+		panic(errNegative)
+	}
+	if len(xp) < 3*u || len(rec) < 3*u || len(recBias) < 3*u {
+		panic(errShortX)
+	}
+	if len(hOld) < u || len(hNew) < u {
+		panic(errShortDst)
+	}
+	if u == 0 {
+		return
+	}
+	gruGates(ks, u, xp[:3*u], rec[:3*u], recBias[:3*u], hOld[:u], hNew[:u])
+}
+
+// gruGatesGo is GRUGates with the separate kernels of ks.
+func gruGatesGo(ks *kernelSet, u int, xp, rec, recBias, hOld, hNew []float32) {
+	add(ks, rec, rec, recBias)
+	add(ks, xp[:2*u], xp[:2*u], rec[:2*u])
+	sigmoid(ks, xp[:2*u], xp[:2*u])
+	z, r, hh, rh := xp[:u], xp[u:2*u], xp[2*u:], rec[2*u:]
+	mul(ks, rh, r, rh)
+	add(ks, hh, hh, rh)
+	tanh(ks, hh, hh)
+	zc := rec[:u] // free again
+	for j, v := range z {
+		zc[j] = 1 - v
+	}
+	mul(ks, zc, zc, hh)
+	mul(ks, hNew, z, hOld)
+	add(ks, hNew, hNew, zc)
 }

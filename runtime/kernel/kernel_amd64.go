@@ -98,6 +98,11 @@ func tanhZ(dst, src *float32, n int)
 //go:noescape
 func lstmGatesZ(u int, xp, rec, bias, cOld, cNew, hNew *float32)
 
+// gruGatesZ is gruGatesGo for u a multiple of 16 (see GRUGates).
+//
+//go:noescape
+func gruGatesZ(u int, xp, rec, recBias, hOld, hNew *float32)
+
 // packB32 copies kc rows of 32 floats, ldb apart in src, to dst[:32*kc].
 //
 //go:noescape
@@ -463,4 +468,12 @@ func lstmGates(ks *kernelSet, u int, xp, rec, bias, cOld, cNew, hNew []float32) 
 		return
 	}
 	lstmGatesGo(ks, u, xp, rec, bias, cOld, cNew, hNew)
+}
+
+func gruGates(ks *kernelSet, u int, xp, rec, recBias, hOld, hNew []float32) {
+	if ks.isa == isaAVX512 && u%16 == 0 {
+		gruGatesZ(u, &xp[0], &rec[0], &recBias[0], &hOld[0], &hNew[0])
+		return
+	}
+	gruGatesGo(ks, u, xp, rec, recBias, hOld, hNew)
 }

@@ -742,3 +742,78 @@ lstmz_loop:
 lstmz_done:
 	VZEROUPPER
 	RET
+
+// func gruGatesZ(u int, xp, rec, recBias, hOld, hNew *float32)
+//
+// The reset_after GRU step after its matrix product, for u a multiple of
+// 16, in one pass: per 16 units, with the gates z, r, h u values apart,
+// z = sigmoid(xp_z + (rec_z + rb_z)), r = sigmoid(xp_r + (rec_r + rb_r)),
+// hh = tanh(xp_h + r*(rec_h + rb_h)), hNew = z*hOld + (1-z)*hh, every
+// operation rounded as the separate kernels round it.
+TEXT ·gruGatesZ(SB), NOSPLIT, $0-48
+	MOVQ u+0(FP), CX
+	MOVQ xp+8(FP), DI
+	MOVQ rec+16(FP), SI
+	MOVQ recBias+24(FP), DX
+	MOVQ hOld+32(FP), R8
+	MOVQ hNew+40(FP), R9
+	MOVQ CX, BX
+	SHLQ $2, BX             // gate stride in bytes
+	LEAQ (BX)(BX*1), R12    // two gates
+	SHRQ $4, CX
+	JEQ  gruz_done
+	LEAQ ·tanhLUT(SB), AX
+	VMOVUPS 0(AX), Z16
+	VMOVUPS 64(AX), Z17
+	VMOVUPS 128(AX), Z18
+	VMOVUPS 192(AX), Z19
+	VMOVUPS 256(AX), Z20
+	VMOVUPS 320(AX), Z21
+	VMOVUPS 384(AX), Z22
+	VMOVUPS 448(AX), Z23
+	VMOVUPS 512(AX), Z24
+	VMOVUPS 576(AX), Z25
+	VMOVUPS 640(AX), Z26
+	VMOVUPS 704(AX), Z27
+	VMOVUPS 768(AX), Z28
+	VMOVUPS 832(AX), Z29
+	VMOVUPS 896(AX), Z30
+	VMOVUPS 960(AX), Z31
+	VPBROADCASTD ·tanhConst+0(SB), Z10
+	VPBROADCASTD ·tanhConst+4(SB), Z11
+	VPBROADCASTD ·tanhConst+8(SB), Z12
+	VPBROADCASTD ·tanhConst+12(SB), Z13
+	VPBROADCASTD ·tanhConst+16(SB), Z14
+	VPXORD       Z15, Z15, Z15
+
+gruz_loop:
+	VMOVUPS (SI), Z0
+	VADDPS  (DX), Z0, Z0
+	VADDPS  (DI), Z0, Z0
+	SIGZ(Z7)
+	VMOVUPS (SI)(BX*1), Z0
+	VADDPS  (DX)(BX*1), Z0, Z0
+	VADDPS  (DI)(BX*1), Z0, Z0
+	SIGZ(Z8)
+	VMOVUPS (SI)(R12*1), Z0
+	VADDPS  (DX)(R12*1), Z0, Z0
+	VMULPS  Z8, Z0, Z0
+	VADDPS  (DI)(R12*1), Z0, Z0
+	TANHZ
+	VBROADCASTSS ONE, Z5
+	VSUBPS  Z7, Z5, Z5
+	VMULPS  Z4, Z5, Z5
+	VMULPS  (R8), Z7, Z7
+	VADDPS  Z5, Z7, Z7
+	VMOVUPS Z7, (R9)
+	ADDQ    $64, DI
+	ADDQ    $64, SI
+	ADDQ    $64, DX
+	ADDQ    $64, R8
+	ADDQ    $64, R9
+	DECQ    CX
+	JNE     gruz_loop
+
+gruz_done:
+	VZEROUPPER
+	RET

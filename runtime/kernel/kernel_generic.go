@@ -33,3 +33,11 @@ func matMulPacked(m int, a []float32, lda int, p *PackedMatrix, c []float32, ldc
 func lstmGates(ks *kernelSet, u int, xp, rec, bias, cOld, cNew, hNew []float32) {
 	lstmGatesGo(ks, u, xp, rec, bias, cOld, cNew, hNew)
 }
+
+func gruGates(ks *kernelSet, u int, xp, rec, recBias, hOld, hNew []float32) {
+	gruGatesGo(ks, u, xp, rec, recBias, hOld, hNew)
+}
+
+// vecMatAsm has no assembly to run: VecMatAlternating never calls it on the
+// Go set; it is the Go loop for completeness.
+func vecMatAsm(_ *kernelSet, y, x, w []float32, k, n, ldw int) { vecMatGo(y, x, w, ldw, k, n, true) }

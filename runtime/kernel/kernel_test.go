@@ -749,3 +749,62 @@ func TestLSTMGates(t *testing.T) {
 		}
 	}
 }
+
+// TestGRUGates is TestLSTMGates for the fused reset_after GRU pass.
+func TestGRUGates(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, ks := range supportedSets() {
+		for _, u := range []int{1, 9, 16, 32, 48, 256} {
+			xp, rec, rb := make([]float32, 3*u), make([]float32, 3*u), make([]float32, 3*u)
+			hOld := make([]float32, u)
+			for i := range xp {
+				xp[i] = float32(r.NormFloat64() * 6)
+				rec[i] = float32(r.NormFloat64() * 3)
+				rb[i] = float32(r.NormFloat64())
+			}
+			for i := range hOld {
+				hOld[i] = float32(r.NormFloat64())
+			}
+			xp[0], rec[2*u] = float32(math.Inf(-1)), 1e30
+			if u > 3 {
+				xp[u+2], hOld[3] = 90, float32(math.Copysign(0, -1))
+			}
+			wx, wr, want := append([]float32(nil), xp...), append([]float32(nil), rec...), make([]float32, u)
+			gruGatesGo(setGo, u, wx, wr, rb, hOld, want)
+			hNew, hbuf := guarded(u, 3)
+			gx, gr := append([]float32(nil), xp...), append([]float32(nil), rec...)
+			gruGatesWith(ks, u, gx, gr, rb, hOld, hNew)
+			for i := range want {
+				if math.Float32bits(hNew[i]) != math.Float32bits(want[i]) && !(hNew[i] != hNew[i] && want[i] != want[i]) {
+					t.Fatalf("%s u=%d: hNew[%d] = %v, want %v", ks.name, u, i, hNew[i], want[i])
+				}
+			}
+			checkGuards(t, fmt.Sprintf("%s u=%d hNew", ks.name, u), hbuf, 3, u)
+		}
+	}
+}
+
+// TestVecMatAlternating checks that both column orders give VecMat's bits
+// on every set, above and below the size where the halves split.
+func TestVecMatAlternating(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	for _, sz := range [][2]int{{256, 1024}, {256, 768}, {300, 500}, {512, 2048}, {32, 128}, {257, 513}} {
+		k, n := sz[0], sz[1]
+		x, w := make([]float32, k), make([]float32, k*n)
+		randSlice(r, x)
+		randSlice(r, w)
+		want := make([]float32, n)
+		VecMat(want, x, w, k, n, false)
+		for _, fromEnd := range []bool{false, true} {
+			y, ybuf := guarded(n, 2)
+			randSlice(r, y)
+			VecMatAlternating(y, x, w, k, n, fromEnd)
+			for j := range y {
+				if math.Float32bits(y[j]) != math.Float32bits(want[j]) {
+					t.Fatalf("k=%d n=%d fromEnd=%v: y[%d] = %v, VecMat %v", k, n, fromEnd, j, y[j], want[j])
+				}
+			}
+			checkGuards(t, "VecMatAlternating y", ybuf, 2, n)
+		}
+	}
+}

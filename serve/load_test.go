@@ -1,0 +1,221 @@
+package serve
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rnnkit/rnnkit/internal/testutil"
+	"github.com/rnnkit/rnnkit/keras"
+)
+
+// loadStats are the figures of a load run.
+type loadStats struct {
+	requests, errors int
+	p50, p99         time.Duration
+	throughput       float64 // requests per second
+	meanBatch        float64
+}
+
+func (s loadStats) String() string {
+	return fmt.Sprintf("%d requests, %d errors, %.0f req/s, p50 %v, p99 %v, mean batch %.1f",
+		s.requests, s.errors, s.throughput, s.p50.Round(10*time.Microsecond), s.p99.Round(10*time.Microsecond), s.meanBatch)
+}
+
+// loadCase is one request body and the answer Keras gives for it.
+type loadCase struct {
+	body string
+	want *keras.Tensor
+}
+
+// runLoad runs clients goroutines, each sending requests in a loop for
+// d (a bounded loop: it stops by itself), checking every answer against
+// Keras' output, and returns the figures.
+func runLoad(t testing.TB, url string, cases []loadCase, clients int, d time.Duration) loadStats {
+	t.Helper()
+	tr := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	before, beforeN := histogram(t, metricsText(t, url), "rnnkit_batch_size")
+	var mu sync.Mutex
+	var lats []time.Duration
+	var errs atomic.Int64
+	var firstErr atomic.Value
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			var mine []time.Duration
+			for i := c; time.Now().Before(deadline); i++ {
+				lc := cases[i%len(cases)]
+				t0 := time.Now()
+				err := checkAnswer(client, url+"/v2/models/m/infer", lc)
+				mine = append(mine, time.Since(t0))
+				if err != nil {
+					errs.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+				}
+			}
+			mu.Lock()
+			lats = append(lats, mine...)
+			mu.Unlock()
+		}(c)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if e := firstErr.Load(); e != nil {
+		t.Errorf("first error: %v", e)
+	}
+	sort.Slice(lats, func(i, j int) bool { return lats[i] < lats[j] })
+	after, afterN := histogram(t, metricsText(t, url), "rnnkit_batch_size")
+	st := loadStats{requests: len(lats), errors: int(errs.Load()), throughput: float64(len(lats)) / elapsed.Seconds()}
+	if len(lats) > 0 {
+		st.p50 = lats[len(lats)/2]
+		st.p99 = lats[min(len(lats)-1, len(lats)*99/100)]
+	}
+	if afterN > beforeN {
+		st.meanBatch = (after - before) / (afterN - beforeN)
+	}
+	return st
+}
+
+func checkAnswer(client *http.Client, url string, lc loadCase) error {
+	resp, err := client.Post(url, "application/json", strings.NewReader(lc.body))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("status %d: %s", resp.StatusCode, b)
+	}
+	var v struct {
+		Outputs []struct {
+			Data []float32 `json:"data"`
+		} `json:"outputs"`
+	}
+	if err := json.NewDecoder(bytes.NewReader(b)).Decode(&v); err != nil || len(v.Outputs) == 0 {
+		return fmt.Errorf("bad answer %q: %v", b, err)
+	}
+	got := v.Outputs[0].Data
+	if len(got) != len(lc.want.Data) {
+		return fmt.Errorf("%d values, want %d", len(got), len(lc.want.Data))
+	}
+	for i := range got {
+		w := float64(lc.want.Data[i])
+		if math.Abs(float64(got[i])-w) > keras.DefaultAtol+keras.DefaultRtol*math.Abs(w) {
+			return fmt.Errorf("value %d is %v, Keras %v", i, got[i], w)
+		}
+	}
+	return nil
+}
+
+// rowCases makes one single-row request per row of x, each expecting
+// that row of Keras' y.
+func rowCases(t testing.TB, name string, x, y *keras.Tensor, dtype string) []loadCase {
+	t.Helper()
+	var out []loadCase
+	rows := x.Shape[0]
+	xn, yn := len(x.Data)/rows, len(y.Data)/rows
+	for r := 0; r < rows; r++ {
+		xr, _ := keras.FromFloat32(x.Data[r*xn:(r+1)*xn], append([]int{1}, x.Shape[1:]...)...)
+		yr, _ := keras.FromFloat32(y.Data[r*yn:(r+1)*yn], append([]int{1}, y.Shape[1:]...)...)
+		out = append(out, loadCase{body: v2Body(fmt.Sprint(r), []string{name}, []string{dtype}, xr), want: yr})
+	}
+	return out
+}
+
+func uptime() string {
+	out, err := exec.Command("uptime").Output()
+	if err != nil {
+		return "uptime: " + err.Error()
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// TestLoad runs 16 and 64 concurrent clients against a golden model for
+// a few seconds each: no errors, every answer Keras' output, and the
+// requests joined into batches.
+func TestLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	g := loadGolden(t, "emb_lstm_mask_post_last", 1, 1)
+	_, hs := newTestServer(t, Config{}, map[string]*keras.Model{"m": g.m})
+	cases := rowCases(t, "input_layer", g.xs[0], g.ys[0], "INT32")
+	cases = append(cases, loadCase{body: v2Body("all", []string{"input_layer"}, []string{"INT32"}, g.xs[0]), want: g.ys[0]})
+	for _, clients := range []int{16, 64} {
+		st := runLoad(t, hs.URL, cases, clients, 3*time.Second)
+		t.Logf("emb_lstm_mask_post_last, %d clients: %v (%s)", clients, st, uptime())
+		if st.errors != 0 || st.requests == 0 {
+			t.Errorf("%d clients: %d errors of %d requests", clients, st.errors, st.requests)
+		}
+		if st.meanBatch <= 1.5 {
+			t.Errorf("%d clients: mean batch %.2f, want above 1.5", clients, st.meanBatch)
+		}
+	}
+}
+
+// TestBatchingThroughput measures a batch-friendly model (the perf
+// corpus' W2: LSTM(256) over 100 steps of 128 features, last output; its
+// batch-1 call is bound by re-reading the recurrent weights, which a
+// batch shares) three ways: one request at a time (one client, --max-batch
+// 1), 16 clients without batching, and 16 clients with batching. Batching
+// must give at least 3x the throughput of one request at a time.
+func TestBatchingThroughput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	dir := testutil.SharedDir(t, "perf/W2_lstm_b1")
+	m, err := keras.Load(filepath.Join(dir, "model.keras"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := keras.ReadNPYFile(filepath.Join(dir, "x0.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := keras.ReadNPYFile(filepath.Join(dir, "y0.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := m.Inputs()[0].Name
+	cases := rowCases(t, name, x, y, "FP32")
+	rate := map[string]float64{}
+	for _, run := range []struct {
+		name              string
+		maxBatch, clients int
+	}{{"one at a time", 1, 1}, {"16 clients, no batching", 1, 16}, {"16 clients, batching", 32, 16}} {
+		_, hs := newTestServer(t, Config{MaxBatch: run.maxBatch, BatchTimeout: 5 * time.Millisecond, Workers: 1}, map[string]*keras.Model{"m": m})
+		runLoad(t, hs.URL, cases, 2, 300*time.Millisecond) // warm up
+		st := runLoad(t, hs.URL, cases, run.clients, 5*time.Second)
+		t.Logf("W2_lstm_b1, %s (max batch %d, %d clients): %v (%s)", run.name, run.maxBatch, run.clients, st, uptime())
+		if st.errors != 0 {
+			t.Errorf("%s: %d errors", run.name, st.errors)
+		}
+		rate[run.name] = st.throughput
+		hs.Close()
+	}
+	ratio := rate["16 clients, batching"] / rate["one at a time"]
+	t.Logf("batching: %.1fx one request at a time, %.1fx 16 clients without batching", ratio, rate["16 clients, batching"]/rate["16 clients, no batching"])
+	if ratio < 3 {
+		t.Errorf("batching gives %.2fx one request at a time, want at least 3x", ratio)
+	}
+}
