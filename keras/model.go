@@ -389,6 +389,10 @@ func copyInto(dst, src *Tensor) *Tensor {
 	dst.Shape = append(dst.Shape[:0], src.Shape...)
 	dst.Data = dst.Data[:len(src.Data)]
 	copy(dst.Data, src.Data)
+	dst.Strings = nil
+	if src.Strings != nil {
+		dst.Strings = append([]string{}, src.Strings...)
+	}
 	return dst
 }
 
