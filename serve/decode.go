@@ -220,9 +220,6 @@ func flatten(v any, depth int, f func(any) error) error {
 	}
 	a, ok := v.([]any)
 	if !ok {
-		if depth == 0 {
-			return f(v)
-		}
 		return f(v)
 	}
 	for _, e := range a {
