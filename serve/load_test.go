@@ -192,8 +192,8 @@ func TestLoad(t *testing.T) {
 	}
 }
 
-// TestBatchingThroughput measures a batch-friendly model (the perf
-// corpus' W2: LSTM(256) over 100 steps of 128 features, last output; its
+// TestBatchingThroughput measures batch-friendly models (the perf
+// corpus' W4, Embedding + Bidirectional(LSTM(128)) over 200 token ids, and W2: LSTM(256) over 100 steps of 128 features, last output; its
 // batch-1 call is bound by re-reading the recurrent weights, which a
 // batch shares) three ways: one request at a time (one client, --max-batch
 // 1), 16 clients without batching, and 16 clients with batching (the
@@ -208,7 +208,16 @@ func TestBatchingThroughput(t *testing.T) {
 	if testing.Short() {
 		t.Skip("load test")
 	}
-	dir := testutil.SharedDir(t, "perf/W2_lstm_b1")
+	for _, w := range []struct{ dir, dtype string }{
+		{"W2_lstm_b1", "FP32"},
+		{"W4_emb_bilstm_clf", "INT32"},
+	} {
+		t.Run(w.dir, func(t *testing.T) { batchingThroughput(t, w.dir, w.dtype) })
+	}
+}
+
+func batchingThroughput(t *testing.T, workload, dtype string) {
+	dir := testutil.SharedDir(t, "perf/"+workload)
 	m, err := keras.Load(filepath.Join(dir, "model.keras"))
 	if err != nil {
 		t.Fatal(err)
@@ -222,7 +231,7 @@ func TestBatchingThroughput(t *testing.T) {
 		t.Fatal(err)
 	}
 	name := m.Inputs()[0].Name
-	cases := rowCases(t, name, x, y, "FP32")
+	cases := rowCases(t, name, x, y, dtype)
 	rate, perCPU := map[string]float64{}, map[string]float64{}
 	for _, run := range []struct {
 		name              string
@@ -231,7 +240,7 @@ func TestBatchingThroughput(t *testing.T) {
 		_, hs := newTestServer(t, Config{MaxBatch: run.maxBatch}, map[string]*keras.Model{"m": m})
 		runLoad(t, hs.URL, cases, 2, 300*time.Millisecond) // warm up
 		st := runLoad(t, hs.URL, cases, run.clients, 5*time.Second)
-		t.Logf("W2_lstm_b1, %s (max batch %d, %d clients): %v (%s)", run.name, run.maxBatch, run.clients, st, uptime())
+		t.Logf("%s, %s (max batch %d, %d clients): %v (%s)", workload, run.name, run.maxBatch, run.clients, st, uptime())
 		if st.errors != 0 {
 			t.Errorf("%s: %d errors", run.name, st.errors)
 		}
@@ -244,8 +253,8 @@ func TestBatchingThroughput(t *testing.T) {
 	}
 	ratio := rate["16 clients, batching"] / rate["one at a time"]
 	cpuRatio := perCPU["16 clients, batching"] / perCPU["one at a time"]
-	t.Logf("batching: %.1fx one request at a time in requests/s, %.1fx in requests per CPU-second; %.1fx 16 clients without batching (requests/s)",
-		ratio, cpuRatio, rate["16 clients, batching"]/rate["16 clients, no batching"])
+	t.Logf("%s batching: %.1fx one request at a time in requests/s, %.1fx in requests per CPU-second; %.1fx 16 clients without batching (requests/s)",
+		workload, ratio, cpuRatio, rate["16 clients, batching"]/rate["16 clients, no batching"])
 	if rate["16 clients, batching"] == 0 {
 		t.Errorf("no answers with batching")
 	}
