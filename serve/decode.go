@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -433,7 +434,7 @@ func jsonShape(v any, depth int) ([]int, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !equalInts(s, inner) {
+		if !slices.Equal(s, inner) {
 			return nil, badRequest("ragged array: element %d has shape %v, element 0 has %v (pad sequences to one length)", i, s, inner)
 		}
 	}
