@@ -154,3 +154,41 @@ type Weight struct {
 	Shape []int
 	Data  []float32
 }
+
+// AnyLayer reports whether f holds for a layer of g: its layers, nested
+// models' layers and wrapped layers (a wrapper's "layer", a Bidirectional's
+// "forward_layer" and "backward_layer", an RNN's "cell"), depth-first, to
+// a nesting depth of 16.
+func AnyLayer(g *Graph, f func(*Layer) bool) bool {
+	var layer func(l *Layer, depth int) bool
+	layer = func(l *Layer, depth int) bool {
+		if depth > 16 {
+			return false
+		}
+		if f(l) {
+			return true
+		}
+		for _, k := range []string{"layer", "backward_layer", "forward_layer", "cell"} {
+			if sub, ok := l.Config[k].(*Layer); ok && layer(sub, depth+1) {
+				return true
+			}
+		}
+		if l.Inner != nil {
+			for _, sub := range l.Inner.Layers {
+				if layer(sub, depth+1) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if g == nil {
+		return false
+	}
+	for _, l := range g.Layers {
+		if layer(l, 0) {
+			return true
+		}
+	}
+	return false
+}

@@ -192,13 +192,20 @@ func (p *parser) decodeJSON(r gjson.Result, depth int) (any, error) {
 		}
 		return m, nil
 	case r.IsArray():
-		list := []any{}
+		// Count first: the limit is checked before anything is
+		// allocated, and the list is allocated once (growing a list of
+		// 10^5 interfaces costs more than the second pass).
+		n := 0
+		r.ForEach(func(_, _ gjson.Result) bool {
+			n++
+			return n <= p.lim.ListLength
+		})
+		if n > p.lim.ListLength {
+			return nil, &limitJSONError{fmt.Sprintf("JSON list of more than %d entries (Limits.ListLength)", p.lim.ListLength)}
+		}
+		list := make([]any, 0, n)
 		var err error
 		r.ForEach(func(_, v gjson.Result) bool {
-			if len(list) >= p.lim.ListLength {
-				err = &limitJSONError{fmt.Sprintf("JSON list of more than %d entries (Limits.ListLength)", p.lim.ListLength)}
-				return false
-			}
 			var d any
 			d, err = p.decodeJSON(v, depth+1)
 			list = append(list, d)
@@ -214,12 +221,24 @@ func (p *parser) decodeJSON(r gjson.Result, depth int) (any, error) {
 	case gjson.True:
 		return true, nil
 	case gjson.Number:
+		if f := r.Num; f >= 0 && f < float64(len(smallNumbers)) && f == float64(int(f)) {
+			return smallNumbers[int(f)], nil
+		}
 		return r.Num, nil
 	case gjson.String:
 		return r.Str, nil
 	}
 	return nil, fmt.Errorf("unexpected JSON value %q", clipString(r.Raw, 64))
 }
+
+// smallNumbers holds the boxed float64 values 0 to 1023, read-only: the
+// integers that fill configs (shapes, sizes) decode without allocating.
+var smallNumbers = func() (t [1024]any) {
+	for i := range t {
+		t[i] = float64(i)
+	}
+	return t
+}()
 
 // modelClasses are the class names of Keras models usable as layers.
 var modelClasses = map[string]bool{"Sequential": true, "Functional": true, "Model": true}

@@ -406,12 +406,9 @@ func (a *zipArchive) unsupportedMethod(m *zipEntry) error {
 		Msg: fmt.Sprintf("unsupported: compression method %d (want stored or deflate)", m.method)}
 }
 
-// precheck refuses encrypted members and members larger than limit.
-func (a *zipArchive) precheck(m *zipEntry, limit uint64) error {
-	return a.precheckNamed(m, limit, "")
-}
-
-// precheckNamed is precheck naming the Limits field that set limit.
+// precheckNamed refuses encrypted members, deflated members claiming
+// more than deflate can expand, and members larger than limit; field
+// names the Limits field that set limit (" bytes" when none did).
 func (a *zipArchive) precheckNamed(m *zipEntry, limit uint64, field string) error {
 	if m.flags&zipFlagEncrypted != 0 {
 		return &Error{File: a.file, Path: "zip: " + m.central(), Kind: ErrUnsupported, Msg: "unsupported: encrypted member"}

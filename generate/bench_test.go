@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"testing"
 
 	"github.com/rnnkit/rnnkit/keras"
@@ -17,6 +18,16 @@ import (
 // on the same window tensor. Compare ns/op of the pairs:
 //
 //	go test ./generate -run XXX -bench Step -benchtime 20000x
+
+// cpuNanos is the process's user+system CPU time; cpu-ns/op moves less
+// than ns/op on a busy machine.
+func cpuNanos() int64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
 
 func benchGen(b *testing.B, name string, opts Options) (*Generator, *keras.Model) {
 	b.Helper()
@@ -53,11 +64,13 @@ func BenchmarkStep(b *testing.B) {
 				}
 				b.ReportAllocs()
 				b.ResetTimer()
+				c0 := cpuNanos()
 				for i := 0; i < b.N; i++ {
 					if _, err := s.Next(); err != nil && err != io.EOF {
 						b.Fatal(err)
 					}
 				}
+				b.ReportMetric(float64(cpuNanos()-c0)/float64(b.N), "cpu-ns/op")
 			})
 		}
 		b.Run(model+"/raw-session", func(b *testing.B) {
@@ -69,11 +82,13 @@ func BenchmarkStep(b *testing.B) {
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
+			c0 := cpuNanos()
 			for i := 0; i < b.N; i++ {
 				if _, err := sess.PredictShared(x); err != nil {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64(cpuNanos()-c0)/float64(b.N), "cpu-ns/op")
 		})
 	}
 }
@@ -106,6 +121,7 @@ func BenchmarkChoose(b *testing.B) {
 				g := &Generator{opts: mode.opts, vocab: vocab, window: 8}
 				s := &Stream{g: g, logits: make([]float64, vocab), order: make([]int, vocab), scratch: make([]float64, vocab), x: runtime.NewTensor(1, 8)}
 				b.ReportAllocs()
+				c0 := cpuNanos()
 				for i := 0; i < b.N; i++ {
 					id, err := s.choose(p)
 					if err != nil {
@@ -114,6 +130,7 @@ func BenchmarkChoose(b *testing.B) {
 					copy(s.x.Data, s.x.Data[1:])
 					s.x.Data[7] = float32(id)
 				}
+				b.ReportMetric(float64(cpuNanos()-c0)/float64(b.N), "cpu-ns/op")
 			})
 		}
 	}

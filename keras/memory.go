@@ -120,7 +120,7 @@ func (m *model) memoryFit() (*memFit, error) {
 func (m *model) memTrials() (*memFit, error) {
 	open, batch := 1, 0
 	for _, spec := range m.inputs {
-		if spec.Shape == nil {
+		if spec.Shape == nil && spec.DType != "string" {
 			return nil, fmt.Errorf("input %q has no declared shape", spec.Name)
 		}
 		n := 0
@@ -142,6 +142,10 @@ func (m *model) memTrials() (*memFit, error) {
 	run := func(b, t int) (float64, error) {
 		inputs := make([]runtime.Value, len(m.inputs))
 		for i, spec := range m.inputs {
+			if spec.DType == "string" {
+				inputs[i] = runtime.Value{T: trialStrings(spec, b, t)}
+				continue
+			}
 			shape := make([]int, len(spec.Shape))
 			for j, d := range spec.Shape {
 				switch {
@@ -281,6 +285,11 @@ func (m *Model) estimateMemory(inputs []runtime.Value) (bytes float64, b, t int)
 	for i, v := range inputs {
 		if len(v.T.Shape) > 0 {
 			b = max(b, v.T.Shape[0])
+		}
+		if v.T.IsString() {
+			// A string's tokens are at most its code points.
+			t = max(t, maxRunes(v.T.Strings))
+			continue
 		}
 		var spec []int
 		if i < len(m.inputs) {

@@ -187,34 +187,10 @@ func embeddingInputDim(l *convert.Layer) int {
 // isStateful reports whether any layer of g (nested models and wrapped
 // layers included) was saved with stateful=True.
 func isStateful(g *convert.Graph) bool {
-	var layer func(l *convert.Layer, depth int) bool
-	layer = func(l *convert.Layer, depth int) bool {
-		if depth > 16 {
-			return false
-		}
-		if st, ok := l.Config["stateful"].(bool); ok && st {
-			return true
-		}
-		for _, k := range []string{"layer", "backward_layer", "forward_layer", "cell"} {
-			if sub, ok := l.Config[k].(*convert.Layer); ok && layer(sub, depth+1) {
-				return true
-			}
-		}
-		if l.Inner != nil {
-			for _, sub := range l.Inner.Layers {
-				if layer(sub, depth+1) {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	for _, l := range g.Layers {
-		if layer(l, 0) {
-			return true
-		}
-	}
-	return false
+	return convert.AnyLayer(g, func(l *convert.Layer) bool {
+		st, ok := l.Config["stateful"].(bool)
+		return ok && st
+	})
 }
 
 // Inputs describes the model's inputs in Keras order.
@@ -389,6 +365,10 @@ func copyInto(dst, src *Tensor) *Tensor {
 	dst.Shape = append(dst.Shape[:0], src.Shape...)
 	dst.Data = dst.Data[:len(src.Data)]
 	copy(dst.Data, src.Data)
+	dst.Strings = nil
+	if src.Strings != nil {
+		dst.Strings = append([]string{}, src.Strings...)
+	}
 	return dst
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rnnkit/rnnkit/convert"
 	"github.com/rnnkit/rnnkit/layers"
@@ -183,4 +184,14 @@ func trialStrings(spec TensorSpec, batch, words int) *Tensor {
 		texts[i] = s
 	}
 	return &Tensor{Shape: shape, Strings: texts}
+}
+
+// maxRunes is the largest code-point count of ss: a bound on the tokens
+// any split of one string yields.
+func maxRunes(ss []string) int {
+	n := 0
+	for _, s := range ss {
+		n = max(n, utf8.RuneCountInString(s))
+	}
+	return n
 }

@@ -1,6 +1,7 @@
 package keras_test
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -98,5 +99,53 @@ func TestWithVocabulary(t *testing.T) {
 				t.Fatalf("got %v, want ErrConfig saying %q", err, c.msg)
 			}
 		})
+	}
+}
+
+// TestStringMemoryBudget: a text far longer than the memory budget allows
+// (every token becomes an embedded step) is refused before the run, by an
+// estimate that counts a string's code points as its tokens; a review
+// passes.
+func TestStringMemoryBudget(t *testing.T) {
+	m, err := keras.Load("../testdata/goldens-text/textvectorization/tv_ragged_mask_gru/model.keras", keras.WithMemoryBudget(8<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, _ := keras.FromStrings([]string{strings.Repeat("the movie was great ", 50)})
+	if _, err := m.Predict(ok); err != nil {
+		t.Fatalf("a review: %v", err)
+	}
+	huge, _ := keras.FromStrings([]string{strings.Repeat("great ", 2_000_000)})
+	_, err = m.Predict(huge)
+	if !errors.Is(err, keras.ErrLimit) {
+		t.Fatalf("12 MB of text under an 8 MiB budget: %v, want ErrLimit", err)
+	}
+}
+
+// TestStringModelPaths: PredictInto and a Session give Predict's outputs
+// for a string model.
+func TestStringModelPaths(t *testing.T) {
+	m, err := keras.Load(filepath.Join(tvCase, "model.keras"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := keras.FromStrings([]string{"The movie was GREAT, truly great!", "never again"})
+	want, err := m.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs := []*keras.Tensor{keras.NewTensor(2, 3)}
+	if err := m.PredictInto(context.Background(), outs, x); err != nil {
+		t.Fatal(err)
+	}
+	s := m.NewSession()
+	got, err := s.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range want[0].Data {
+		if outs[0].Data[i] != w || got[0].Data[i] != w {
+			t.Fatalf("output %d: PredictInto %v, Session %v, Predict %v", i, outs[0].Data[i], got[0].Data[i], w)
+		}
 	}
 }

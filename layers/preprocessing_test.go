@@ -27,7 +27,7 @@ func anyList[T any](xs ...T) []any {
 	return out
 }
 
-func callLayer(t *testing.T, l runtime.Layer, x *runtime.Tensor) (*runtime.Tensor, error) {
+func callLayer(t testing.TB, l runtime.Layer, x *runtime.Tensor) (*runtime.Tensor, error) {
 	t.Helper()
 	outs, err := l.Call(runtime.NewWorkspace(false), &runtime.Call{Args: []runtime.Arg{{Values: []runtime.Value{{T: x}}}}})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -220,9 +221,6 @@ func flatten(v any, depth int, f func(any) error) error {
 	}
 	a, ok := v.([]any)
 	if !ok {
-		if depth == 0 {
-			return f(v)
-		}
 		return f(v)
 	}
 	for _, e := range a {
@@ -436,7 +434,7 @@ func jsonShape(v any, depth int) ([]int, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !equalInts(s, inner) {
+		if !slices.Equal(s, inner) {
 			return nil, badRequest("ragged array: element %d has shape %v, element 0 has %v (pad sequences to one length)", i, s, inner)
 		}
 	}

@@ -150,18 +150,35 @@ func (s *Server) modelReady(w http.ResponseWriter, r *http.Request) {
 
 // readBody reads a request body within the server's limit.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body := r.Body
 	if r.ContentLength > s.cfg.MaxBodyBytes {
+		drainBody(w, body, r.ContentLength)
 		return nil, fmt.Errorf("%w: body of %d bytes exceeds the limit of %d", ErrTooLarge, r.ContentLength, s.cfg.MaxBodyBytes)
 	}
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	b, err := io.ReadAll(http.MaxBytesReader(w, body, s.cfg.MaxBodyBytes))
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
+		drainBody(w, body, maxDrain)
 		return nil, fmt.Errorf("%w: body exceeds the limit of %d bytes", ErrTooLarge, s.cfg.MaxBodyBytes)
 	}
 	if err != nil {
 		return nil, badRequest("reading the body: %v", err)
 	}
 	return b, nil
+}
+
+// maxDrain bounds the bytes of an oversize body read and dropped before the
+// 413 answer.
+const maxDrain = 256 << 20
+
+// drainBody reads and drops up to min(n, maxDrain) bytes of an oversize
+// body, and marks the connection to close after the answer. A client that
+// writes its whole body before reading (Python's urllib and http.client do)
+// would otherwise see the connection reset instead of the 413 and its
+// JSON error; the bound keeps a hostile client from holding the handler.
+func drainBody(w http.ResponseWriter, body io.Reader, n int64) {
+	w.Header().Set("Connection", "close")
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, min(n, maxDrain)))
 }
 
 // observe records a request in the metrics (and logs failures).

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -56,7 +57,7 @@ func newModel(s *Server, name, version string, m *keras.Model, opts ModelOptions
 	m = m.WithCallOptions(co)
 	md := &model{srv: s, name: name, version: version, m: m}
 	graph := m.Description().Graph
-	md.stateful = walkLayers(graph, func(l *convert.Layer) bool {
+	md.stateful = convert.AnyLayer(graph, func(l *convert.Layer) bool {
 		st, _ := l.Config["stateful"].(bool)
 		return st
 	})
@@ -124,42 +125,6 @@ func datatypeOf(sp keras.TensorSpec) string {
 		return "BOOL"
 	}
 	return "FP32"
-}
-
-// walkLayers reports whether f holds for a layer of g, nested models and
-// wrapped layers included.
-func walkLayers(g *convert.Graph, f func(*convert.Layer) bool) bool {
-	var layer func(l *convert.Layer, depth int) bool
-	layer = func(l *convert.Layer, depth int) bool {
-		if depth > 16 {
-			return false
-		}
-		if f(l) {
-			return true
-		}
-		for _, k := range []string{"layer", "backward_layer", "forward_layer", "cell"} {
-			if sub, ok := l.Config[k].(*convert.Layer); ok && layer(sub, depth+1) {
-				return true
-			}
-		}
-		if l.Inner != nil {
-			for _, sub := range l.Inner.Layers {
-				if layer(sub, depth+1) {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	if g == nil {
-		return false
-	}
-	for _, l := range g.Layers {
-		if layer(l, 0) {
-			return true
-		}
-	}
-	return false
 }
 
 // reqTensor is one input tensor of a request as a protocol decoded it.
@@ -581,7 +546,7 @@ func probePadding(m *keras.Model, g *convert.Graph, inputs []inputInfo) *padInfo
 		return nil
 	}
 	var value float32
-	masks := walkLayers(g, func(l *convert.Layer) bool {
+	masks := convert.AnyLayer(g, func(l *convert.Layer) bool {
 		switch l.ClassName {
 		case "Embedding":
 			mz, _ := l.Config["mask_zero"].(bool)
@@ -658,25 +623,13 @@ func sameTensors(a, b []*keras.Tensor) bool {
 		return false
 	}
 	for i := range a {
-		if !equalInts(a[i].Shape, b[i].Shape) || len(a[i].Data) != len(b[i].Data) {
+		if !slices.Equal(a[i].Shape, b[i].Shape) || len(a[i].Data) != len(b[i].Data) {
 			return false
 		}
 		for j := range a[i].Data {
 			if math.Float32bits(a[i].Data[j]) != math.Float32bits(b[i].Data[j]) {
 				return false
 			}
-		}
-	}
-	return true
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
 		}
 	}
 	return true

@@ -281,18 +281,6 @@ func sortedVersions(set *modelSet) []string {
 	return vs
 }
 
-// modelNames lists the served names, sorted.
-func (s *Server) modelNames() []string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	names := make([]string, 0, len(s.models))
-	for n := range s.models {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
 // Ready reports whether the server serves at least one model and is not
 // shutting down.
 func (s *Server) Ready() bool {

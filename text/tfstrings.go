@@ -15,22 +15,7 @@ import (
 // "lower_and_strip_punctuation": it lowers the ASCII letters A-Z and
 // leaves every other byte as it is ("ÉCOLE" becomes "École", "İ" and "ß"
 // stay).
-func TFLower(s string) string {
-	i := 0
-	for i < len(s) && (s[i] < 'A' || s[i] > 'Z') {
-		i++
-	}
-	if i == len(s) {
-		return s
-	}
-	b := []byte(s)
-	for ; i < len(b); i++ {
-		if c := b[i]; c >= 'A' && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
+func TFLower(s string) string { return ASCIILower(s) }
 
 // TFPunctuation is the regex Keras' TextVectorization removes for
 // standardize "strip_punctuation" and "lower_and_strip_punctuation" (with

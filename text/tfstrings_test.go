@@ -11,7 +11,10 @@ func TestTFLowerASCIIOnly(t *testing.T) {
 		{"ÉCOLE École", "École École"},
 		{"İstanbul ISTANBUL", "İstanbul istanbul"},
 		{"Straße STRASSE", "straße strasse"},
-		{"ΣΊΣΥΦΟΣ", "ΣΊΣΥΦΟΣ"},
+		{"ΣΊΣΥΦΟΣ", "ΣΊΣΥΦΟΣ"},         // no final-sigma rule: Greek is not ASCII
+		{"E\u0301COLE", "e\u0301cole"}, // combining mark kept as it is
+		{"NON\u00a0BREAKING", "non\u00a0breaking"},
+		{"😀 PARTY", "😀 party"},
 		{"이 영화", "이 영화"},
 		{"", ""},
 	} {
