@@ -429,3 +429,10 @@ func TestTFACRFDispatch(t *testing.T) {
 		t.Errorf("keras-contrib CRF built %T", l)
 	}
 }
+
+// CheckTFACRF is checkTFACRF for the external tests of this package
+// (crf_tfa_fixture_test.go), which load whole models through keras.
+func CheckTFACRF(t *testing.T, c *TFACRF, outs []runtime.Value, x, mask []float32, B, T int) {
+	t.Helper()
+	checkTFACRF(t, c, outs, x, mask, B, T)
+}
