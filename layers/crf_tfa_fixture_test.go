@@ -1,6 +1,7 @@
 package layers_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -97,6 +98,18 @@ func TestTFACRFTaggerFile(t *testing.T) {
 			if o.Data[j] != p.Data[j] {
 				t.Fatalf("output %d [%d]: tagger %v, probe %v", i, j, o.Data[j], p.Data[j])
 			}
+		}
+	}
+	if specs := tagger.Outputs(); len(specs) != 4 {
+		t.Errorf("tagger.Outputs(): %d specs, want 4", len(specs))
+	}
+	into := make([]*keras.Tensor, 4)
+	if err := tagger.PredictInto(context.Background(), into, in); err != nil {
+		t.Fatal(err)
+	}
+	for i := range into {
+		if len(into[i].Data) != len(outs[i].Data) {
+			t.Errorf("PredictInto output %d: shape %v, Predict's %v", i, into[i].Shape, outs[i].Shape)
 		}
 	}
 	t.Logf("decoded tags %v", outs[0].Data)

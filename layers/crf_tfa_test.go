@@ -436,3 +436,58 @@ func CheckTFACRF(t *testing.T, c *TFACRF, outs []runtime.Value, x, mask []float3
 	t.Helper()
 	checkTFACRF(t, c, outs, x, mask, B, T)
 }
+
+// TestTFACRFPublishedCase runs the one case whose expected tags tfa's own
+// test suite states (layers/tests/crf_test.py, test_unmasked_viterbi_decode:
+// one-hot inputs, use_kernel false, transitions and boundaries all 1),
+// and the inputs of text/tests/crf_test.py's test_crf_decode (length 3 of
+// 4, whose expectation there is a brute force, as our reference's).
+func TestTFACRFPublishedCase(t *testing.T) {
+	ones := func(n int) []float32 {
+		o := make([]float32, n)
+		for i := range o {
+			o[i] = 1
+		}
+		return o
+	}
+	spec := &convert.Layer{Name: "crf", ClassName: tfaCRFClass,
+		Config: convert.Config{"units": 5.0, "use_kernel": false},
+		Weights: []convert.Weight{{Name: "chain_kernel:0", Shape: []int{5, 5}, Data: ones(25)},
+			{Name: "left_boundary:0", Shape: []int{5}, Data: ones(5)},
+			{Name: "right_boundary:0", Shape: []int{5}, Data: ones(5)}}}
+	l, err := buildTFACRF(spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := []float32{
+		0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0,
+		0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0,
+	}
+	xt, _ := runtime.FromData(x, 2, 3, 5)
+	outs, err := l.Call(runtime.NewWorkspace(false), &runtime.Call{Args: []runtime.Arg{{Values: []runtime.Value{{T: xt}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float32{1, 2, 2, 1, 1, 1}
+	for i, v := range want {
+		if outs[0].T.Data[i] != v {
+			t.Fatalf("tags %v, want %v (tfa's test_unmasked_viterbi_decode)", outs[0].T.Data, want)
+		}
+	}
+
+	spec = &convert.Layer{Name: "crf", ClassName: tfaCRFClass,
+		Config:  convert.Config{"units": 3.0, "use_kernel": false, "use_boundary": false},
+		Weights: []convert.Weight{{Name: "chain_kernel:0", Shape: []int{3, 3}, Data: []float32{-3, 5, -2, 3, 4, 1, 1, 2, 1}}}}
+	if l, err = buildTFACRF(spec, nil); err != nil {
+		t.Fatal(err)
+	}
+	x = []float32{4, 5, -3, 3, -1, 3, -1, 2, 1, 0, 0, 0}
+	mask := []float32{1, 1, 1, 0}
+	xt, _ = runtime.FromData(x, 1, 4, 3)
+	mt, _ := runtime.FromData(mask, 1, 4)
+	outs, err = l.Call(runtime.NewWorkspace(false), &runtime.Call{Args: []runtime.Arg{{Values: []runtime.Value{{T: xt, Mask: mt}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkTFACRF(t, l.(*TFACRF), outs, x, mask, 1, 4)
+}
