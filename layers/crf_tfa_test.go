@@ -491,3 +491,43 @@ func TestTFACRFPublishedCase(t *testing.T) {
 	}
 	checkTFACRF(t, l.(*TFACRF), outs, x, mask, 1, 4)
 }
+
+// FuzzTFACRF runs random small layers (sizes, options, mask patterns and
+// inputs from the fuzzer's bytes) against the reference.
+func FuzzTFACRF(f *testing.F) {
+	f.Add(int64(1), uint8(3), uint8(4), uint8(2), uint8(0), uint16(0x0f0f))
+	f.Add(int64(2), uint8(1), uint8(1), uint8(1), uint8(3), uint16(0))
+	f.Add(int64(3), uint8(4), uint8(6), uint8(3), uint8(1), uint16(0xa5a5))
+	f.Fuzz(func(t *testing.T, seed int64, fb, tb, bb, opts uint8, maskBits uint16) {
+		F, T, B := 1+int(fb)%4, 1+int(tb)%6, 1+int(bb)%3
+		rng := rand.New(rand.NewSource(seed))
+		D := 1 + rng.Intn(4)
+		cfg := convert.Config{"units": float64(F), "use_boundary": opts&1 == 0, "use_kernel": opts&2 == 0}
+		if opts&2 != 0 {
+			D = F
+		}
+		l, err := buildTFACRF(randomTFACRFSpec(rng, D, F, cfg), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := make([]float32, B*T*D)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64() * 2)
+		}
+		xt, _ := runtime.FromData(x, B, T, D)
+		in := runtime.Value{T: xt}
+		var mask []float32
+		if opts&4 != 0 {
+			mask = make([]float32, B*T)
+			for i := range mask {
+				mask[i] = float32(maskBits >> (i % 16) & 1)
+			}
+			in.Mask, _ = runtime.FromData(mask, B, T)
+		}
+		outs, err := l.Call(runtime.NewWorkspace(false), &runtime.Call{Args: []runtime.Arg{{Values: []runtime.Value{in}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkTFACRF(t, l.(*TFACRF), outs, x, mask, B, T)
+	})
+}
