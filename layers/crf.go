@@ -44,7 +44,10 @@ type CRF struct {
 	Bias, Left, Right []float32
 }
 
-func buildCRF(spec *convert.Layer, _ *Env) (runtime.Layer, error) {
+func buildCRF(spec *convert.Layer, env *Env) (runtime.Layer, error) {
+	if isTFACRF(spec) {
+		return buildTFACRF(spec, env)
+	}
 	r := spec.Config.Reader(spec.Name)
 	units := r.Int("units", 0)
 	learn := r.String("learn_mode", "join")
