@@ -215,7 +215,7 @@ func TestStreamStepAllocs(t *testing.T) {
 
 func TestCallOptionsViews(t *testing.T) {
 	m := loadExample(t, keras.WithThreads(3), keras.WithMaxBatch(5), keras.WithMaxSequenceLength(-1))
-	if got := m.CallOptions(); got != (keras.CallOptions{Threads: 3, MaxBatch: 5}) {
+	if got := m.CallOptions(); got != (keras.CallOptions{Threads: 3, MaxBatch: 5, MaxSequenceLength: -1}) {
 		t.Errorf("load options gave %+v", got)
 	}
 	v := m.WithCallOptions(keras.CallOptions{Threads: -2, MaxSequenceLength: 7})
@@ -231,5 +231,34 @@ func TestCallOptionsViews(t *testing.T) {
 	// The view's limits apply to its sessions.
 	if _, err := v.NewSession().Predict(keras.NewTensor(1, 8)); !errors.Is(err, keras.ErrLimit) {
 		t.Errorf("session of a view: %v, want ErrLimit", err)
+	}
+}
+
+// TestDefaultMaxSequenceLength: with no bound set, a batch call longer
+// than DefaultMaxSequenceLength steps fails with ErrLimit before any work;
+// a negative bound lifts it and a set bound replaces it.
+func TestDefaultMaxSequenceLength(t *testing.T) {
+	m := loadExample(t)
+	ids := make([]int, keras.DefaultMaxSequenceLength+1)
+	x, err := keras.FromTokenIDs(ids, 1, len(ids))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Predict(x)
+	if !errors.Is(err, keras.ErrLimit) || !strings.Contains(err.Error(), "exceeds the limit of 1048576 (MaxSequenceLength)") {
+		t.Fatalf("got %v, want the default sequence limit", err)
+	}
+	if got := loadExample(t, keras.WithMaxSequenceLength(-1)).CallOptions().MaxSequenceLength; got != -1 {
+		t.Errorf("WithMaxSequenceLength(-1) gave %d", got)
+	}
+	short, err := keras.FromTokenIDs(make([]int, 20), 1, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.WithCallOptions(keras.CallOptions{MaxSequenceLength: 10}).Predict(short); !errors.Is(err, keras.ErrLimit) {
+		t.Errorf("a set bound of 10: got %v", err)
+	}
+	if _, err := m.Predict(short); err != nil {
+		t.Errorf("20 steps under the default: %v", err)
 	}
 }

@@ -29,7 +29,8 @@
 // and every few time steps of a recurrent layer. WithThreads,
 // WithMaxSequenceLength and WithMaxBatch bound every call of a model, and
 // Model.WithCallOptions returns a view of it with other bounds; a call
-// past a bound fails with ErrLimit before any work.
+// past a bound fails with ErrLimit before any work. By default a call may
+// use DefaultMemoryBudget bytes and DefaultMaxSequenceLength time steps.
 //
 // Errors can be tested with errors.Is against ErrFormat, ErrConfig,
 // ErrWeights, ErrUnsupported, ErrNoArchitecture, ErrInput and ErrLimit

@@ -32,7 +32,8 @@ func TestHostileCalls(t *testing.T) {
 		opts  []Option
 		want  string
 	}{
-		{"10^7 tokens", "sentiment_bilstm", []int{1, 10_000_000}, 10_000_000, nil, "over the memory budget of 1 GiB"},
+		{"10^7 tokens", "sentiment_bilstm", []int{1, 10_000_000}, 10_000_000, nil, "exceeds the limit of 1048576 (MaxSequenceLength)"},
+		{"10^7 tokens, no length bound", "sentiment_bilstm", []int{1, 10_000_000}, 10_000_000, []Option{WithMaxSequenceLength(-1)}, "over the memory budget of 1 GiB"},
 		{"batch 10^6 of 200", "sentiment_bilstm", []int{1_000_000, 200}, 200_000_000, nil, "over the memory budget"},
 		{"overflowing product", "sentiment_bilstm", []int{1 << 32, 1 << 32}, 0, nil, "element count overflows"},
 		{"overflow behind a zero", "sentiment_bilstm", []int{0, 1 << 40, 1 << 40}, 0, nil, "element count overflows"},

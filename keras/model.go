@@ -1,6 +1,7 @@
 package keras
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -91,7 +92,6 @@ func (m *Model) CallOptions() CallOptions { return m.call }
 // request is cheap. To change one bound, start from m.CallOptions().
 func (m *Model) WithCallOptions(o CallOptions) *Model {
 	o.Threads = max(o.Threads, 0)
-	o.MaxSequenceLength = max(o.MaxSequenceLength, 0)
 	o.MaxBatch = max(o.MaxBatch, 0)
 	return &Model{model: m.model, call: o}
 }
@@ -483,7 +483,7 @@ func (m *Model) checkInputs(inputs []runtime.Value) error {
 		if lim := m.call.MaxBatch; lim > 0 && len(v.T.Shape) > 0 && v.T.Shape[0] > lim {
 			return fail(ErrLimit, "batch of %d exceeds the limit of %d (MaxBatch)", v.T.Shape[0], lim)
 		}
-		if lim := m.call.MaxSequenceLength; lim > 0 && (len(v.T.Shape) >= 3 || spec.TokenIDs && len(v.T.Shape) == 2) && v.T.Shape[1] > lim {
+		if lim := cmp.Or(m.call.MaxSequenceLength, DefaultMaxSequenceLength); lim > 0 && (len(v.T.Shape) >= 3 || spec.TokenIDs && len(v.T.Shape) == 2) && v.T.Shape[1] > lim {
 			return fail(ErrLimit, "sequence of %d steps exceeds the limit of %d (MaxSequenceLength)", v.T.Shape[1], lim)
 		}
 	}

@@ -69,10 +69,18 @@ func WithThreads(n int) Option {
 
 // WithMaxSequenceLength makes calls whose inputs are longer than n time
 // steps fail with ErrLimit before any work (CallOptions.MaxSequenceLength);
-// n <= 0 means no limit, the default.
+// 0 means DefaultMaxSequenceLength, a negative n no limit.
 func WithMaxSequenceLength(n int) Option {
-	return func(o *options) { o.call.MaxSequenceLength = max(n, 0) }
+	return func(o *options) { o.call.MaxSequenceLength = n }
 }
+
+// DefaultMaxSequenceLength bounds the time steps of one call when no
+// bound is set (2^20). Keras sets none, but a batch call over millions of
+// steps is almost always a hostile or broken input that would hold a
+// goroutine for minutes even when it fits the memory budget; streaming
+// sessions take a step per call and never meet it. WithMaxSequenceLength
+// (-1) lifts it.
+const DefaultMaxSequenceLength = 1 << 20
 
 // WithMaxBatch makes calls with more than n sequences in a batch fail with
 // ErrLimit before any work (CallOptions.MaxBatch); n <= 0 means no limit,
@@ -84,13 +92,16 @@ func WithMaxBatch(n int) Option {
 // CallOptions bound the work of each call of a model: Model.WithCallOptions
 // returns a view of a model whose calls use them, and the load options
 // WithThreads, WithMaxSequenceLength and WithMaxBatch set a model's
-// defaults. Zero fields mean no bound.
+// defaults. Zero fields mean the default: no bound, except for
+// MaxSequenceLength and MaxMemory, whose defaults are
+// DefaultMaxSequenceLength and DefaultMemoryBudget.
 type CallOptions struct {
 	// Threads caps the goroutines one call may use; 0 means GOMAXPROCS.
 	Threads int
 	// MaxSequenceLength bounds the time dimension (dimension 1) of every
 	// sequence input: inputs of rank 3 or more, and token-id inputs. A
-	// longer input fails with ErrLimit before any work.
+	// longer input fails with ErrLimit before any work. 0 means
+	// DefaultMaxSequenceLength, a negative value no bound.
 	MaxSequenceLength int
 	// MaxBatch bounds the batch dimension (dimension 0) of every input;
 	// a larger batch fails with ErrLimit before any work.
