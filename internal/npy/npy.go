@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"strconv"
 	"strings"
@@ -65,8 +66,20 @@ func Read(r io.Reader) (Header, []float32, error) {
 		}
 		n *= d
 	}
+	// A file knows its size: an array it cannot hold fails before any
+	// reading, and one it can is allocated once (growing by append would
+	// hold two copies of a large array at the peak).
+	capacity := min(n, chunk/4)
+	if st, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := st.Stat(); err == nil && fi.Mode().IsRegular() {
+			if int64(n) > fi.Size()/int64(size) {
+				return h, nil, fmt.Errorf("%w: shape %v needs %d bytes of data, the file has %d in all", ErrFormat, h.Shape, int64(n)*int64(size), fi.Size())
+			}
+			capacity = n
+		}
+	}
 	br := bufio.NewReaderSize(r, 64<<10)
-	out := make([]float32, 0, min(n, chunk/4))
+	out := make([]float32, 0, capacity)
 	buf := make([]byte, 0, min(n*size, chunk))
 	for done := 0; done < n; {
 		k := min(n-done, chunk/size)

@@ -229,3 +229,47 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+// TestReadFileSize: read from a file, an array the file cannot hold fails
+// before anything is allocated for it, and one it holds reads as from any
+// reader.
+func TestReadFileSize(t *testing.T) {
+	dir := t.TempDir()
+	var good bytes.Buffer
+	if err := Write(&good, []int{2, 3}, []float32{1, 2, 3, 4, 5, 6}); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "good.npy")
+	if err := os.WriteFile(p, good.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, data, err := Read(f); err != nil || len(data) != 6 || data[5] != 6 {
+		t.Fatalf("Read(file) = %v, %v", data, err)
+	}
+	// The header of a [1e9, 100] float32 array with six values of data.
+	b := bytes.Replace(good.Bytes(), []byte("(2, 3)"), []byte("(1000000000, 100)"), 1)
+	p = filepath.Join(dir, "short.npy")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, _, err = Read(g)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "the file has") {
+		t.Fatalf("got %v, want ErrFormat saying the file is too short", err)
+	}
+	if d := after.TotalAlloc - before.TotalAlloc; d > 1<<20 {
+		t.Errorf("refusing allocated %d bytes", d)
+	}
+}
