@@ -251,8 +251,8 @@ func TestReadFileSize(t *testing.T) {
 	if _, data, err := Read(f); err != nil || len(data) != 6 || data[5] != 6 {
 		t.Fatalf("Read(file) = %v, %v", data, err)
 	}
-	// The header of a [1e9, 100] float32 array with six values of data.
-	b := bytes.Replace(good.Bytes(), []byte("(2, 3)"), []byte("(1000000000, 100)"), 1)
+	// The header of a [10^8, 10] float32 array with six values of data.
+	b := bytes.Replace(good.Bytes(), []byte("(2, 3)"), []byte("(100000000, 10)"), 1)
 	p = filepath.Join(dir, "short.npy")
 	if err := os.WriteFile(p, b, 0o644); err != nil {
 		t.Fatal(err)
