@@ -351,8 +351,8 @@ func New(m *keras.Model, opts ...Option) (*Model, error) {
 	stateIns := make([]*keras.KerasTensor, len(initRefs))
 	for i, r := range initRefs {
 		name := fmt.Sprintf("decoder_state_input_%d", i)
-		for taken[name] {
-			name += "_"
+		for k := 1; taken[name]; k++ {
+			name = fmt.Sprintf("decoder_state_input_%d_%d", i, k)
 		}
 		taken[name] = true
 		if stateIns[i], err = f.Input(name, s.StateSizes[i]); err != nil {
