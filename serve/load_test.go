@@ -113,8 +113,13 @@ func checkAnswer(client *http.Client, url string, lc loadCase) error {
 	if err != nil {
 		return err
 	}
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("status %d: %s", resp.StatusCode, b)
+	return checkBody(resp.StatusCode, b, lc)
+}
+
+// checkBody checks one v2 answer against Keras' output.
+func checkBody(status int, b []byte, lc loadCase) error {
+	if status != 200 {
+		return fmt.Errorf("status %d: %s", status, b)
 	}
 	var v struct {
 		Outputs []struct {
