@@ -73,6 +73,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&f.requestTimeout, "request-timeout", 30*time.Second, "longest time a request may take (the client's deadline when shorter)")
 	fs.IntVar(&f.maxRequestBatch, "max-request-batch", 0, "most rows of one request (0: no bound)")
 	fs.IntVar(&f.maxSeqLen, "max-sequence-length", 0, "longest sequence (time steps) of one request (0: no bound)")
+	var maxMem byteSize
+	fs.Var(&maxMem, "max-memory", "memory budget of each model call, `SIZE` in bytes with an optional unit (512MiB, 2GB),\nor none: a request whose call is estimated to need more gets 400 (default 1GiB)")
 	fs.StringVar(&f.tokenizer, "tokenizer", "", "Keras Tokenizer `FILE` turning BYTES (text) inputs into the model's token ids")
 	fs.IntVar(&f.maxLen, "maxlen", 0, "with --tokenizer, pad or truncate texts to this many ids (0: the input's fixed length)")
 	fs.StringVar(&f.padding, "padding", "pre", "with --tokenizer, pad_sequences padding: pre or post")
@@ -125,7 +127,13 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 			return status(stderr, err)
 		}
 		repo := serve.NewRepository(srv, f.repo, serve.RepositoryOptions{
-			Load:         func(d string) (*keras.Model, error) { return serve.LoadModelDir(d, opts...) },
+			Load: func(d string) (*keras.Model, error) {
+				m, err := serve.LoadModelDir(d, opts...)
+				if err != nil {
+					return nil, err
+				}
+				return withMemory(m, &maxMem), nil
+			},
 			ModelOptions: func(string) serve.ModelOptions { return mo },
 		})
 		if err := repo.Scan(true); err != nil {
@@ -145,6 +153,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 			m, err = serve.LoadModelDir(pos[0], opts...)
 		} else {
 			m, err = mf.load(pos)
+		}
+		if err == nil {
+			m = withMemory(m, &maxMem)
 		}
 		if err != nil {
 			return status(stderr, err)
