@@ -264,17 +264,22 @@ func crfFromSpec(t *testing.T, spec *convert.Layer) (*CRF, *crfRef) {
 	return c, ref
 }
 
+// randomWeight is a weight of standard normal values drawn from rng.
+func randomWeight(rng *rand.Rand, name string, shape ...int) convert.Weight {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	data := make([]float32, n)
+	for i := range data {
+		data[i] = float32(rng.NormFloat64())
+	}
+	return convert.Weight{Name: name, Shape: shape, Data: data}
+}
+
 func randomCRFSpec(rng *rand.Rand, D, F int, cfg convert.Config) *convert.Layer {
 	w := func(name string, shape ...int) convert.Weight {
-		n := 1
-		for _, d := range shape {
-			n *= d
-		}
-		data := make([]float32, n)
-		for i := range data {
-			data[i] = float32(rng.NormFloat64())
-		}
-		return convert.Weight{Name: "crf/" + name + ":0", Shape: shape, Data: data}
+		return randomWeight(rng, "crf/"+name+":0", shape...)
 	}
 	spec := &convert.Layer{Name: "crf", ClassName: crfClass, Config: cfg}
 	spec.Weights = []convert.Weight{w("kernel", D, F), w("chain_kernel", F, F)}

@@ -139,15 +139,7 @@ func (c *tfaCRFRef) decode(p [][]float64, n int) (tags []int, best, second float
 
 func randomTFACRFSpec(rng *rand.Rand, D, F int, cfg convert.Config) *convert.Layer {
 	w := func(name string, shape ...int) convert.Weight {
-		n := 1
-		for _, d := range shape {
-			n *= d
-		}
-		data := make([]float32, n)
-		for i := range data {
-			data[i] = float32(rng.NormFloat64())
-		}
-		return convert.Weight{Name: name + ":0", Shape: shape, Data: data}
+		return randomWeight(rng, name+":0", shape...)
 	}
 	spec := &convert.Layer{Name: "crf", ClassName: tfaCRFClass, Config: cfg}
 	spec.Weights = []convert.Weight{w("chain_kernel", F, F)}

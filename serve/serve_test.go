@@ -550,15 +550,10 @@ func TestDeadlineAndQueueFull(t *testing.T) {
 	}
 }
 
-// TestStringInput serves a model whose input is a string feeding
-// TextVectorization: BYTES go to it directly, over v2 and TF Serving,
-// batched, and reproduce Keras.
-func TestStringInput(t *testing.T) {
-	dir := "../testdata/goldens-text/textvectorization/tv_default_len12_lstm"
-	m, err := keras.Load(filepath.Join(dir, "model.keras"))
-	if err != nil {
-		t.Fatal(err)
-	}
+// readTextCase reads a text golden's Keras outputs (y0.npy) and its
+// texts (texts.json).
+func readTextCase(t *testing.T, dir string) (*keras.Tensor, []string) {
+	t.Helper()
 	y, err := keras.ReadNPYFile(filepath.Join(dir, "y0.npy"))
 	if err != nil {
 		t.Fatal(err)
@@ -571,6 +566,19 @@ func TestStringInput(t *testing.T) {
 	if err := json.Unmarshal(b, &texts); err != nil {
 		t.Fatal(err)
 	}
+	return y, texts
+}
+
+// TestStringInput serves a model whose input is a string feeding
+// TextVectorization: BYTES go to it directly, over v2 and TF Serving,
+// batched, and reproduce Keras.
+func TestStringInput(t *testing.T) {
+	dir := "../testdata/goldens-text/textvectorization/tv_default_len12_lstm"
+	m, err := keras.Load(filepath.Join(dir, "model.keras"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, texts := readTextCase(t, dir)
 	_, hs := newTestServer(t, Config{BatchTimeout: 10 * time.Millisecond}, map[string]*keras.Model{"tv": m})
 	_, meta := do(t, "GET", hs.URL+"/v2/models/tv", "")
 	if in := meta["inputs"].([]any)[0].(map[string]any); in["datatype"] != "BYTES" {
@@ -627,18 +635,7 @@ func TestTokenizerBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	y, err := keras.ReadNPYFile(filepath.Join(dir, "y0.npy"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "texts.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var texts []string
-	if err := json.Unmarshal(b, &texts); err != nil {
-		t.Fatal(err)
-	}
+	y, texts := readTextCase(t, dir)
 	s := New(Config{Logger: discard})
 	if err := s.AddModel("tok", "", m, ModelOptions{Tokenizer: tok, MaxLen: 7, Padding: "pre", Truncating: "post"}); err != nil {
 		t.Fatal(err)
